@@ -1,0 +1,85 @@
+"""The FedlendError tree: every refusal the project makes, each saying what to do next."""
+
+from __future__ import annotations
+
+
+class FedlendError(Exception):
+    """Root of every error fedlend raises on purpose; its message is safe to show a user."""
+
+
+class ConfigError(FedlendError):
+    """A setting is missing or malformed (environment variable, key, URL)."""
+
+
+# --- chain -------------------------------------------------------------------------------
+class ChainError(FedlendError):
+    """Something went wrong talking to the chain."""
+
+
+class ChainUnavailableError(ChainError):
+    """The JSON-RPC endpoint cannot be reached."""
+
+
+class ContractError(ChainError):
+    """The contract refused a call (a decoded custom error)."""
+
+    def __init__(self, message: str, *, error_name: str = "", args: tuple[object, ...] = ()):
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = args
+
+
+class TransactionFailedError(ChainError):
+    """A transaction was mined but failed, or could not be sent."""
+
+
+# --- storage -----------------------------------------------------------------------------
+class StorageError(FedlendError):
+    """Something went wrong storing or fetching content."""
+
+
+class StorageUnavailableError(StorageError):
+    """The content store (IPFS node or local directory) cannot be reached."""
+
+
+class ContentNotFoundError(StorageError):
+    """No content is stored under that CID."""
+
+
+class IntegrityError(StorageError):
+    """Content does not hash to the CID it was fetched by (tampered or truncated)."""
+
+
+class BlobTooLargeError(StorageError):
+    """A blob exceeds the configured size limit."""
+
+
+# --- sealing -----------------------------------------------------------------------------
+class SealingError(FedlendError):
+    """A sealed update cannot be opened, or its signature or header does not check out."""
+
+
+# --- data / ML ---------------------------------------------------------------------------
+class DataError(FedlendError):
+    """A CSV or dataset is malformed: missing columns, bad values, empty file."""
+
+
+class SpecError(FedlendError):
+    """A model spec is malformed or does not match the data or weights."""
+
+
+class UpdateRejectedError(FedlendError):
+    """An incoming model update failed validation (shape, dtype, finiteness, norm, size)."""
+
+
+class PrivacyBudgetError(FedlendError):
+    """Training would exceed the owner's differential-privacy budget for this dataset."""
+
+
+# --- services / apps ---------------------------------------------------------------------
+class NotFoundError(FedlendError):
+    """A model, update or job that was asked for does not exist."""
+
+
+class JobCancelledError(FedlendError):
+    """A background job was cancelled by the user."""

@@ -1,0 +1,72 @@
+"""Value types shared across fedlend: Wei, digests and frozen records of on-chain state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import NewType
+
+Wei = NewType("Wei", int)
+Address = NewType("Address", str)  # checksummed 0x-address
+Digest = NewType("Digest", bytes)  # 32-byte sha2-256 digest of a stored blob (rebuilds a CIDv1)
+BasisPoints = NewType("BasisPoints", int)  # metric * 10_000, 0..10_000
+
+MAX_SCORE = 10_000
+
+
+class ModelStatus(IntEnum):
+    """Lifecycle of a model's bounty, as stored by the contract."""
+
+    OPEN = 0
+    COMPLETED = 1
+    RECLAIMED = 2
+
+
+class UpdateStatus(IntEnum):
+    """Lifecycle of one submitted update, as stored by the contract."""
+
+    PENDING = 0
+    ACCEPTED = 1
+    REJECTED = 2
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model as the contract holds it."""
+
+    model_id: int
+    lender: Address
+    weights: Digest
+    spec: Digest
+    bounty_wei: Wei
+    remaining_wei: Wei
+    initial_score: BasisPoints
+    target_score: BasisPoints
+    best_score: BasisPoints
+    deadline: int  # unix seconds
+    status: ModelStatus
+    update_count: int
+
+    @property
+    def is_open(self) -> bool:
+        """True while the model accepts submissions (the deadline is checked separately)."""
+        return self.status == ModelStatus.OPEN
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """One submitted update as the contract holds it."""
+
+    update_id: int
+    model_id: int
+    submitter: Address
+    digest: Digest
+    submitted_at: int  # unix seconds (block timestamp)
+    status: UpdateStatus
+    score: BasisPoints
+    reward_wei: Wei
+
+
+def to_bps(metric: float) -> BasisPoints:
+    """Convert a metric in [0, 1] to basis points, clamped to the contract's range."""
+    return BasisPoints(max(0, min(MAX_SCORE, round(metric * MAX_SCORE))))
