@@ -54,6 +54,10 @@ class BlobTooLargeError(StorageError):
     """A blob exceeds the configured size limit."""
 
 
+class InvalidCidError(StorageError):
+    """A CID or digest is malformed, or not a CIDv1 raw sha2-256 one a 32-byte digest rebuilds."""
+
+
 # --- sealing -----------------------------------------------------------------------------
 class SealingError(FedlendError):
     """A sealed update cannot be opened, or its signature or header does not check out."""
