@@ -62,6 +62,10 @@ class InvalidCidError(StorageError):
 class SealingError(FedlendError):
     """A sealed update cannot be opened, or its signature or header does not check out."""
 
+    def __init__(self, message: str, *, reason: str = "invalid"):
+        super().__init__(message)
+        self.reason = reason  # short code for records and UIs, e.g. "wrong-model", "undecryptable"
+
 
 # --- data / ML ---------------------------------------------------------------------------
 class DataError(FedlendError):

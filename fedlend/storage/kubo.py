@@ -14,6 +14,7 @@ from fedlend.errors import (
     ConfigError,
     ContentNotFoundError,
     IntegrityError,
+    InvalidCidError,
     StorageError,
     StorageUnavailableError,
 )
@@ -24,7 +25,15 @@ from fedlend.storage.cid import cid_for, normalize_cid, verify_content
 KUBO_MAX_CHUNK = 1 << 20  # Kubo refuses chunkers over 1 MiB, so no blob may be larger
 MAX_REPLY_BYTES = 64 * 1024  # JSON replies (add, pin, stat, version) are tiny
 RETRY_STATUSES = frozenset({502, 503, 504})
-_NOT_FOUND_HINTS = ("not found", "no link named", "could not find", "blockservice: key not found")
+HTTP_MARGIN = 5.0  # seconds the HTTP read waits beyond the node-side timeout
+# Error messages meaning "the node does not have it" (Kubo) or "could not find it in time" (both).
+_NOT_FOUND_HINTS = (
+    "not found",
+    "no link named",
+    "could not find",
+    "request timed out",
+    "context deadline exceeded",
+)
 
 
 class KuboStore:
@@ -36,6 +45,7 @@ class KuboStore:
         *,
         max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES,
         timeout: float = 30.0,
+        has_timeout: float = 2.0,
         connect_timeout: float = 3.0,
         retries: int = 2,
         backoff: float = 0.3,
@@ -47,7 +57,9 @@ class KuboStore:
             )
         self.url = _base_url(url)
         self.max_blob_bytes = max_blob_bytes
-        self._timeout = (connect_timeout, timeout)
+        self._timeout = timeout
+        self._has_timeout = has_timeout
+        self._connect_timeout = connect_timeout
         self._retries = retries
         self._backoff = backoff
         self._session = requests.Session()
@@ -69,7 +81,7 @@ class KuboStore:
         reply = self._json(self._call("add", params, files=files))
         expected = cid_for(data)
         got = str(reply.get("Hash", ""))
-        if got != expected:
+        if _canonical(got) != expected:
             raise IntegrityError(
                 f"the IPFS node at {self.url} stored the blob as {got!r}, not the raw-block CID "
                 f"{expected}; it may not honour raw-leaves/chunker: use Kubo >= 0.8 or js-ipfs"
@@ -79,7 +91,7 @@ class KuboStore:
     def get(self, cid: str) -> bytes:
         """Fetch `cid` (reading at most max_blob_bytes + 1 bytes) and verify it."""
         cid = normalize_cid(cid)
-        params = {"arg": cid, "length": str(self.max_blob_bytes + 1)}
+        params = {"arg": cid, "length": str(self.max_blob_bytes + 1), **self._node_timeout()}
         data = self._read_capped(self._call("cat", params, stream=True), self.max_blob_bytes, cid)
         verify_content(cid, data)
         return data
@@ -87,15 +99,16 @@ class KuboStore:
     def pin(self, cid: str) -> None:
         """Pin `cid` on the node so its garbage collector keeps it."""
         cid = normalize_cid(cid)
-        reply = self._json(self._call("pin/add", {"arg": cid}))
-        if cid not in {normalize_cid(str(p)) for p in reply.get("Pins", [])}:
+        reply = self._json(self._call("pin/add", {"arg": cid, **self._node_timeout()}))
+        if cid not in {_canonical(str(p)) for p in reply.get("Pins", [])}:
             raise StorageError(f"the IPFS node at {self.url} did not confirm pinning {cid}")
 
     def has(self, cid: str) -> bool:
         """True if the node holds the block itself (asked offline: no network search)."""
         cid = normalize_cid(cid)
+        params = {"arg": cid, "offline": "true", **self._node_timeout(self._has_timeout)}
         try:
-            self._json(self._call("block/stat", {"arg": cid, "offline": "true"}))
+            self._json(self._call("block/stat", params))
         except ContentNotFoundError:
             return False
         return True
@@ -103,6 +116,10 @@ class KuboStore:
     def version(self) -> str:
         """The node's version string (a cheap liveness check)."""
         return str(self._json(self._call("version", {})).get("Version", "unknown"))
+
+    def _node_timeout(self, seconds: float | None = None) -> dict[str, str]:
+        """The node-side `timeout` option (Kubo and js-ipfs): give up finding content in time."""
+        return {"timeout": f"{int((seconds or self._timeout) * 1000)}ms"}
 
     def _call(
         self,
@@ -117,7 +134,11 @@ class KuboStore:
         for attempt in range(self._retries + 1):
             try:
                 response = self._session.post(
-                    endpoint, params=params, files=files, timeout=self._timeout, stream=stream
+                    endpoint,
+                    params=params,
+                    files=files,
+                    timeout=(self._connect_timeout, self._timeout + HTTP_MARGIN),
+                    stream=stream,
                 )
             except (requests.ConnectionError, requests.ConnectTimeout) as exc:
                 if attempt < self._retries:
@@ -127,7 +148,7 @@ class KuboStore:
             except requests.Timeout as exc:
                 raise StorageUnavailableError(
                     f"the IPFS node at {self.url} did not answer {command} within "
-                    f"{self._timeout[1]:.0f} s; check it is healthy and has the content"
+                    f"{self._timeout + HTTP_MARGIN:.0f} s; check that it is healthy"
                 ) from exc
             if response.status_code in RETRY_STATUSES and attempt < self._retries:
                 response.close()
@@ -148,7 +169,8 @@ class KuboStore:
         message = str(message or response.reason)[:300]
         if any(hint in message.lower() for hint in _NOT_FOUND_HINTS):
             raise ContentNotFoundError(
-                f"the IPFS node at {self.url} does not have {params.get('arg', '')}: {message}"
+                f"the IPFS node at {self.url} could not find {params.get('arg', '')} "
+                f"({message}); is it pinned on a node this one can reach?"
             )
         raise StorageError(
             f"the IPFS node at {self.url} refused {command} (HTTP {response.status_code}): "
@@ -192,6 +214,14 @@ class KuboStore:
             "(`ipfs daemon`, or open IPFS Desktop) or unset FEDLEND_IPFS_URL to use the "
             "embedded local store"
         )
+
+
+def _canonical(cid: str) -> str | None:
+    """A node's CID in fedlend's canonical form (js-ipfs answers in base58btc), or None."""
+    try:
+        return normalize_cid(cid)
+    except InvalidCidError:
+        return None
 
 
 def _base_url(url: str) -> str:
