@@ -7,9 +7,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.fedlend-installed
 NODE_STAMP := node_modules/.fedlend-installed
+IPFS_STAMP := tools/ipfs/node_modules/.fedlend-installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test lint format bench clean browser-deps
+.PHONY: help setup demo test lint format bench clean browser-deps ipfs
 
 help:
 	@echo "make demo   # set up and run the end-to-end demo"
@@ -33,6 +34,13 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
+# js-ipfs (npm ipfs 0.66.1, ~3.5 min, 289 MB) for the storage tests' real IPFS node; once per clone.
+$(IPFS_STAMP): tools/ipfs/package.json tools/ipfs/package-lock.json
+	cd tools/ipfs && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+ipfs: $(IPFS_STAMP)
+
 # Chromium for the browser tests comes from Debian (never a downloaded browser build).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -43,7 +51,7 @@ browser-deps:
 demo: setup
 	$(VENV)/bin/fedlend demo
 
-test: setup browser-deps
+test: setup browser-deps ipfs
 	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
 
 lint: setup
@@ -58,4 +66,4 @@ bench: setup
 	$(PY) scripts/bench_gas.py
 
 clean:
-	rm -rf $(VENV) node_modules .fedlend build *.egg-info
+	rm -rf $(VENV) node_modules tools/ipfs/node_modules .fedlend build *.egg-info
