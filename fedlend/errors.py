@@ -33,6 +33,10 @@ class TransactionFailedError(ChainError):
     """A transaction was mined but failed, or could not be sent."""
 
 
+class CompileError(ChainError):
+    """The Solidity sources failed to compile, or no compiler could be run."""
+
+
 # --- storage -----------------------------------------------------------------------------
 class StorageError(FedlendError):
     """Something went wrong storing or fetching content."""

@@ -1,0 +1,332 @@
+"""ModelRepositoryClient: the one typed door to the contract (the only module using its ABI)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from fedlend.chain.accounts import load_account
+from fedlend.chain.compile import Artifact, load_artifact
+from fedlend.chain.events import (
+    DEFAULT_PAGE_SIZE,
+    EventCursor,
+    EventReader,
+    UpdateEvaluated,
+    UpdateSubmitted,
+)
+from fedlend.chain.revert import RevertDecoder
+from fedlend.chain.rpc import Sent, connect, rpc_errors, send_call, sent
+from fedlend.errors import ChainError, ConfigError
+from fedlend.settings import Settings
+from fedlend.types import (
+    Address,
+    BasisPoints,
+    Digest,
+    ModelRecord,
+    ModelStatus,
+    UpdateRecord,
+    UpdateStatus,
+    Wei,
+)
+
+__all__ = ["ModelRepositoryClient", "Sent"]
+CONTRACT_NAME = "ModelRepository"
+
+
+class ModelRepositoryClient:
+    """Typed calls to one deployed ModelRepository; sends are signed locally by `account`."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        account: LocalAccount | None = None,
+        *,
+        artifact: Artifact | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        self.w3 = w3
+        self.artifact = artifact or load_artifact(CONTRACT_NAME)
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=self.artifact.abi
+        )
+        self.account = account
+        self.page_size = page_size
+        self._revert = RevertDecoder(self.artifact.abi)
+        self.deploy_receipt: Sent[str] | None = None  # set by deploy()
+
+    # --- construction ----------------------------------------------------------------------
+    @classmethod
+    def connect(
+        cls, settings: Settings, *, account: LocalAccount | None = None, read_only: bool = False
+    ) -> ModelRepositoryClient:
+        """A client on Settings' RPC URL and contract, signing with Settings' account if any."""
+        w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout)
+        chain_id = w3.eth.chain_id
+        address = settings.resolve_contract(chain_id)
+        if account is None and not read_only and _has_account(settings):
+            account = load_account(settings, chain_id=chain_id)
+        client = cls(w3, address, account)
+        client.check_deployed()
+        return client
+
+    @classmethod
+    def deploy(
+        cls, w3: Web3, account: LocalAccount, *, artifact: Artifact | None = None
+    ) -> ModelRepositoryClient:
+        """Deploy a fresh ModelRepository from `account` and return a client on it."""
+        artifact = artifact or load_artifact(CONTRACT_NAME)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = send_call(w3, account, factory.constructor())
+        client = cls(w3, receipt["contractAddress"], account, artifact=artifact)
+        client.deploy_receipt = sent(receipt, client.address)
+        return client
+
+    def with_account(self, account: LocalAccount | None) -> ModelRepositoryClient:
+        """The same contract, signing with another account."""
+        return ModelRepositoryClient(
+            self.w3, self.address, account, artifact=self.artifact, page_size=self.page_size
+        )
+
+    def check_deployed(self) -> None:
+        """Raise ConfigError if no contract code lives at the address on this chain."""
+        with rpc_errors():
+            code = self.w3.eth.get_code(self.contract.address)
+        if not code:
+            raise ConfigError(
+                f"no contract at {self.address} on chain {self.chain_id}: run `fedlend deploy` "
+                "(a restarted chain without --state forgets deployments)"
+            )
+
+    # --- properties --------------------------------------------------------------------------
+    @property
+    def address(self) -> Address:
+        """The contract's checksummed address."""
+        return Address(self.contract.address)
+
+    @property
+    def account_address(self) -> Address | None:
+        """The signing account's address (None for a read-only client)."""
+        return Address(self.account.address) if self.account else None
+
+    @cached_property
+    def chain_id(self) -> int:
+        """The chain id of the connected node."""
+        with rpc_errors():
+            return int(self.w3.eth.chain_id)
+
+    @cached_property
+    def deployed_block(self) -> int:
+        """The block the contract was deployed in (where event scans start)."""
+        return int(self._call("deployedBlock"))
+
+    def balance_of(self, address: str) -> Wei:
+        """An account's ETH balance in wei."""
+        with rpc_errors():
+            return Wei(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp (what deadlines are compared with)."""
+        with rpc_errors():
+            return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    # --- transactions ------------------------------------------------------------------------
+    def create_model(
+        self,
+        *,
+        weights: Digest,
+        spec: Digest,
+        initial_score: int,
+        target_score: int,
+        deadline: int,
+        bounty_wei: int,
+    ) -> Sent[int]:
+        """Escrow `bounty_wei` for improving `weights`; returns the new model id."""
+        call = self.contract.functions.createModel(
+            _digest(weights), _digest(spec), initial_score, target_score, deadline
+        )
+        receipt = self._send(call, value=bounty_wei)
+        return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
+
+    def submit_update(self, model_id: int, digest: Digest) -> Sent[int]:
+        """Offer the update stored under `digest` to a model; returns the new update id."""
+        receipt = self._send(self.contract.functions.submitUpdate(model_id, _digest(digest)))
+        return sent(receipt, self._receipt_event(receipt, "UpdateSubmitted")["updateId"])
+
+    def evaluate_update(
+        self, update_id: int, *, score: int, new_weights: Digest
+    ) -> Sent[UpdateRecord]:
+        """Record the lender's score (bps) for an update; returns the evaluated record."""
+        call = self.contract.functions.evaluateUpdate(update_id, score, _digest(new_weights))
+        receipt = self._send(call)
+        reward = self._receipt_event(receipt, "UpdateEvaluated")["reward"]
+        record = self._update_at(update_id, Wei(reward), block=receipt["blockNumber"])
+        return sent(receipt, record)
+
+    def reclaim(self, model_id: int) -> Sent[Wei]:
+        """Credit the lender with what is left of a model's bounty; returns the amount."""
+        receipt = self._send(self.contract.functions.reclaim(model_id))
+        return sent(receipt, Wei(self._receipt_event(receipt, "BountyReclaimed")["amount"]))
+
+    def withdraw(self) -> Sent[Wei]:
+        """Pay this account everything owed to it; returns the amount."""
+        receipt = self._send(self.contract.functions.withdraw())
+        return sent(receipt, Wei(self._receipt_event(receipt, "Withdrawn")["amount"]))
+
+    # --- views -------------------------------------------------------------------------------
+    def model_count(self) -> int:
+        """How many models exist (ids 1..count)."""
+        return int(self._call("modelCount"))
+
+    def update_count(self) -> int:
+        """How many updates exist (ids 1..count)."""
+        return int(self._call("updateCount"))
+
+    def get_model(self, model_id: int) -> ModelRecord:
+        """One model's current state (its update_count is counted from UpdateSubmitted events)."""
+        raw = self._call("getModel", model_id)
+        count = len(self.events(names=["UpdateSubmitted"], model_id=model_id))
+        return _model_record(model_id, raw, count)
+
+    def models(self) -> list[ModelRecord]:
+        """Every model, by id (one log scan counts the updates of all of them)."""
+        counts = Counter(e.model_id for e in self.events(names=["UpdateSubmitted"]))
+        return [
+            _model_record(i, self._call("getModel", i), counts[i])
+            for i in range(1, self.model_count() + 1)
+        ]
+
+    def get_update(self, update_id: int) -> UpdateRecord:
+        """One update's state; an accepted update's reward comes from its UpdateEvaluated event."""
+        return self._update_at(update_id, None, block="latest")
+
+    def updates_of_model(self, model_id: int) -> list[UpdateRecord]:
+        """Every update submitted to a model, by id, rebuilt from its events alone."""
+        events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"], model_id=model_id)
+        evaluated = {e.update_id: e for e in events if isinstance(e, UpdateEvaluated)}
+        return [
+            _record_from_events(e, evaluated.get(e.update_id))
+            for e in events
+            if isinstance(e, UpdateSubmitted)
+        ]
+
+    def owed(self, address: str | None = None) -> Wei:
+        """Wei credited to `address` (default: this account) and not yet withdrawn."""
+        who = address or self.account_address
+        if who is None:
+            raise ConfigError("owed() of whom? pass an address or use a client with an account")
+        return Wei(self._call("owed", Web3.to_checksum_address(who)))
+
+    def digest_seen(self, digest: Digest) -> bool:
+        """Whether an update digest was ever submitted (such a digest would be refused)."""
+        return bool(self._call("digestSeen", _digest(digest)))
+
+    # --- events ------------------------------------------------------------------------------
+    def event_reader(self, *, page_size: int | None = None) -> EventReader:
+        """A paginated log reader for this contract, starting at its deployment block."""
+        return EventReader(
+            self.w3,
+            self.address,
+            self.artifact.abi,
+            start_block=self.deployed_block,
+            page_size=page_size or self.page_size,
+        )
+
+    def events(self, **filters: Any) -> list[Any]:
+        """Decoded events, oldest first (see EventReader.fetch for filters)."""
+        return self.event_reader().fetch(**filters)
+
+    def event_cursor(self, *, next_block: int | None = None) -> EventCursor:
+        """An incremental event sync starting at `next_block` (default: deployment)."""
+        return EventCursor(self.event_reader(), next_block=next_block)
+
+    # --- internals ---------------------------------------------------------------------------
+    def _call(self, name: str, *args: Any, block: Any = "latest") -> Any:
+        with self._revert.translated(), rpc_errors():
+            return getattr(self.contract.functions, name)(*args).call(block_identifier=block)
+
+    def _send(self, call: Any, *, value: int = 0) -> dict[str, Any]:
+        if self.account is None:
+            raise ConfigError(
+                "this client is read-only: set FEDLEND_PRIVATE_KEY, FEDLEND_KEYSTORE or "
+                "FEDLEND_DEV_ACCOUNT to send transactions"
+            )
+        with self._revert.translated():
+            return send_call(self.w3, self.account, call, value=value)
+
+    def _receipt_event(self, receipt: dict[str, Any], name: str) -> dict[str, Any]:
+        event = getattr(self.contract.events, name)()
+        for log in receipt["logs"]:
+            if (
+                log["address"] == self.contract.address
+                and Web3.to_hex(log["topics"][0]) == event.topic
+            ):
+                return dict(event.process_log(log)["args"])
+        raise ChainError(f"transaction {Web3.to_hex(receipt['transactionHash'])} emitted no {name}")
+
+    def _update_at(self, update_id: int, reward: Wei | None, *, block: Any) -> UpdateRecord:
+        model_id, submitter, digest, submitted_at, status, score = self._call(
+            "getUpdate", update_id, block=block
+        )
+        if reward is None:
+            reward = self._reward_of(update_id) if status == UpdateStatus.ACCEPTED else Wei(0)
+        return UpdateRecord(
+            update_id=update_id,
+            model_id=int(model_id),
+            submitter=Address(submitter),
+            digest=Digest(bytes(digest)),
+            submitted_at=int(submitted_at),
+            status=UpdateStatus(status),
+            score=BasisPoints(score),
+            reward_wei=reward,
+        )
+
+    def _reward_of(self, update_id: int) -> Wei:
+        events = self.events(names=["UpdateEvaluated"], update_id=update_id)
+        return Wei(events[-1].reward_wei) if events else Wei(0)
+
+
+def _has_account(settings: Settings) -> bool:
+    return bool(settings.private_key or settings.keystore_path or settings.dev_account is not None)
+
+
+def _digest(value: bytes) -> bytes:
+    if not isinstance(value, bytes | bytearray) or len(value) != 32:
+        raise ValueError("a digest is 32 raw bytes (sha2-256 of the blob)")
+    return bytes(value)
+
+
+def _model_record(model_id: int, raw: tuple[Any, ...], update_count: int) -> ModelRecord:
+    lender, bounty, remaining, deadline, initial, target, best, status, weights, spec = raw
+    return ModelRecord(
+        model_id=model_id,
+        lender=Address(lender),
+        weights=Digest(bytes(weights)),
+        spec=Digest(bytes(spec)),
+        bounty_wei=Wei(bounty),
+        remaining_wei=Wei(remaining),
+        initial_score=BasisPoints(initial),
+        target_score=BasisPoints(target),
+        best_score=BasisPoints(best),
+        deadline=int(deadline),
+        status=ModelStatus(status),
+        update_count=update_count,
+    )
+
+
+def _record_from_events(sub: UpdateSubmitted, ev: UpdateEvaluated | None) -> UpdateRecord:
+    return UpdateRecord(
+        update_id=sub.update_id,
+        model_id=sub.model_id,
+        submitter=sub.submitter,
+        digest=sub.digest,
+        submitted_at=sub.submitted_at,
+        status=ev.status if ev else UpdateStatus.PENDING,
+        score=ev.score if ev else BasisPoints(0),
+        reward_wei=ev.reward_wei if ev else Wei(0),
+    )

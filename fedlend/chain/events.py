@@ -1,0 +1,235 @@
+"""Read ModelRepository history from logs, page by page, decoded into one dataclass per event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+from web3 import Web3
+from web3._utils.events import get_event_data
+
+from fedlend.chain.rpc import rpc_errors
+from fedlend.errors import ChainError
+from fedlend.types import Address, BasisPoints, Digest, UpdateStatus, Wei
+
+DEFAULT_PAGE_SIZE = 2_000
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """Where an event was emitted; events sort by (block_number, log_index)."""
+
+    block_number: int
+    log_index: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class ModelCreated:
+    """A lender escrowed a bounty for a model."""
+
+    at: LogPosition
+    model_id: int
+    lender: Address
+    weights: Digest
+    spec: Digest
+    bounty_wei: Wei
+    initial_score: BasisPoints
+    target_score: BasisPoints
+    deadline: int
+
+
+@dataclass(frozen=True)
+class UpdateSubmitted:
+    """A data owner offered an update to a model."""
+
+    at: LogPosition
+    model_id: int
+    update_id: int
+    submitter: Address
+    digest: Digest
+    submitted_at: int
+
+
+@dataclass(frozen=True)
+class UpdateEvaluated:
+    """The lender scored an update; accepted ones carry the reward and the new weights."""
+
+    at: LogPosition
+    model_id: int
+    update_id: int
+    submitter: Address
+    status: UpdateStatus
+    score: BasisPoints
+    reward_wei: Wei
+    new_weights: Digest
+
+
+@dataclass(frozen=True)
+class ModelCompleted:
+    """A model reached its target score."""
+
+    at: LogPosition
+    model_id: int
+    best_score: BasisPoints
+    weights: Digest
+    remaining_wei: Wei
+
+
+@dataclass(frozen=True)
+class BountyReclaimed:
+    """The lender took back what was left of a bounty."""
+
+    at: LogPosition
+    model_id: int
+    lender: Address
+    amount_wei: Wei
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """An account was paid everything credited to it."""
+
+    at: LogPosition
+    account: Address
+    amount_wei: Wei
+
+
+ChainEvent = (
+    ModelCreated | UpdateSubmitted | UpdateEvaluated | ModelCompleted | BountyReclaimed | Withdrawn
+)
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        ModelCreated,
+        UpdateSubmitted,
+        UpdateEvaluated,
+        ModelCompleted,
+        BountyReclaimed,
+        Withdrawn,
+    )
+}
+# contract argument name -> dataclass field name, where they differ
+_RENAMES = {
+    "modelId": "model_id",
+    "updateId": "update_id",
+    "bounty": "bounty_wei",
+    "initialScore": "initial_score",
+    "targetScore": "target_score",
+    "submittedAt": "submitted_at",
+    "reward": "reward_wei",
+    "newWeights": "new_weights",
+    "bestScore": "best_score",
+    "remaining": "remaining_wei",
+    "amount": "amount_wei",
+}
+
+
+class EventReader:
+    """Fetches and decodes a ModelRepository's logs in block pages of `page_size`."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        abi: list[dict[str, Any]],
+        *,
+        start_block: int = 0,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1 block")
+        self.w3 = w3
+        self.address = Web3.to_checksum_address(address)
+        self.start_block = start_block
+        self.page_size = page_size
+        self._by_topic: dict[bytes, dict[str, Any]] = {}
+        for item in abi:
+            if item.get("type") == "event" and item["name"] in EVENT_TYPES:
+                types = ",".join(arg["type"] for arg in item["inputs"])
+                self._by_topic[keccak(text=f"{item['name']}({types})")] = item
+
+    def fetch(
+        self,
+        *,
+        names: Iterable[str] | None = None,
+        model_id: int | None = None,
+        update_id: int | None = None,
+        from_block: int | None = None,
+        to_block: int | None = None,
+    ) -> list[ChainEvent]:
+        """Events in [from_block, to_block] (default: deployment to latest), oldest first.
+
+        model_id filters on the first indexed argument, update_id on the second.
+        """
+        wanted = set(EVENT_TYPES if names is None else names)
+        if unknown := wanted - set(EVENT_TYPES):
+            raise ValueError(f"unknown event names {sorted(unknown)}: use {sorted(EVENT_TYPES)}")
+        if model_id is not None:
+            wanted.discard("Withdrawn")  # its first indexed argument is an account
+        if update_id is not None:
+            wanted &= {"UpdateSubmitted", "UpdateEvaluated"}  # the only ones indexing an update
+        if not wanted:
+            return []
+        topic0 = [Web3.to_hex(t) for t, abi in self._by_topic.items() if abi["name"] in wanted]
+        topics: list[Any] = [topic0, _topic(model_id), _topic(update_id)]
+        while topics and topics[-1] is None:
+            topics.pop()
+        with rpc_errors():
+            last = self.w3.eth.block_number if to_block is None else to_block
+        first = self.start_block if from_block is None else from_block
+        events: list[ChainEvent] = []
+        for low, high in block_pages(first, last, self.page_size):
+            events.extend(self._decode(log) for log in self._get_logs(low, high, topics))
+        return sorted(events, key=lambda e: (e.at.block_number, e.at.log_index))
+
+    def _get_logs(self, low: int, high: int, topics: list[Any]) -> list[Any]:
+        params = {"address": self.address, "fromBlock": low, "toBlock": high, "topics": topics}
+        with rpc_errors():
+            return list(self.w3.eth.get_logs(params))  # type: ignore[arg-type]
+
+    def _decode(self, log: Any) -> ChainEvent:
+        abi = self._by_topic.get(bytes(log["topics"][0]))
+        if abi is None:
+            raise ChainError(f"log with unknown topic in tx {Web3.to_hex(log['transactionHash'])}")
+        data = get_event_data(self.w3.codec, abi, log)  # type: ignore[arg-type]
+        fields = {_RENAMES.get(k, k): v for k, v in data["args"].items()}
+        if "status" in fields:
+            fields["status"] = UpdateStatus(fields["status"])
+        at = LogPosition(
+            int(data["blockNumber"]), int(data["logIndex"]), Web3.to_hex(data["transactionHash"])
+        )
+        return EVENT_TYPES[abi["name"]](at=at, **fields)
+
+
+class EventCursor:
+    """Incremental sync: each poll() returns the events since the previous poll."""
+
+    def __init__(self, reader: EventReader, *, next_block: int | None = None) -> None:
+        self.reader = reader
+        self.next_block = reader.start_block if next_block is None else next_block
+
+    def poll(self) -> list[ChainEvent]:
+        """New events up to the latest block; remembers where it stopped."""
+        with rpc_errors():
+            latest = self.reader.w3.eth.block_number
+        if latest < self.next_block:
+            return []
+        events = self.reader.fetch(from_block=self.next_block, to_block=latest)
+        self.next_block = latest + 1
+        return events
+
+
+def block_pages(first: int, last: int, page_size: int) -> Iterator[tuple[int, int]]:
+    """Inclusive (low, high) block ranges of at most page_size blocks covering first..last."""
+    low = first
+    while low <= last:
+        high = min(low + page_size - 1, last)
+        yield low, high
+        low = high + 1
+
+
+def _topic(value: int | None) -> str | None:
+    return None if value is None else Web3.to_hex(value.to_bytes(32, "big"))

@@ -1,0 +1,119 @@
+"""Decode ModelRepository custom errors (selector + args) into ContractErrors saying what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_checksum_address
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+
+from fedlend.errors import ContractError
+from fedlend.types import ModelStatus, UpdateStatus
+
+PREFIX = "ModelRepository"
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _status(value: int, kind: type[ModelStatus] | type[UpdateStatus]) -> str:
+    try:
+        return kind(value).name.lower()
+    except ValueError:
+        return str(value)
+
+
+# error name (without the prefix) -> message from its decoded arguments
+MESSAGES: dict[str, Callable[..., str]] = {
+    "ZeroBounty": lambda: "the bounty must be more than 0 wei: send ETH with createModel",
+    "BountyTooLarge": lambda bounty, cap: f"bounty {bounty} wei exceeds the cap {cap}: send less",
+    "BadScoreRange": lambda initial, target: (
+        f"score range {initial} -> {target} is invalid: need initial < target <= 10000 (bps)"
+    ),
+    "DeadlineInPast": lambda deadline, now: (
+        f"deadline {_when(deadline)} is not after the chain's time {_when(now)}: pick a later one"
+    ),
+    "ZeroDigest": lambda: "a digest of 32 zero bytes names no content: store the blob first",
+    "UnknownModel": lambda model_id: f"model {model_id} does not exist: list models to find one",
+    "UnknownUpdate": lambda update_id: f"update {update_id} does not exist: check the update id",
+    "ModelNotOpen": lambda model_id, status: (
+        f"model {model_id} is {_status(status, ModelStatus)}: it no longer takes updates "
+        "or evaluations"
+    ),
+    "DeadlinePassed": lambda model_id, deadline: (
+        f"model {model_id}: deadline passed at {_when(deadline)}: "
+        "this model no longer takes updates"
+    ),
+    "DuplicateDigest": lambda digest: (
+        f"update digest 0x{digest.hex()} was already submitted: train a fresh update "
+        "instead of resubmitting a copy"
+    ),
+    "NotLender": lambda model_id, caller: (
+        f"{caller} is not the lender of model {model_id}: only its lender may do that"
+    ),
+    "AlreadyEvaluated": lambda update_id, status: (
+        f"update {update_id} was already evaluated ({_status(status, UpdateStatus)})"
+    ),
+    "ScoreOutOfRange": lambda score: f"score {score} is above 10000 bps: scale the metric to bps",
+    "DeadlineNotReached": lambda model_id, deadline: (
+        f"model {model_id} is open until {_when(deadline)}: reclaim after the deadline "
+        "or once it is completed"
+    ),
+    "AlreadyReclaimed": lambda model_id: f"model {model_id}'s bounty was already reclaimed",
+    "NothingOwed": lambda account: f"nothing is owed to {account}: there is nothing to withdraw",
+    "TransferFailed": lambda account, amount: (
+        f"paying {amount} wei to {account} failed (its receive() reverted): "
+        "withdraw from an account that accepts ETH"
+    ),
+    "ReentrantCall": lambda: "reentrant call refused",
+}
+
+
+class RevertDecoder:
+    """Maps 4-byte selectors of an ABI's custom errors to their names and argument types."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str]]] = {}
+        for item in abi:
+            if item.get("type") == "error":
+                types = [arg["type"] for arg in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                self._errors[selector] = (item["name"], types)
+
+    def decode(self, data: str | bytes) -> tuple[str, tuple[Any, ...]] | None:
+        """(error name, decoded args) for revert data, or None if the selector is unknown."""
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else data
+        entry = self._errors.get(raw[:4])
+        if entry is None:
+            return None
+        name, types = entry
+        values = abi_decode(types, raw[4:])
+        return name, tuple(
+            to_checksum_address(v) if t == "address" else v
+            for t, v in zip(types, values, strict=True)
+        )
+
+    def to_error(self, exc: ContractLogicError) -> ContractError:
+        """The ContractError for a web3 revert exception."""
+        data = exc.data if isinstance(exc.data, str | bytes) else None
+        decoded = self.decode(data) if data and isinstance(exc, ContractCustomError) else None
+        if decoded is None:
+            kind = "Panic" if isinstance(exc, ContractPanicError) else "Revert"
+            return ContractError(f"the contract refused: {exc.message or exc}", error_name=kind)
+        name, args = decoded
+        template = MESSAGES.get(name.removeprefix(PREFIX))
+        message = template(*args) if template else f"{name}{args}"
+        return ContractError(message, error_name=name, args=args)
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Within this block, contract reverts raise ContractError."""
+        try:
+            yield
+        except ContractLogicError as exc:
+            raise self.to_error(exc) from exc
