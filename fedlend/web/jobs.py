@@ -1,0 +1,319 @@
+"""Background jobs for long work (training, evaluation): worker threads, progress kept in SQLite."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from fedlend.errors import FedlendError, JobCancelledError, NotFoundError
+from fedlend.web.db import Database
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = "interrupted by restart: the app stopped while this job ran; start it again"
+CANCELLED_MESSAGE = "cancelled by user"
+
+MIGRATIONS: list[str] = [
+    """CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        state TEXT NOT NULL,
+        progress REAL NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        result TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL
+    )""",
+    "CREATE INDEX jobs_by_kind ON jobs (kind, created_at)",
+]
+
+
+class JobState(StrEnum):
+    """Where a job is in its life; the last three are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+
+
+class Progress(Protocol):
+    """What a job function calls to report: a fraction in [0, 1] and a short message."""
+
+    def __call__(self, fraction: float, message: str = "") -> None: ...
+
+
+JobFn = Callable[[Progress, Callable[[], bool]], Any]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job as stored: `error` is the user-facing failure text, `result` what fn returned."""
+
+    id: str
+    kind: str
+    title: str
+    state: JobState
+    progress: float
+    message: str
+    error: str | None
+    result: Any
+    cancel_requested: bool
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def finished(self) -> bool:
+        """True once the job is done, failed or cancelled."""
+        return self.state in FINAL_STATES
+
+    @property
+    def active(self) -> bool:
+        """True while the job is queued or running."""
+        return not self.finished
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (what GET /jobs/<id> returns)."""
+        data = asdict(self)
+        data["state"] = str(self.state)
+        data["finished"] = self.finished
+        return data
+
+
+class JobRunner:
+    """Runs job functions on worker threads; every state change is written to SQLite at once.
+
+    `fn(progress, cancelled)` does the work: call `progress(fraction, message)` now and then
+    (it raises JobCancelledError once a cancel was asked for, which ends the job as cancelled)
+    and check `cancelled()` in loops that do not report progress. Whatever fn returns is stored
+    as the job's result (JSON; anything else is stored as its str()). A FedlendError ends the
+    job as failed with its message; any other exception fails it with a generic message and the
+    traceback goes to the server log only.
+    """
+
+    def __init__(
+        self, db: Database, *, workers: int = 1, min_interval_s: float = 0.2, name: str = "jobs"
+    ) -> None:
+        self.db = db
+        self._workers = workers
+        self._min_interval_s = min_interval_s
+        self._name = name
+        self._queue: queue.Queue[tuple[str, JobFn] | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._cancel_events: dict[str, threading.Event] = {}
+        db.migrate("jobs", MIGRATIONS)
+        self._mark_interrupted()
+
+    def submit(self, kind: str, fn: JobFn, *, title: str = "") -> str:
+        """Queue fn to run on a worker thread; return the new job's id."""
+        job_id = secrets.token_hex(8)
+        self.db.execute(
+            "INSERT INTO jobs (id, kind, title, state, created_at) VALUES (?, ?, ?, ?, ?)",
+            (job_id, kind, title or kind, JobState.QUEUED, time.time()),
+        )
+        with self._lock:
+            self._cancel_events[job_id] = threading.Event()
+            self._start_workers()
+        self._queue.put((job_id, fn))
+        return job_id
+
+    def get(self, job_id: str) -> Job:
+        """The job's current state; NotFoundError if there is no such job."""
+        row = self.db.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}: it may belong to another app or data dir")
+        return _job_from_row(row)
+
+    def recent(self, *, kind: str | None = None, limit: int = 20) -> list[Job]:
+        """The most recent jobs, newest first, optionally of one kind."""
+        if kind is None:
+            rows = self.db.query("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self.db.query(
+                "SELECT * FROM jobs WHERE kind = ? ORDER BY created_at DESC LIMIT ?", (kind, limit)
+            )
+        return [_job_from_row(row) for row in rows]
+
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop: a queued job is cancelled at once, a running one at its next check."""
+        job = self.get(job_id)
+        if job.finished:
+            return job
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+            conn.execute(
+                "UPDATE jobs SET state = ?, message = ?, finished_at = ?"
+                " WHERE id = ? AND state = ?",
+                (JobState.CANCELLED, CANCELLED_MESSAGE, time.time(), job_id, JobState.QUEUED),
+            )
+        event = self._cancel_events.get(job_id)
+        if event is not None:
+            event.set()
+        return self.get(job_id)
+
+    def wait(self, job_id: str, *, timeout_s: float = 60.0, poll_s: float = 0.02) -> Job:
+        """Block until the job is finished (for the CLI and tests); TimeoutError after timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.get(job_id)
+            if job.finished:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.state} after {timeout_s} s")
+            time.sleep(poll_s)
+
+    def shutdown(self, *, cancel: bool = True) -> None:
+        """Stop the workers (after their current job); with cancel, ask running jobs to stop."""
+        if cancel:
+            for event in list(self._cancel_events.values()):
+                event.set()
+        with self._lock:
+            for _ in self._threads:
+                self._queue.put(None)
+            self._threads = []
+
+    # --- worker side ------------------------------------------------------------------
+    def _start_workers(self) -> None:
+        while len(self._threads) < self._workers:
+            thread = threading.Thread(
+                target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _work(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                self._run(*item)
+        finally:
+            self.db.close()
+
+    def _run(self, job_id: str, fn: JobFn) -> None:
+        event = self._cancel_events.setdefault(job_id, threading.Event())
+        started = self.db.execute(
+            "UPDATE jobs SET state = ?, started_at = ? WHERE id = ? AND state = ?",
+            (JobState.RUNNING, time.time(), job_id, JobState.QUEUED),
+        ).rowcount
+        if not started:  # cancelled while queued
+            self._cancel_events.pop(job_id, None)
+            return
+        reporter = _Reporter(self.db, job_id, event, min_interval_s=self._min_interval_s)
+        try:
+            result = fn(reporter, event.is_set)
+        except JobCancelledError:
+            self._finish(job_id, JobState.CANCELLED, message=CANCELLED_MESSAGE)
+        except FedlendError as exc:
+            self._finish(job_id, JobState.FAILED, error=str(exc) or type(exc).__name__)
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception("job %s (%s) failed, incident %s", job_id, fn, incident)
+            self._finish(job_id, JobState.FAILED, error=_generic_error(incident))
+        else:
+            if event.is_set():
+                self._finish(job_id, JobState.CANCELLED, message=CANCELLED_MESSAGE, result=result)
+            else:
+                self._finish(job_id, JobState.DONE, result=result)
+        finally:
+            self._cancel_events.pop(job_id, None)
+
+    def _finish(
+        self,
+        job_id: str,
+        state: JobState,
+        *,
+        message: str | None = None,
+        error: str | None = None,
+        result: Any = None,
+    ) -> None:
+        self.db.execute(
+            "UPDATE jobs SET state = ?, error = ?, result = ?, finished_at = ?,"
+            " message = COALESCE(?, message),"
+            " progress = CASE WHEN ? THEN 1.0 ELSE progress END WHERE id = ? AND state = ?",
+            (
+                state,
+                error,
+                _dump(result),
+                time.time(),
+                message,
+                state == JobState.DONE,
+                job_id,
+                JobState.RUNNING,  # a job marked interrupted by a newer runner stays so
+            ),
+        )
+
+    def _mark_interrupted(self) -> None:
+        self.db.execute(
+            "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE state IN (?, ?)",
+            (JobState.FAILED, INTERRUPTED_MESSAGE, time.time(), JobState.QUEUED, JobState.RUNNING),
+        )
+
+
+class _Reporter:
+    """The `progress` callable handed to a job: throttled writes, raises once cancelled."""
+
+    def __init__(
+        self, db: Database, job_id: str, event: threading.Event, *, min_interval_s: float
+    ) -> None:
+        self._db = db
+        self._job_id = job_id
+        self._event = event
+        self._min_interval_s = min_interval_s
+        self._last_write = 0.0
+        self._last_message: str | None = None
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        if self._event.is_set():
+            raise JobCancelledError("the job was cancelled")
+        now = time.monotonic()
+        if message == self._last_message and now - self._last_write < self._min_interval_s:
+            return
+        self._last_write, self._last_message = now, message
+        self._db.execute(
+            "UPDATE jobs SET progress = ?, message = ? WHERE id = ?",
+            (min(1.0, max(0.0, float(fraction))), message, self._job_id),
+        )
+
+
+def _generic_error(incident: str) -> str:
+    return f"an unexpected error stopped this job (incident {incident}); the server log has details"
+
+
+def _dump(result: Any) -> str | None:
+    if result is None:
+        return None
+    return json.dumps(result, default=str)
+
+
+def _job_from_row(row: Any) -> Job:
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        title=row["title"],
+        state=JobState(row["state"]),
+        progress=row["progress"],
+        message=row["message"],
+        error=row["error"],
+        result=json.loads(row["result"]) if row["result"] is not None else None,
+        cancel_requested=bool(row["cancel_requested"]),
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
