@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.public import PublicKey, SealedBox
 from safetensors.numpy import save
 
@@ -379,3 +381,30 @@ def test_safetensors_payload_survives_byte_for_byte() -> None:
     tensors = load(opened.payload)
     assert tensors["linear.bias"].tolist() == [0.25]
     assert tensors["linear.weight"].shape == (1, 20)
+
+
+HEADER_BYTES = _header().to_json()
+HEADER_PREFIXES = st.integers(0, len(HEADER_BYTES) - 1).map(lambda n: HEADER_BYTES[:n])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=700) | HEADER_PREFIXES)
+def test_header_parser_only_ever_raises_sealing_error(raw: bytes) -> None:
+    with pytest.raises(SealingError):
+        UpdateHeader.from_json(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_blobs_only_ever_raise_sealing_error(junk: bytes) -> None:
+    for blob in (junk, SEAL_MAGIC + junk):
+        with pytest.raises(SealingError):
+            _open(blob)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=600))
+def test_arbitrary_decrypted_envelopes_only_ever_raise_sealing_error(inner: bytes) -> None:
+    blob = SEAL_MAGIC + bytes(SealedBox(PublicKey(KEYS.public)).encrypt(INNER_MAGIC + inner))
+    with pytest.raises(SealingError):
+        _open(blob)
