@@ -56,10 +56,17 @@ class Compiler:
 
 
 def compile_contracts(
-    *, include_tests: bool = False, build_dir: Path | None = None, compiler: Compiler | None = None
+    *,
+    include_tests: bool = False,
+    contracts_dir: Path = CONTRACTS_DIR,
+    build_dir: Path | None = None,
+    compiler: Compiler | None = None,
 ) -> dict[str, Artifact]:
-    """Every contract in contracts/ (plus contracts/test/ if asked), by name; cached on disk."""
-    sources = _read_sources(include_tests=include_tests)
+    """Every contract in contracts/ (plus contracts/test/ if asked), by name; cached on disk.
+
+    The cache key is sha256(sources + compiler version + settings): an edit recompiles.
+    """
+    sources = _read_sources(contracts_dir, include_tests=include_tests)
     compiler = compiler or find_compiler()
     build_dir = BUILD_DIR if build_dir is None else build_dir
     cache_file = build_dir / f"{_cache_key(sources, compiler)}.json"
@@ -95,13 +102,13 @@ def _production_names() -> frozenset[str]:
     return frozenset(path.stem for path in CONTRACTS_DIR.glob("*.sol"))
 
 
-def _read_sources(*, include_tests: bool) -> dict[str, str]:
-    paths = sorted(CONTRACTS_DIR.glob("*.sol"))
+def _read_sources(contracts_dir: Path, *, include_tests: bool) -> dict[str, str]:
+    paths = sorted(contracts_dir.glob("*.sol"))
     if include_tests:
-        paths += sorted((CONTRACTS_DIR / "test").glob("*.sol"))
+        paths += sorted((contracts_dir / "test").glob("*.sol"))
     if not paths:
-        raise CompileError(f"no Solidity sources in {CONTRACTS_DIR}: is this a fedlend checkout?")
-    return {path.relative_to(CONTRACTS_DIR).as_posix(): path.read_text() for path in paths}
+        raise CompileError(f"no Solidity sources in {contracts_dir}: is this a fedlend checkout?")
+    return {path.relative_to(contracts_dir).as_posix(): path.read_text() for path in paths}
 
 
 def _standard_input(sources: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,297 @@
+"""Every refusal of ModelRepository, through the Python client: decoded custom error, no effect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.errors import ContractError
+from tests.contracts.helpers import refused, snapshot_counts
+
+SHORT = 120  # seconds: models that tests expire on purpose
+
+
+@dataclass
+class World:
+    """The actors and helpers a refusal scenario needs."""
+
+    lender: ModelRepositoryClient
+    owner: ModelRepositoryClient
+    stranger: ModelRepositoryClient
+    new_model: Callable[..., int]
+    advance_time: Callable[[int], int]
+    digest: Callable[[], bytes]
+    now: Callable[[], int]
+
+    def create(self, **overrides: object) -> Callable[[], object]:
+        args: dict[str, object] = {
+            "weights": self.digest(),
+            "spec": self.digest(),
+            "initial_score": 5000,
+            "target_score": 8000,
+            "deadline": self.now() + 3600,
+            "bounty_wei": 10**15,
+            **overrides,
+        }
+        return lambda: self.lender.create_model(**args)  # type: ignore[arg-type]
+
+    def submitted(self, model_id: int) -> int:
+        return self.owner.submit_update(model_id, self.digest()).value
+
+    def completed_model(self) -> int:
+        model_id = self.new_model(bounty_wei=1000)
+        self.lender.evaluate_update(self.submitted(model_id), score=9000, new_weights=self.digest())
+        return model_id
+
+    def reclaimed_model(self) -> int:
+        model_id = self.new_model(bounty_wei=1000, duration=SHORT)
+        self.advance_time(SHORT + 1)
+        self.lender.reclaim(model_id)
+        return model_id
+
+
+@pytest.fixture
+def world(
+    repo: ModelRepositoryClient,
+    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
+    dev_accounts: list[LocalAccount],
+    new_model: Callable[..., int],
+    advance_time: Callable[[int], int],
+    make_digest: Callable[[], bytes],
+    chain_now: Callable[[], int],
+) -> World:
+    return World(
+        lender=repo,
+        owner=client_for(dev_accounts[1]),
+        stranger=client_for(dev_accounts[2]),
+        new_model=new_model,
+        advance_time=advance_time,
+        digest=make_digest,
+        now=chain_now,
+    )
+
+
+def _duplicate_digest(w: World, *, same_model: bool) -> Callable[[], object]:
+    first, second = w.new_model(), w.new_model()
+    digest = w.digest()
+    w.owner.submit_update(first, digest)
+    return lambda: w.stranger.submit_update(first if same_model else second, digest)
+
+
+def _double_evaluation(w: World, *, first_score: int) -> Callable[[], object]:
+    update_id = w.submitted(w.new_model())
+    w.lender.evaluate_update(update_id, score=first_score, new_weights=w.digest())
+    return lambda: w.lender.evaluate_update(update_id, score=7000, new_weights=w.digest())
+
+
+def _expired_model(w: World) -> int:
+    model_id = w.new_model(duration=SHORT)
+    w.advance_time(SHORT + 1)
+    return model_id
+
+
+def _pending_of_reclaimed(w: World) -> Callable[[], object]:
+    model_id = w.new_model(duration=SHORT)
+    update_id = w.submitted(model_id)
+    w.advance_time(SHORT + 1)
+    w.lender.reclaim(model_id)
+    return lambda: w.lender.evaluate_update(update_id, score=6000, new_weights=w.digest())
+
+
+def _pending_of_completed(w: World) -> Callable[[], object]:
+    model_id = w.new_model(bounty_wei=1000)
+    late, winner = w.submitted(model_id), w.submitted(model_id)
+    w.lender.evaluate_update(winner, score=9000, new_weights=w.digest())
+    return lambda: w.lender.evaluate_update(late, score=9500, new_weights=w.digest())
+
+
+SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
+    # createModel
+    ("zero bounty", lambda w: w.create(bounty_wei=0), "ZeroBounty"),
+    (
+        "initial equals target",
+        lambda w: w.create(initial_score=6000, target_score=6000),
+        "BadScoreRange",
+    ),
+    (
+        "initial above target",
+        lambda w: w.create(initial_score=7000, target_score=6000),
+        "BadScoreRange",
+    ),
+    (
+        "target above 10000",
+        lambda w: w.create(initial_score=5000, target_score=10_001),
+        "BadScoreRange",
+    ),
+    ("deadline in the past", lambda w: w.create(deadline=w.now() - 1), "DeadlineInPast"),
+    ("deadline is now", lambda w: w.create(deadline=w.now()), "DeadlineInPast"),
+    ("zero weights digest", lambda w: w.create(weights=bytes(32)), "ZeroDigest"),
+    ("zero spec digest", lambda w: w.create(spec=bytes(32)), "ZeroDigest"),
+    # submitUpdate
+    ("submit to model 0", lambda w: lambda: w.owner.submit_update(0, w.digest()), "UnknownModel"),
+    (
+        "submit to a model not yet created",
+        lambda w: lambda: w.owner.submit_update(w.lender.model_count() + 1, w.digest()),
+        "UnknownModel",
+    ),
+    (
+        "submit after the deadline",
+        lambda w: (lambda m: lambda: w.owner.submit_update(m, w.digest()))(_expired_model(w)),
+        "DeadlinePassed",
+    ),
+    (
+        "submit to a completed model",
+        lambda w: (lambda m: lambda: w.owner.submit_update(m, w.digest()))(w.completed_model()),
+        "ModelNotOpen",
+    ),
+    (
+        "submit to a reclaimed model",
+        lambda w: (lambda m: lambda: w.owner.submit_update(m, w.digest()))(w.reclaimed_model()),
+        "ModelNotOpen",
+    ),
+    (
+        "replayed digest, same model",
+        lambda w: _duplicate_digest(w, same_model=True),
+        "DuplicateDigest",
+    ),
+    (
+        "copied digest, other model",
+        lambda w: _duplicate_digest(w, same_model=False),
+        "DuplicateDigest",
+    ),
+    (
+        "zero update digest",
+        lambda w: (lambda m: lambda: w.owner.submit_update(m, bytes(32)))(w.new_model()),
+        "ZeroDigest",
+    ),
+    # evaluateUpdate
+    (
+        "evaluate update 0",
+        lambda w: lambda: w.lender.evaluate_update(0, score=6000, new_weights=w.digest()),
+        "UnknownUpdate",
+    ),
+    (
+        "evaluate an update not yet submitted",
+        lambda w: (
+            lambda: w.lender.evaluate_update(
+                w.lender.update_count() + 1, score=6000, new_weights=w.digest()
+            )
+        ),
+        "UnknownUpdate",
+    ),
+    (
+        "non-lender evaluates",
+        lambda w: (
+            lambda u: lambda: w.stranger.evaluate_update(u, score=6000, new_weights=w.digest())
+        )(w.submitted(w.new_model())),
+        "NotLender",
+    ),
+    (
+        "submitter evaluates its own update",
+        lambda w: (
+            lambda u: lambda: w.owner.evaluate_update(u, score=9000, new_weights=w.digest())
+        )(w.submitted(w.new_model())),
+        "NotLender",
+    ),
+    (
+        "evaluate an accepted update again",
+        lambda w: _double_evaluation(w, first_score=6000),
+        "AlreadyEvaluated",
+    ),
+    (
+        "evaluate a rejected update again",
+        lambda w: _double_evaluation(w, first_score=4000),
+        "AlreadyEvaluated",
+    ),
+    (
+        "score above 10000",
+        lambda w: (
+            lambda u: lambda: w.lender.evaluate_update(u, score=10_001, new_weights=w.digest())
+        )(w.submitted(w.new_model())),
+        "ScoreOutOfRange",
+    ),
+    (
+        "accept with zero new weights",
+        lambda w: (
+            lambda u: lambda: w.lender.evaluate_update(u, score=6000, new_weights=bytes(32))
+        )(w.submitted(w.new_model())),
+        "ZeroDigest",
+    ),
+    ("evaluate after reclaim", _pending_of_reclaimed, "ModelNotOpen"),
+    ("evaluate after completion", _pending_of_completed, "ModelNotOpen"),
+    # reclaim
+    ("reclaim model 0", lambda w: lambda: w.lender.reclaim(0), "UnknownModel"),
+    (
+        "non-lender reclaims",
+        lambda w: (lambda m: lambda: w.stranger.reclaim(m))(_expired_model(w)),
+        "NotLender",
+    ),
+    (
+        "reclaim before the deadline",
+        lambda w: (lambda m: lambda: w.lender.reclaim(m))(w.new_model()),
+        "DeadlineNotReached",
+    ),
+    (
+        "reclaim twice",
+        lambda w: (lambda m: lambda: w.lender.reclaim(m))(w.reclaimed_model()),
+        "AlreadyReclaimed",
+    ),
+    # withdraw
+    ("withdraw with nothing owed", lambda w: w.stranger.withdraw, "NothingOwed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "error"), [pytest.param(s, e, id=name) for name, s, e in SCENARIOS]
+)
+def test_refused_with_custom_error_and_no_effect(
+    world: World, setup: Callable[[World], Callable[[], object]], error: str
+) -> None:
+    action = setup(world)
+    before = snapshot_counts(world.lender)
+    owed_before = [world.lender.owed(c.account_address) for c in (world.lender, world.owner)]
+    with refused(error):
+        action()
+    assert snapshot_counts(world.lender) == before
+    assert [
+        world.lender.owed(c.account_address) for c in (world.lender, world.owner)
+    ] == owed_before
+
+
+def test_bounty_above_uint96_is_refused(
+    repo: ModelRepositoryClient,
+    dev_accounts: list[LocalAccount],
+    make_digest: Callable[[], bytes],
+    chain_now: Callable[[], int],
+) -> None:
+    rich = dev_accounts[9]
+    repo.w3.provider.make_request("anvil_setBalance", [rich.address, hex(2**97)])  # type: ignore[arg-type]
+    with refused("BountyTooLarge") as info:
+        repo.with_account(rich).create_model(
+            weights=make_digest(),
+            spec=make_digest(),
+            initial_score=0,
+            target_score=10_000,
+            deadline=chain_now() + 600,
+            bounty_wei=2**96,
+        )
+    assert info.value.error_args == (2**96, 2**96 - 1)
+
+
+def test_messages_say_what_happened_and_what_to_do(world: World) -> None:
+    model_id = _expired_model(world)
+    deadline = world.lender.get_model(model_id).deadline
+    with pytest.raises(ContractError) as info:
+        world.owner.submit_update(model_id, world.digest())
+    message = str(info.value)
+    assert f"model {model_id}: deadline passed at 20" in message
+    assert "no longer takes updates" in message
+    assert info.value.error_args == (model_id, deadline)
+    with pytest.raises(ContractError, match=r"nothing is owed to 0x[0-9a-fA-F]{40}"):
+        world.stranger.withdraw()
+    with pytest.raises(ContractError, match=r"need initial < target <= 10000"):
+        world.create(initial_score=9000, target_score=8000)()
