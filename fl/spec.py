@@ -1,0 +1,263 @@
+"""The model spec: versioned canonical JSON shared by lender and owners; sha256 goes on-chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fedlend.errors import SpecError
+from fl.data import TARGET, is_leakage
+
+SPEC_VERSION = 1
+MAX_SPEC_BYTES = 1 << 20
+MAX_INPUTS = 4096
+FEATURE_KINDS = ("numeric", "months_before", "categorical")
+MODEL_KINDS = ("logreg", "mlp")
+METRICS = ("roc_auc", "accuracy")
+TRANSFORMS = ("none", "log1p")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input column and how every party encodes it (standardise, impute, one-hot)."""
+
+    name: str
+    kind: str  # numeric | months_before (months between this date and `reference`) | categorical
+    mean: float = 0.0
+    std: float = 1.0
+    impute: float = 0.0  # in transformed units, before standardising
+    transform: str = "none"
+    missing_flag: bool = False
+    categories: tuple[str, ...] = ()
+    reference: str = ""
+
+    def columns(self) -> list[str]:
+        """Names of the encoded input columns this feature produces, in order."""
+        cols = [f"{self.name}={c}" for c in self.categories] if self.kind == "categorical" else []
+        if self.kind != "categorical":
+            cols.append(self.name)
+        if self.missing_flag:
+            cols.append(f"{self.name}__missing")
+        return cols
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which network: "logreg" (one linear layer) or "mlp" (one hidden ReLU layer)."""
+
+    kind: str = "logreg"
+    hidden: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """Local-training defaults owners use unless told otherwise (DP-SGD with Poisson sampling)."""
+
+    lr: float = 1.0
+    batch_size: int = 1024
+    epochs: int = 10
+    max_grad_norm: float = 3.0
+    delta: float = 1e-5
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to encode data, build the model and score it, identically everywhere."""
+
+    features: tuple[Feature, ...]
+    model: ModelConfig = ModelConfig()
+    metric: str = "roc_auc"
+    training: TrainingDefaults = TrainingDefaults()
+    target: str = TARGET
+    policy_only: bool = True
+    clip: float = 10.0
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    version: int = SPEC_VERSION
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The encoded input column names, in model-input order."""
+        return [col for feature in self.features for col in feature.columns()]
+
+    @property
+    def n_inputs(self) -> int:
+        """The width of an encoded row."""
+        return len(self.input_columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (the canonical content)."""
+        return {
+            "version": self.version,
+            "target": self.target,
+            "policy_only": self.policy_only,
+            "clip": self.clip,
+            "features": [_feature_dict(f) for f in self.features],
+            "model": {"kind": self.model.kind, "hidden": self.model.hidden},
+            "metric": self.metric,
+            "training": vars(self.training).copy(),
+            "metadata": dict(self.metadata),
+        }
+
+    def to_json(self) -> bytes:
+        """Canonical UTF-8 JSON: sorted keys, no spaces; the bytes to store and hash."""
+        return canonical_json(self.to_dict())
+
+    @property
+    def digest(self) -> bytes:
+        """32-byte sha256 of the canonical JSON (what goes on-chain)."""
+        return hashlib.sha256(self.to_json()).digest()
+
+    @property
+    def digest_hex(self) -> str:
+        """The digest as hex."""
+        return self.digest.hex()
+
+    def with_metadata(self, **items: str) -> ModelSpec:
+        """A copy with metadata entries added (included in the digest)."""
+        merged = {**self.metadata, **items}
+        return replace(self, metadata=_check_metadata(merged))
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> ModelSpec:
+        """Parse and validate spec JSON; SpecError says what is wrong."""
+        if len(data) > MAX_SPEC_BYTES:
+            raise SpecError(
+                f"spec is {len(data):,} bytes, over {MAX_SPEC_BYTES:,}; not a fedlend spec"
+            )
+        try:
+            obj = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError(f"spec is not valid JSON ({exc}); fetch it again") from exc
+        return spec_from_dict(obj)
+
+
+def canonical_json(obj: object) -> bytes:
+    """Deterministic JSON bytes (sorted keys, compact, UTF-8, NaN refused)."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _feature_dict(f: Feature) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": f.name, "kind": f.kind, "missing_flag": f.missing_flag}
+    if f.kind == "categorical":
+        out["categories"] = list(f.categories)
+    else:
+        out.update(mean=f.mean, std=f.std, impute=f.impute, transform=f.transform)
+    if f.kind == "months_before":
+        out["reference"] = f.reference
+    return out
+
+
+def spec_from_dict(obj: object) -> ModelSpec:
+    """Build a validated ModelSpec from parsed JSON."""
+    if not isinstance(obj, dict):
+        raise SpecError("spec JSON must be an object")
+    if obj.get("version") != SPEC_VERSION:
+        raise SpecError(f"spec version {obj.get('version')!r} unsupported; this fedlend reads 1")
+    try:
+        features = tuple(_feature_from(f) for f in _list(obj, "features"))
+        model = ModelConfig(kind=str(obj["model"]["kind"]), hidden=int(obj["model"]["hidden"]))
+        training = TrainingDefaults(**{k: obj["training"][k] for k in vars(TrainingDefaults())})
+        spec = ModelSpec(
+            features=features,
+            model=model,
+            metric=str(obj["metric"]),
+            training=training,
+            target=str(obj["target"]),
+            policy_only=bool(obj["policy_only"]),
+            clip=float(obj["clip"]),
+            metadata=_check_metadata(obj.get("metadata", {})),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"spec field missing or malformed: {exc}") from exc
+    validate_spec(spec)
+    return spec
+
+
+def _list(obj: dict[str, Any], key: str) -> list[Any]:
+    value = obj.get(key)
+    if not isinstance(value, list):
+        raise SpecError(f"spec field {key!r} must be a list")
+    return value
+
+
+def _feature_from(obj: dict[str, Any]) -> Feature:
+    kind = str(obj["kind"])
+    common = {"name": str(obj["name"]), "kind": kind, "missing_flag": bool(obj["missing_flag"])}
+    if kind == "categorical":
+        cats = obj["categories"]
+        if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+            raise SpecError(f"feature {common['name']!r}: categories must be a list of strings")
+        return Feature(**common, categories=tuple(cats))
+    numbers = {k: float(obj[k]) for k in ("mean", "std", "impute")}
+    return Feature(
+        **common,
+        **numbers,
+        transform=str(obj["transform"]),
+        reference=str(obj.get("reference", "")),
+    )
+
+
+def _check_metadata(meta: object) -> dict[str, str]:
+    if not isinstance(meta, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
+        raise SpecError("spec metadata must map strings to strings")
+    return dict(meta)
+
+
+def validate_spec(spec: ModelSpec) -> None:
+    """Refuse specs that could not be encoded or trained the same way everywhere."""
+    if not spec.features:
+        raise SpecError("spec has no features; build it from data with at least one usable column")
+    names = [f.name for f in spec.features]
+    if len(set(names)) != len(names):
+        raise SpecError("spec lists a feature twice")
+    for feature in spec.features:
+        _validate_feature(feature, spec.target)
+    if spec.model.kind not in MODEL_KINDS:
+        raise SpecError(f"model kind {spec.model.kind!r} unknown; use one of {MODEL_KINDS}")
+    if spec.model.kind == "mlp" and not 1 <= spec.model.hidden <= 1024:
+        raise SpecError("mlp hidden size must be 1..1024")
+    if spec.metric not in METRICS:
+        raise SpecError(f"metric {spec.metric!r} unknown; use one of {METRICS}")
+    if not 0 < spec.n_inputs <= MAX_INPUTS:
+        raise SpecError(f"spec encodes {spec.n_inputs} inputs; the limit is {MAX_INPUTS}")
+    _validate_training(spec.training)
+    if not (math.isfinite(spec.clip) and spec.clip > 0):
+        raise SpecError("spec clip must be a positive number")
+
+
+def _validate_feature(f: Feature, target: str) -> None:
+    if f.name == target or is_leakage(f.name):
+        raise SpecError(f"{f.name!r} cannot be a feature: it is the target or known only later")
+    if f.kind not in FEATURE_KINDS:
+        raise SpecError(f"feature {f.name!r}: kind {f.kind!r} unknown; use {FEATURE_KINDS}")
+    if f.kind == "categorical":
+        if not f.categories or len(set(f.categories)) != len(f.categories):
+            raise SpecError(f"feature {f.name!r}: categories must be non-empty and distinct")
+        return
+    if not all(math.isfinite(v) for v in (f.mean, f.std, f.impute)) or f.std <= 0:
+        raise SpecError(f"feature {f.name!r}: mean/std/impute must be finite, std > 0")
+    if f.transform not in TRANSFORMS:
+        raise SpecError(f"feature {f.name!r}: transform {f.transform!r} unknown")
+    if f.kind == "months_before" and not f.reference:
+        raise SpecError(f"feature {f.name!r}: a date feature needs a reference column")
+
+
+def _validate_training(t: TrainingDefaults) -> None:
+    checks = {
+        "lr": 0 < t.lr <= 100,
+        "batch_size": isinstance(t.batch_size, int) and 1 <= t.batch_size <= 1 << 20,
+        "epochs": isinstance(t.epochs, int) and 1 <= t.epochs <= 1000,
+        "max_grad_norm": 0 < t.max_grad_norm <= 1e6,
+        "delta": 0 < t.delta < 1,
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        raise SpecError(f"spec training values out of range: {', '.join(bad)}")
