@@ -66,7 +66,7 @@ def make_app(
     db = Database(app.config["DATA_DIR"] / f"{slug}.sqlite3")
     app.extensions["fedlend_db"] = db
     app.extensions["fedlend_jobs"] = JobRunner(
-        db, workers=app.config["JOB_WORKERS"], name=f"{slug}-jobs"
+        db, workers=app.config["JOB_WORKERS"], name=f"{slug}-jobs", context=app.app_context
     )
     app.extensions["fedlend_layout"] = (tuple(nav), badge)
     app.teardown_appcontext(lambda _exc: db.close())

@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -105,13 +106,22 @@ class JobRunner:
     and check `cancelled()` in loops that do not report progress. Whatever fn returns is stored
     as the job's result (JSON; anything else is stored as its str()). A FedlendError ends the
     job as failed with its message; any other exception fails it with a generic message and the
-    traceback goes to the server log only.
+    traceback goes to the server log only. `context` (make_app passes `app.app_context`)
+    wraps each run, so job functions may use current_app, get_db() and get_settings().
+    Only one runner should own a database: a new runner marks unfinished jobs interrupted.
     """
 
     def __init__(
-        self, db: Database, *, workers: int = 1, min_interval_s: float = 0.2, name: str = "jobs"
+        self,
+        db: Database,
+        *,
+        workers: int = 1,
+        min_interval_s: float = 0.2,
+        name: str = "jobs",
+        context: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.db = db
+        self._context = context or nullcontext
         self._workers = workers
         self._min_interval_s = min_interval_s
         self._name = name
@@ -217,7 +227,8 @@ class JobRunner:
             return
         reporter = _Reporter(self.db, job_id, event, min_interval_s=self._min_interval_s)
         try:
-            result = fn(reporter, event.is_set)
+            with self._context():
+                result = fn(reporter, event.is_set)
         except JobCancelledError:
             self._finish(job_id, JobState.CANCELLED, message=CANCELLED_MESSAGE)
         except FedlendError as exc:

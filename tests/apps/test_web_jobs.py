@@ -312,3 +312,18 @@ def test_job_macro_renders_in_a_template(app: Flask) -> None:
 def _progress(db: Database) -> tuple[float, str]:
     row = db.query_one("SELECT progress, message FROM jobs")
     return (row["progress"], row["message"])
+
+
+def test_jobs_run_inside_the_app_context(app: Flask) -> None:
+    from flask import current_app
+
+    from fedlend.web import get_db, get_settings
+
+    def uses_app(progress: Callable[..., None], cancelled: Callable[[], bool]) -> list[str]:
+        rows = get_db().query("SELECT count(*) FROM jobs")
+        return [current_app.config["APP_SLUG"], str(get_settings().home), str(rows[0][0])]
+
+    jobs = app.extensions["fedlend_jobs"]
+    job = jobs.wait(jobs.submit("x", uses_app))
+    assert job.state == JobState.DONE, job.error
+    assert job.result == ["owner", str(app.config["FEDLEND_SETTINGS"].home), "1"]
