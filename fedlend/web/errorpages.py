@@ -9,7 +9,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from fedlend.errors import (
     ChainUnavailableError,
@@ -96,7 +96,12 @@ def handle_http(exc: HTTPException) -> ResponseReturnValue:
     description = exc.description or ""
     if description and description != type(exc).description:  # a message a view chose to give
         message = description
-    return render_error(status, message or TITLES.get(status, "Something went wrong"))
+    response = current_app.make_response(
+        render_error(status, message or TITLES.get(status, "Something went wrong"))
+    )
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
 
 
 def handle_fedlend(exc: FedlendError) -> ResponseReturnValue:

@@ -247,6 +247,8 @@ def test_http_errors_are_friendly(
     assert phrase in text
     assert '<a class="button" href="/">' in text
     assert_no_traceback(text)
+    if status == 405:
+        assert "POST" in response.headers["Allow"]
 
 
 def test_a_broken_layout_falls_back_to_a_plain_error_page(tmp_path: Path) -> None:
