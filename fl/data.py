@@ -137,10 +137,11 @@ def parse_csv_text(text: str) -> pd.DataFrame:
         raise DataError(
             f"the file is not a readable CSV ({_first_line(exc)}); check its format"
         ) from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.columns.duplicated().any():
-        dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+    header = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
         raise DataError(f"duplicate column names: {', '.join(dupes)}; rename them")
+    frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
         raise DataError("the file has fewer than two columns; is it a comma-separated CSV?")
     if frame.empty:

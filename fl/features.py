@@ -209,7 +209,7 @@ def _encode_numeric(feature: Feature, values: np.ndarray, clip: float) -> np.nda
 
 
 def _encode_categorical(feature: Feature, raw: pd.Series) -> tuple[np.ndarray, int]:
-    codes = pd.Categorical(raw, categories=list(feature.categories)).codes
+    codes = pd.Index(feature.categories).get_indexer(raw)  # -1 = unknown or missing
     onehot = np.zeros((len(raw), len(feature.categories) + feature.missing_flag), np.float64)
     known = codes >= 0
     onehot[np.flatnonzero(known), codes[known]] = 1.0

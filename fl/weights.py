@@ -85,9 +85,19 @@ def parse_weights(blob: bytes, spec: ModelSpec) -> tuple[Weights, dict[str, str]
         )
     data = memoryview(blob)[8 + head_len :]
     tensors = {name: _tensor(name, header[name], shapes[name], data) for name in sorted(shapes)}
-    if sum(4 * math.prod(s) for s in shapes.values()) != len(data):
-        raise WeightsFormatError("blob has extra or missing bytes after the tensors")
+    _check_layout([header[name]["data_offsets"] for name in shapes], len(data))
     return tensors, dict(meta)
+
+
+def _check_layout(offsets: list[list[int]], size: int) -> None:
+    """Tensors must tile the data exactly: no overlap, no gap, no trailing bytes."""
+    end = 0
+    for start, stop in sorted(offsets):
+        if start != end:
+            raise WeightsFormatError("tensor data overlaps or leaves gaps (forged offsets)")
+        end = stop
+    if end != size:
+        raise WeightsFormatError("blob has extra or missing bytes after the tensors")
 
 
 def _tensor(name: str, info: object, shape: tuple[int, ...], data: memoryview) -> torch.Tensor:
