@@ -1,0 +1,46 @@
+"""The demo's human summary: score path, payments, gas, privacy, and where to look next."""
+
+from __future__ import annotations
+
+from fedlend.demo import DemoResult
+from fedlend.types import MAX_SCORE
+
+WEI_PER_ETH = 10**18
+
+
+def summary(r: DemoResult) -> str:
+    """A plain-text report of one demo run."""
+    path = " -> ".join(f"{s / MAX_SCORE:.4f}" for s in r.score_path)
+    lines = [
+        "",
+        "=== fedlend demo: summary ===",
+        f"model #{r.model_id} on {r.contract} ({r.rpc_url})",
+        f"validation ROC-AUC by round: {path} (target {r.target_score / MAX_SCORE:.4f})",
+        f"out-of-time test ROC-AUC (loans issued 2011-05..08): "
+        f"{r.test_auc_initial:.4f} -> {r.test_auc_final:.4f}",
+        f"updates: {r.accepted} accepted, {r.rejected} rejected over {r.rounds} rounds",
+        f"bounty {r.bounty_wei / WEI_PER_ETH:g} ETH = paid {r.paid_wei / WEI_PER_ETH:.6f} "
+        f"+ reclaimed {r.reclaimed_wei / WEI_PER_ETH:.6f} "
+        f"+ unspent {r.unspent_wei / WEI_PER_ETH:g}",
+        "owners (paid, gas fees, balance change, epsilon spent):",
+    ]
+    for i, o in enumerate(r.owners, 1):
+        lines.append(
+            f"  {i}. {o['address']}  paid {int(o['paid_wei']) / WEI_PER_ETH:.6f} ETH, "
+            f"fees {int(o['fees_wei']) / WEI_PER_ETH:.6f}, "
+            f"balance {int(o['balance_change_wei']) / WEI_PER_ETH:+.6f}, ε={o['epsilon']}"
+        )
+    lines.append("gas used: " + ", ".join(f"{k} {v:,}" for k, v in r.gas.items()))
+    checks = ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in r.checks.items())
+    lines += [
+        f"checks (exact wei): {checks}",
+        f"final model (spec + weights): {r.model_path}",
+        f"  score it on any labelled CSV: fedlend evaluate --model {r.model_path} --data CSV",
+        f"finished in {r.seconds:.1f} s",
+        "",
+        "Look at it in the browser (the apps read the same chain and store):",
+        "  .venv/bin/fedlend chain                        # the demo chain, from its saved state",
+        "  FEDLEND_DEV_ACCOUNT=0 .venv/bin/fedlend lender-app   # http://127.0.0.1:5001",
+        "  FEDLEND_DEV_ACCOUNT=1 .venv/bin/fedlend owner-app    # http://127.0.0.1:5002",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,250 @@
+"""The lender's work: post a bounty, follow its models, reclaim what is left, withdraw."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fedlend.chain.rpc import Sent
+from fedlend.errors import DataError, FedlendError, NotFoundError, SpecError
+from fedlend.sealing import EncryptionKeypair, lender_encryption_keypair, public_key_text
+from fedlend.services import catalog
+from fedlend.services.catalog import Bounty, load_bounty
+from fedlend.services.node import Node, state_dir
+from fedlend.services.records import Records
+from fedlend.types import MAX_SCORE, BasisPoints, Digest, Wei
+from fl.data import load_loans
+from fl.evaluate import Metrics, score, score_bps
+from fl.features import EncodedData, build_spec, encode
+from fl.models import Weights, init_weights
+from fl.spec import ModelSpec, TrainingDefaults
+from fl.train import train_update
+
+Progress = Callable[[float, str], None]
+BASE_KINDS = ("own-data", "zero")
+BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
+
+
+def _quiet(_fraction: float, _message: str) -> None:
+    """A progress callback that reports nothing."""
+
+
+@dataclass(frozen=True)
+class SpecPreview:
+    """What the lender's CSV yields, shown before posting."""
+
+    spec: ModelSpec
+    rows: int
+    default_rate: float
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PostedModel:
+    """A bounty just escrowed on-chain."""
+
+    model_id: int
+    initial_score: BasisPoints
+    initial_metrics: Metrics
+    spec_digest: Digest
+    weights_digest: Digest
+    sent: Sent[int]
+
+
+class LenderService:
+    """What a lender can do, signing with its node's account; state stays on this machine."""
+
+    def __init__(self, node: Node, *, state: Path | None = None) -> None:
+        self.node = node
+        self.state = state or state_dir(node.settings, "lender", node.address)
+        self.records = Records(self.state / "lender.sqlite")
+        self._validation_cache: dict[bytes, EncodedData] = {}
+
+    @property
+    def keypair(self) -> EncryptionKeypair:
+        """The X25519 keypair owners encrypt updates to (derived from the account key)."""
+        return lender_encryption_keypair(self.node.account)
+
+    # --- posting -----------------------------------------------------------------------------
+    def preview(
+        self, data: bytes, *, model_kind: str = "logreg", metric: str = "roc_auc"
+    ) -> SpecPreview:
+        """Deduce the feature spec from the lender's CSV without posting anything."""
+        frame = load_loans(data)
+        spec = build_spec(frame, model=model_kind, metric=metric)
+        y = pd.to_numeric(frame["default"]).to_numpy()
+        return SpecPreview(spec, len(frame), float(np.mean(y)), hashlib.sha256(data).hexdigest())
+
+    def post_bounty(
+        self,
+        data: bytes,
+        *,
+        title: str,
+        target_score: int,
+        bounty_wei: int,
+        deadline: int,
+        model_kind: str = "logreg",
+        metric: str = "roc_auc",
+        base: str = "own-data",
+        base_fraction: float = 0.5,
+        training: TrainingDefaults | None = None,
+        progress: Progress = _quiet,
+    ) -> PostedModel:
+        """Build the spec and base model from the lender's CSV, score it, escrow the bounty."""
+        self._check_terms(title, target_score, bounty_wei, deadline, base, base_fraction)
+        progress(0.02, "reading the validation data")
+        frame = load_loans(data)
+        sha = self._keep_dataset(data)
+        base_meta = "zero" if base == "zero" else f"own-data:{base_fraction:g}"
+        spec = build_spec(frame, model=model_kind, metric=metric, training=training).with_metadata(
+            **{
+                catalog.TITLE: title.strip(),
+                catalog.ENCRYPTION_KEY: public_key_text(self.keypair.public),
+                catalog.VALIDATION_SHA256: sha,
+                BASE_META: base_meta,
+            }
+        )
+        train_part, _ = split_own_data(frame, sha, base_meta)
+        weights = self._base_weights(spec, train_part, progress)
+        progress(0.8, "scoring the base model on the validation set")
+        metrics = score(spec, weights, *self._xy(self.validation(spec)))
+        initial = score_bps(spec, metrics)
+        if initial >= target_score:
+            raise SpecError(
+                f"the base model already scores {initial / MAX_SCORE:.4f} on your validation "
+                f"set; set a target above it (at most {MAX_SCORE / MAX_SCORE:.4f})"
+            )
+        progress(0.9, "storing the spec and weights, sending createModel")
+        spec_digest = self.node.put(spec.to_json())
+        weights_digest = self.node.put_weights(spec, weights)
+        sent = self.node.client.create_model(
+            weights=weights_digest,
+            spec=spec_digest,
+            initial_score=initial,
+            target_score=target_score,
+            deadline=deadline,
+            bounty_wei=bounty_wei,
+        )
+        progress(1.0, f"model #{sent.value} posted")
+        return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)
+
+    def _check_terms(
+        self, title: str, target: int, bounty: int, deadline: int, base: str, fraction: float
+    ) -> None:
+        problems = []
+        if not title.strip() or len(title) > 120:
+            problems.append("give a title of 1-120 characters")
+        if not 0 < target <= MAX_SCORE:
+            problems.append(f"the target score must be in (0, 1] (got {target / MAX_SCORE:g})")
+        if bounty <= 0:
+            problems.append("the bounty must be more than 0 ETH")
+        elif bounty > self.node.balance():
+            problems.append("the bounty is more than this account's balance")
+        if deadline <= self.node.client.chain_time():
+            problems.append("the deadline must be in the future")
+        if base not in BASE_KINDS:
+            problems.append(f"base must be one of {BASE_KINDS}")
+        if base == "own-data" and not 0.1 <= fraction <= 0.9:
+            problems.append("the share of your data used to train the base model must be 0.1-0.9")
+        if problems:
+            raise DataError("cannot post this bounty: " + "; ".join(problems))
+
+    def _base_weights(
+        self, spec: ModelSpec, train_part: pd.DataFrame | None, progress: Progress
+    ) -> Weights:
+        weights = init_weights(spec)
+        if train_part is None:
+            return weights
+
+        def scaled(f: float, m: str) -> None:
+            progress(0.1 + 0.7 * f, f"training the base model on your own loans: {m}")
+
+        return train_update(
+            spec, weights, train_part, epsilon=None, seed=0, progress=scaled
+        ).weights
+
+    def _keep_dataset(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.state / "data" / f"{sha}.csv"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return sha
+
+    # --- validation data -----------------------------------------------------------------------
+    def validation(self, spec: ModelSpec) -> EncodedData:
+        """The lender's private validation set for a spec (kept on this machine only)."""
+        if spec.digest not in self._validation_cache:
+            sha = spec.metadata.get(catalog.VALIDATION_SHA256, "")
+            path = self.state / "data" / f"{sha}.csv"
+            if not sha or not path.exists():
+                raise NotFoundError(
+                    "this machine does not hold the validation data of that model: open the "
+                    "lender app on the machine (and data directory) that posted it"
+                )
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise DataError(f"{path} was modified since the model was posted; restore it")
+            _, val = split_own_data(load_loans(data), sha, spec.metadata.get(BASE_META, "zero"))
+            self._validation_cache[spec.digest] = encode(spec, val)
+        return self._validation_cache[spec.digest]
+
+    @staticmethod
+    def _xy(data: EncodedData) -> tuple[np.ndarray, np.ndarray]:
+        if data.y is None:
+            raise DataError("the validation data has no `default` labels")
+        return data.X, data.y
+
+    # --- following models ----------------------------------------------------------------------
+    def models(self) -> list[Bounty]:
+        """This lender's models, newest first."""
+        return catalog.list_bounties(self.node, lender=self.node.address)
+
+    def bounty(self, model_id: int) -> Bounty:
+        """One model with its spec; NotFoundError if it does not exist."""
+        if not 0 < model_id <= self.node.client.model_count():
+            raise NotFoundError(f"there is no model #{model_id} on this contract")
+        return load_bounty(self.node, self.node.client.get_model(model_id))
+
+    def own_bounty(self, model_id: int) -> Bounty:
+        """One of this lender's models; FedlendError if it belongs to someone else."""
+        bounty = self.bounty(model_id)
+        if bounty.record.lender.lower() != self.node.address.lower():
+            raise FedlendError(
+                f"model #{model_id} belongs to {bounty.record.lender}, not to this account"
+            )
+        return bounty
+
+    def reclaim(self, model_id: int) -> Sent[Wei]:
+        """Credit back what is left of a model's bounty (after its deadline or completion)."""
+        self.own_bounty(model_id)
+        return self.node.client.reclaim(model_id)
+
+    def withdraw(self) -> Sent[Wei]:
+        """Pay this account everything the contract owes it."""
+        return self.node.client.withdraw()
+
+
+def split_own_data(
+    frame: pd.DataFrame, sha256: str, base_meta: str
+) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """(base-training part or None, validation part), split reproducibly from the data hash."""
+    if not base_meta.startswith("own-data:"):
+        return None, frame
+    try:
+        fraction = float(base_meta.split(":", 1)[1])
+    except ValueError as exc:
+        raise SpecError(f"bad base setting {base_meta!r} in the model spec") from exc
+    seed = int(sha256[:16], 16)
+    order = np.random.default_rng(seed).permutation(len(frame))
+    cut = round(len(frame) * fraction)
+    if cut < 1 or cut >= len(frame):
+        raise DataError("too few loans to split into base-training and validation parts")
+    return frame.iloc[order[:cut]], frame.iloc[order[cut:]]

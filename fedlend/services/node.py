@@ -1,0 +1,92 @@
+"""A participant's handle on the network: chain client, content store and signing account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import torch
+from eth_account.signers.local import LocalAccount
+
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.errors import ConfigError
+from fedlend.settings import Settings
+from fedlend.storage.base import ContentStore
+from fedlend.storage.cid import cid_for, cid_to_digest, digest_to_cid
+from fedlend.storage.factory import open_store
+from fedlend.types import Address, Digest, ModelRecord, Wei
+from fl.spec import ModelSpec
+from fl.weights import weights_from_bytes, weights_to_bytes
+
+
+@dataclass(frozen=True)
+class Node:
+    """One account's view of one ModelRepository and one content store."""
+
+    settings: Settings
+    client: ModelRepositoryClient
+    store: ContentStore
+
+    @property
+    def account(self) -> LocalAccount:
+        """The signing account (ConfigError if the client was opened read-only)."""
+        if self.client.account is None:
+            raise ConfigError(
+                "no account configured: set FEDLEND_PRIVATE_KEY, FEDLEND_KEYSTORE or "
+                "FEDLEND_DEV_ACCOUNT (local chain only)"
+            )
+        return self.client.account
+
+    @property
+    def address(self) -> Address:
+        """This participant's checksummed address."""
+        return Address(self.account.address)
+
+    @cached_property
+    def chain_id(self) -> int:
+        """The chain's id (cached: it never changes for one node)."""
+        return self.client.chain_id
+
+    def balance(self) -> Wei:
+        """This account's ETH balance."""
+        return self.client.balance_of(self.address)
+
+    # --- content ---------------------------------------------------------------------------
+    def put(self, data: bytes) -> Digest:
+        """Store bytes, returning the 32-byte digest the contract records."""
+        cid = self.store.put(data)
+        self.store.pin(cid)
+        return cid_to_digest(cid)
+
+    def get(self, digest: Digest) -> bytes:
+        """Fetch bytes by on-chain digest (verified against the CID by the store)."""
+        return self.store.get(digest_to_cid(digest))
+
+    def spec_of(self, model: ModelRecord) -> ModelSpec:
+        """A model's spec, fetched and verified."""
+        return ModelSpec.from_json(self.get(model.spec))
+
+    def weights_at(self, spec: ModelSpec, digest: Digest) -> dict[str, torch.Tensor]:
+        """Weights stored under a digest, checked against the spec."""
+        return weights_from_bytes(self.get(digest), spec)
+
+    def put_weights(self, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> Digest:
+        """Store weights in canonical safetensors form."""
+        return self.put(weights_to_bytes(weights, spec=spec))
+
+
+def open_node(settings: Settings, *, account: LocalAccount | None = None) -> Node:
+    """Connect to the configured chain and contract and open the configured store."""
+    client = ModelRepositoryClient.connect(settings, account=account)
+    return Node(settings=settings, client=client, store=open_store(settings))
+
+
+def state_dir(settings: Settings, role: str, address: str) -> Path:
+    """Where one role's private local state for one account lives (created 0700)."""
+    path = settings.home / role / address.lower()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+__all__ = ["Node", "cid_for", "open_node", "state_dir"]

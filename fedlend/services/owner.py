@@ -1,0 +1,298 @@
+"""The data owner's work: keep datasets locally, check them, contribute DP updates, get paid.
+
+Raw loans never leave this machine: only a sealed (signed, encrypted-to-the-lender) update trained
+with DP-SGD is stored and announced on-chain. Privacy is charged to the owner's per-dataset ledger
+when training finishes, before submission, so an update that is never submitted still counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fedlend.chain.events import UpdateSubmitted
+from fedlend.chain.rpc import Sent
+from fedlend.errors import DataError, FedlendError, NotFoundError, SpecError
+from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
+from fedlend.services import catalog
+from fedlend.services.catalog import Bounty, load_bounty
+from fedlend.services.node import Node, state_dir
+from fedlend.services.records import Records
+from fedlend.types import Digest, UpdateRecord, Wei
+from fl.data import load_loans, sha256_hex
+from fl.evaluate import metric_value
+from fl.features import encode, required_columns
+from fl.privacy import Budget, PrivacyLedger, Spent
+from fl.train import train_update, update_to_bytes
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class DataReport:
+    """What a dataset looks like, and whether a model's spec can use it."""
+
+    sha256: str
+    rows: int
+    default_rate: float | None
+    missing_values: dict[str, int]
+    missing_columns: list[str]
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when the data fits the spec it was checked against."""
+        return not self.missing_columns and not self.problems
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """An update just trained, sealed, stored and submitted."""
+
+    update_id: int
+    model_id: int
+    digest: Digest
+    epsilon: float
+    delta: float
+    n_examples: int
+    local_before: float
+    local_after: float
+    seconds: float
+    sent: Sent[int]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One of this owner's submissions, with its on-chain outcome."""
+
+    record: UpdateRecord
+    dataset: str | None
+    epsilon: float | None
+    n_examples: int | None
+    local_after: float | None
+
+
+class OwnerService:
+    """What a data owner can do, signing with its node's account; data stays on this machine."""
+
+    def __init__(
+        self, node: Node, *, state: Path | None = None, budget_epsilon: float = 10.0
+    ) -> None:
+        self.node = node
+        self.state = state or state_dir(node.settings, "owner", node.address)
+        self.records = Records(self.state / "owner.sqlite")
+        self.ledger = PrivacyLedger(self.state / "privacy.sqlite", default_epsilon=budget_epsilon)
+
+    # --- datasets ------------------------------------------------------------------------------
+    def add_dataset(self, data: bytes, *, name: str) -> DataReport:
+        """Check and keep a CSV in this machine's data directory (identified by its sha256)."""
+        report = self.check_data(data)
+        path = self.state / "data" / f"{report.sha256}.csv"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        self.records.upsert(
+            "datasets",
+            {
+                "sha256": report.sha256,
+                "name": name[:200] or "dataset",
+                "path": str(path),
+                "rows": report.rows,
+                "at": time.time(),
+            },
+        )
+        return report
+
+    def datasets(self) -> list[dict[str, object]]:
+        """The datasets this owner has added, oldest first."""
+        return self.records.rows("datasets", order="at")
+
+    def dataset_bytes(self, sha256: str) -> bytes:
+        """A kept dataset's bytes; NotFoundError if unknown."""
+        row = self.records.one("datasets", sha256=sha256)
+        if row is None or not Path(row["path"]).exists():
+            raise NotFoundError("that dataset is not on this machine: add the CSV again")
+        return Path(row["path"]).read_bytes()
+
+    def check_data(self, data: bytes, *, model_id: int | None = None) -> DataReport:
+        """Rows, default rate, missing values; with a model, which required columns fail."""
+        frame = load_loans(data, require_target=False)
+        sha = sha256_hex(data)
+        rate = _default_rate(frame)
+        missing_values = {c: int(n) for c, n in frame.isna().sum().items() if n}
+        if model_id is None:
+            return DataReport(sha, len(frame), rate, missing_values, [], [])
+        spec = self._spec(load_bounty(self.node, self.node.client.get_model(model_id)))
+        absent = [c for c in required_columns(spec) if c not in frame.columns]
+        problems: list[str] = []
+        if not absent:
+            try:
+                encode(spec, frame)
+            except DataError as exc:
+                problems.append(str(exc))
+        return DataReport(sha, len(frame), rate, missing_values, absent, problems)
+
+    # --- bounties and privacy -------------------------------------------------------------------
+    def open_bounties(self) -> list[Bounty]:
+        """Every model still taking updates, newest first."""
+        return catalog.list_bounties(self.node, accepting_only=True)
+
+    def privacy(self, sha256: str) -> tuple[Spent, Budget, Budget]:
+        """(spent so far, total budget, remaining) for one dataset."""
+        owner = self.node.address
+        return (
+            self.ledger.spent(owner, sha256),
+            self.ledger.budget(owner, sha256),
+            self.ledger.remaining(owner, sha256),
+        )
+
+    def set_budget(self, sha256: str, *, epsilon: float, delta: float = 1e-4) -> None:
+        """Set this dataset's total privacy budget."""
+        self.ledger.set_budget(self.node.address, sha256, epsilon=epsilon, delta=delta)
+
+    # --- contributing ----------------------------------------------------------------------------
+    def contribute(
+        self,
+        model_id: int,
+        sha256: str,
+        *,
+        epsilon: float,
+        delta: float | None = None,
+        epochs: int | None = None,
+        rounds: int = 1,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Contribution:
+        """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it."""
+        report = progress or (lambda _f, _m: None)
+        started = time.perf_counter()
+        bounty = load_bounty(self.node, self.node.client.get_model(model_id))
+        if not bounty.accepting:
+            raise FedlendError(f"model #{model_id} is {bounty.state}: it no longer takes updates")
+        spec = self._spec(bounty)
+        lender_key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
+        data = encode(spec, load_loans(self.dataset_bytes(sha256)))
+        base = self.node.weights_at(spec, bounty.record.weights)
+        report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {epsilon:g})")
+        result = train_update(
+            spec,
+            base,
+            data,
+            epsilon=epsilon,
+            delta=delta,
+            epochs=epochs,
+            rounds=rounds,
+            seed=seed,
+            cancel=cancel,
+            base_digest=bounty.record.weights,
+            account=self.ledger.account(self.node.address, sha256, note=f"model {model_id}"),
+            progress=lambda f, m: report(0.02 + 0.85 * f, m),
+        )
+        assert result.epsilon is not None
+        before, after = (
+            metric_value(spec, w, data.X, data.y, spec.metric) for w in (base, result.weights)
+        )
+        report(0.9, "sealing the update to the lender and storing it")
+        header = UpdateHeader.create(
+            model_id=model_id,
+            base_digest=bounty.record.weights,
+            chain_id=self.node.chain_id,
+            contract=self.node.client.address,
+            submitter=self.node.address,
+            epsilon=result.epsilon,
+            delta=result.delta,
+            num_examples=result.n_examples,
+        )
+        blob = seal_update(
+            payload=update_to_bytes(spec, result),
+            header=header,
+            owner=self.node.account,
+            lender_public_key=lender_key,
+            max_blob_bytes=self.node.settings.max_blob_bytes,
+        )
+        digest = self.node.put(blob)
+        report(0.95, "sending submitUpdate")
+        sent = self.node.client.submit_update(model_id, digest)
+        self.records.upsert(
+            "submissions",
+            {
+                "update_id": sent.value,
+                "model_id": model_id,
+                "dataset": sha256,
+                "digest": digest.hex(),
+                "epsilon": result.epsilon,
+                "delta": result.delta,
+                "n_examples": result.n_examples,
+                "local_before": before,
+                "local_after": after,
+                "tx_hash": sent.tx_hash,
+                "gas_used": sent.gas_used,
+                "at": time.time(),
+            },
+        )
+        report(1.0, f"submitted update #{sent.value}")
+        return Contribution(
+            sent.value,
+            model_id,
+            digest,
+            result.epsilon,
+            result.delta,
+            result.n_examples,
+            before,
+            after,
+            time.perf_counter() - started,
+            sent,
+        )
+
+    def _spec(self, bounty: Bounty):
+        if bounty.spec is None:
+            raise SpecError(
+                f"the spec of model #{bounty.model_id} is unavailable: {bounty.spec_error}"
+            )
+        return bounty.spec
+
+    # --- following up ----------------------------------------------------------------------------
+    def submissions(self) -> list[Submission]:
+        """Every update this account submitted (from chain events), newest first."""
+        client = self.node.client
+        mine = [
+            e
+            for e in client.events(names=["UpdateSubmitted"])
+            if isinstance(e, UpdateSubmitted) and e.submitter.lower() == self.node.address.lower()
+        ]
+        out = []
+        for event in reversed(mine):
+            row = self.records.one("submissions", update_id=event.update_id) or {}
+            out.append(
+                Submission(
+                    client.get_update(event.update_id),
+                    row.get("dataset"),
+                    row.get("epsilon"),
+                    row.get("n_examples"),
+                    row.get("local_after"),
+                )
+            )
+        return out
+
+    def owed(self) -> Wei:
+        """What the contract owes this account."""
+        return self.node.client.owed(self.node.address)
+
+    def withdraw(self) -> Sent[Wei]:
+        """Pay this account everything the contract owes it."""
+        return self.node.client.withdraw()
+
+
+def _default_rate(frame: pd.DataFrame) -> float | None:
+    if "default" not in frame.columns:
+        return None
+    values = pd.to_numeric(frame["default"], errors="coerce")
+    return float(np.nanmean(values)) if values.notna().any() else None

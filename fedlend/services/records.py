@@ -1,0 +1,84 @@
+"""Each role's local records in SQLite: a cache of work done, rebuildable from chain and storage."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS evaluations (
+  update_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, submitter TEXT NOT NULL,
+  status TEXT NOT NULL, score INTEGER NOT NULL, reward_wei TEXT NOT NULL, reason TEXT NOT NULL,
+  epsilon REAL, delta REAL, n_examples INTEGER, metrics TEXT NOT NULL, contribution REAL,
+  nonce TEXT, tx_hash TEXT NOT NULL, gas_used INTEGER NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS evaluations_model ON evaluations (model_id);
+CREATE TABLE IF NOT EXISTS submissions (
+  update_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, dataset TEXT NOT NULL,
+  digest TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL, n_examples INTEGER NOT NULL,
+  local_before REAL, local_after REAL, tx_hash TEXT NOT NULL, gas_used INTEGER NOT NULL,
+  at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS datasets (
+  sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL, rows INTEGER NOT NULL,
+  at REAL NOT NULL);
+"""
+
+
+class Records:
+    """A tiny row store over one SQLite file (WAL, one connection per call, thread-safe)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def upsert(self, table: str, row: Mapping[str, Any]) -> None:
+        """Insert or replace one row (dict values are stored as JSON)."""
+        cols = [_column(c) for c in row]
+        values = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
+        marks = ", ".join("?" for _ in cols)
+        # table and column names are checked identifiers; values are bound parameters
+        sql = f"INSERT OR REPLACE INTO {_table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+        with self._lock, self._db() as db:
+            db.execute(sql, values)
+
+    def rows(self, table: str, *, order: str = "rowid", **where: Any) -> list[dict[str, Any]]:
+        """Rows matching equality filters, as dicts."""
+        clause = " AND ".join(f"{k} = ?" for k in where) or "1"
+        sql = f"SELECT * FROM {_table(table)} WHERE {clause} ORDER BY {order}"  # noqa: S608
+        with self._db() as db:
+            return [dict(r) for r in db.execute(sql, list(where.values()))]
+
+    def one(self, table: str, **where: Any) -> dict[str, Any] | None:
+        """The first matching row, or None."""
+        found = self.rows(table, **where)
+        return found[0] if found else None
+
+
+def _column(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"bad column name {name!r}")
+    return name
+
+
+def _table(name: str) -> str:
+    if name not in {"evaluations", "submissions", "datasets"}:
+        raise ValueError(f"unknown table {name!r}")
+    return name
