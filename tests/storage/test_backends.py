@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,10 @@ def test_factory_uses_the_node_when_configured(ipfs_node: IpfsNode, tmp_path: Pa
 
 
 def test_factory_with_a_dead_node_says_what_to_do(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, ipfs_url="http://127.0.0.1:9")  # discard port: closed
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(home=tmp_path, ipfs_url=f"http://127.0.0.1:{port}")
     store = open_store(settings)
     with pytest.raises(StorageUnavailableError, match="unset FEDLEND_IPFS_URL"):
         store.put(b"x")

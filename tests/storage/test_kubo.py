@@ -54,7 +54,7 @@ def test_pin_and_has(kubo_store: KuboStore) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [lambda d: b"X" + d[1:], lambda d: d[:-7], lambda d: d + b"!"],
+    [lambda d: bytes([d[0] ^ 0x01]) + d[1:], lambda d: d[:-7], lambda d: d + b"!"],
     ids=["flipped-byte", "truncated", "extended"],
 )
 def test_content_tampered_inside_the_node_is_refused(

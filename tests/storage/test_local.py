@@ -81,7 +81,7 @@ def test_missing_content(local_store: LocalStore) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda data: b"X" + data[1:],
+        lambda data: bytes([data[0] ^ 0x01]) + data[1:],
         lambda data: data[:-1],
         lambda data: data[: len(data) // 2],
         lambda data: b"",
