@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma-separated total epsilon per owner over all rounds; 'off' = no DP",
     )
     parser.add_argument("--delta", type=float, default=1e-5, help="DP delta per owner")
+    parser.add_argument("--validation-size", type=int, default=2375, help="lender's loans")
     parser.add_argument("--model", choices=("logreg", "mlp"), default="logreg")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-contributions", action="store_true", help="skip Shapley/LOO")
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             delta=args.delta,
             seed=args.seed,
             contributions=not args.no_contributions,
+            validation_size=args.validation_size,
         )
         report = simulate(args.data, config, progress=_progress(split))
         if sys.stderr.isatty():

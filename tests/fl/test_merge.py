@@ -1,0 +1,117 @@
+"""Merging (FedAvg of deltas, stale bases), acceptance, contract reward mirror, contributions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fl.contribution import contract_reward, leave_one_out, reward_shares, shapley
+from fl.evaluate import metric_value, score_data
+from fl.features import EncodedData
+from fl.merge import MergeInput, fedavg, merge_round, rebase
+from fl.models import init_weights
+from fl.spec import ModelSpec
+from fl.train import train_update
+
+
+def _w(spec: ModelSpec, value: float) -> dict[str, torch.Tensor]:
+    return {k: torch.full_like(v, value) for k, v in init_weights(spec).items()}
+
+
+def test_fedavg_of_fresh_updates_is_the_weighted_mean_of_new_weights(spec: ModelSpec) -> None:
+    current = _w(spec, 0.0)
+    a, b = MergeInput(_w(spec, 1.0), current, 100), MergeInput(_w(spec, 4.0), current, 300)
+    merged = fedavg(current, [a, b])
+    assert torch.allclose(merged["linear.weight"], torch.full_like(merged["linear.weight"], 3.25))
+    assert fedavg(current, [])["linear.bias"].item() == 0.0
+
+
+def test_stale_update_applies_its_delta_to_the_current_model_down_weighted(
+    spec: ModelSpec,
+) -> None:
+    old_base, current = _w(spec, 0.0), _w(spec, 10.0)
+    stale = MergeInput(_w(spec, 2.0), old_base, 100, staleness=1)  # delta +2, one version old
+    fresh = MergeInput(_w(spec, 10.0), current, 100)  # delta 0
+    assert rebase(current, stale)["linear.bias"].item() == pytest.approx(12.0)
+    merged = fedavg(current, [stale, fresh], staleness_decay=0.5)
+    # weights 50 (stale, halved) and 100: 10 + 2 * 50 / 150
+    assert merged["linear.bias"].item() == pytest.approx(10 + 2 / 3, rel=1e-6)
+    capped = fedavg(current, [MergeInput(_w(spec, 11.0), current, 10**9), fresh], max_examples=100)
+    assert capped["linear.bias"].item() == pytest.approx(10.5)
+
+
+def test_merge_round_scores_each_update_and_merges_the_improving_ones(
+    spec: ModelSpec, owner_data: EncodedData, test_data: EncodedData
+) -> None:
+    w0 = init_weights(spec)
+    good = train_update(spec, w0, owner_data, epsilon=3.0, epochs=3, seed=0)
+    harmful = {k: -v for k, v in good.weights.items()}  # the mirror image: AUC below 0.5
+    updates = [MergeInput(good.weights, w0, 3000), MergeInput(harmful, w0, 3000)]
+    outcome = merge_round(spec, w0, updates, test_data.X, test_data.y, best_bps=5000)
+    assert [c.improves for c in outcome.candidates] == [True, False]
+    assert outcome.accepted == [0]
+    assert outcome.score_bps == outcome.candidates[0].score_bps > 6400
+    strict = merge_round(
+        spec, w0, updates, test_data.X, test_data.y, best_bps=5000, min_margin_bps=5000
+    )
+    assert strict.accepted == [] and strict.score_bps == 5000
+
+
+@pytest.mark.parametrize(
+    ("score", "best", "remaining", "expected"),
+    [
+        (6500, 6000, 10**18, 10**18 * 500 // 1500),  # 1/3 of the bounty, floored like Solidity
+        (6000, 6000, 10**18, 0),  # no improvement, no reward
+        (5900, 6000, 10**18, 0),
+        (7500, 6000, 10**18, 10**18),  # reaching the target pays the rest
+        (9000, 6000, 4 * 10**17, 4 * 10**17),  # capped at what is left
+        (6001, 6000, 10**18, 666_666_666_666_666),
+    ],
+)
+def test_contract_reward_mirror(score: int, best: int, remaining: int, expected: int) -> None:
+    reward = contract_reward(
+        bounty_wei=10**18,
+        remaining_wei=remaining,
+        score=score,
+        best=best,
+        initial=6000,
+        target=7500,
+    )
+    assert reward == expected
+
+
+def test_reward_shares_split_exactly() -> None:
+    shares = reward_shares({"a": 0.004, "b": 0.002, "c": -0.001, "d": 0.0}, 10**18 + 1)
+    assert sum(shares.values()) == 10**18 + 1
+    assert shares["c"] == shares["d"] == 0 and shares["a"] >= 2 * shares["b"]
+    assert reward_shares({"a": -1.0}, 100) == {"a": 0}
+
+
+def test_contributions_credit_helpful_owners_and_blame_harmful_ones(
+    spec: ModelSpec, owner_data: EncodedData, test_data: EncodedData
+) -> None:
+    w0 = init_weights(spec)
+    halves = [
+        EncodedData(X=owner_data.X[:1500], y=owner_data.y[:1500]),
+        EncodedData(X=owner_data.X[1500:], y=owner_data.y[1500:]),
+    ]
+    trained = [
+        train_update(spec, w0, d, epsilon=None, epochs=3, seed=i) for i, d in enumerate(halves)
+    ]
+    updates = {
+        "alice": MergeInput(trained[0].weights, w0, 1500),
+        "bob": MergeInput(trained[1].weights, w0, 1500),
+        "mallory": MergeInput({k: -3 * v for k, v in trained[0].weights.items()}, w0, 1500),
+    }
+    X, y = test_data.X, test_data.y
+    values = shapley(spec, w0, updates, X, y)
+    everyone = fedavg(w0, list(updates.values()))
+    assert sum(values.values()) == pytest.approx(
+        metric_value(spec, everyone, X, y, "roc_auc") - 0.5
+    )
+    assert values["mallory"] < 0 < min(values["alice"], values["bob"])
+    loo = leave_one_out(spec, w0, updates, X, y)
+    assert loo["mallory"] < 0
+    sampled = shapley(spec, w0, updates, X, y, permutations=60, seed=1)
+    assert sampled.keys() == values.keys()
+    assert score_data(spec, everyone, test_data).n == test_data.n

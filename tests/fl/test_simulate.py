@@ -1,0 +1,107 @@
+"""A small real simulation, the state split, and the simulate/evaluate CLI commands end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fedlend.cli import main
+from fl.simulate import SimulationConfig, format_table, simulate
+from fl.splits import by_state
+
+
+def test_small_simulation_federates_with_and_without_dp(small_csv: Path) -> None:
+    config = SimulationConfig(owners=3, rounds=2, epsilons=(None, 3.0), validation_size=1000)
+    seen: list[float] = []
+    report = simulate(small_csv, config, progress=lambda f, _m: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert len(report.split.owners) == 3 and report.split.validation.n == 1000
+    assert 0.66 < report.pooled_auc < 0.75
+    off, dp = report.run(None), report.run(3.0)
+    assert abs(off.test_auc - report.pooled_auc) < 0.02
+    assert dp.test_auc > 0.62 and len(dp.round_test_aucs) == 2
+    assert dp.epsilon_spent == pytest.approx(3.0, abs=0.02)  # per-owner total over both rounds
+    assert off.epsilon_spent is None
+    shap = report.contributions["shapley"]
+    assert set(shap) == {"owner0", "owner1", "owner2"}
+    summary = json.loads(json.dumps(report.to_dict()))
+    assert summary["federated"]["3"]["epsilon_spent"] == dp.epsilon_spent
+    assert set(summary["bars"]) >= {"no_dp_within_0.005_of_pooled", "under_60_seconds"}
+    assert "federated, DP eps 3 total" in format_table(report)
+
+
+def test_state_split_keeps_each_state_with_one_owner() -> None:
+    states = np.array(["CA"] * 50 + ["NY"] * 30 + ["TX"] * 20 + ["FL"] * 20 + ["WY"] * 2)
+    groups = by_state(states, 3)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(len(states)))
+    owners_of = {s: {i for i, g in enumerate(groups) if s in set(states[g])} for s in set(states)}
+    assert all(len(owners) == 1 for owners in owners_of.values())
+    assert sorted(len(g) for g in groups) == [32, 40, 50]
+
+
+def test_simulate_and_evaluate_commands(small_csv: Path, tmp_path: Path, capsys) -> None:
+    model_dir = tmp_path / "model"
+    code = main(
+        [
+            "simulate",
+            "--data",
+            str(small_csv),
+            "--owners",
+            "2",
+            "--rounds",
+            "1",
+            "--split",
+            "state",
+            "--epsilons",
+            "off,2",
+            "--validation-size",
+            "800",
+            "--no-contributions",
+            "--json",
+            "--save-model",
+            str(model_dir),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    result = json.loads(out)["state"]
+    assert result["owners"] == 2 and set(result["federated"]) == {"off", "2"}
+    assert "round 1/1" in err  # progress goes to stderr
+    assert main(["evaluate", "--model", str(model_dir), "--data", str(small_csv), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert {"roc_auc", "pr_auc", "accuracy", "brier", "log_loss", "n"} <= set(metrics)
+    assert 0.6 < metrics["roc_auc"] < 0.8 and metrics["n"] > 5000
+    assert metrics["score_bps"] == round(metrics["roc_auc"] * 10_000)
+    assert main(["evaluate", "--model", str(model_dir), "--data", str(small_csv)]) == 0
+    assert "roc_auc" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "--epsilons", "off,zero"], "not a positive number"),
+        (["simulate", "--epsilons", "-3"], "not a positive number"),
+        (["simulate", "--owners", "0"], "at least 1"),
+        (["evaluate", "--model", "/nonexistent/model", "--data", "x.csv"], "not a saved model"),
+    ],
+)
+def test_cli_refusals_are_one_line_messages(argv: list[str], message: str, capsys) -> None:
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_evaluate_refuses_a_csv_without_outcomes(small_csv: Path, tmp_path: Path, capsys) -> None:
+    from fl.data import load_loans
+    from fl.features import build_spec
+    from fl.models import init_weights
+    from fl.weights import save_model
+
+    spec = build_spec(load_loans(small_csv).head(500))
+    save_model(tmp_path / "m", spec, init_weights(spec))
+    bad = tmp_path / "no_target.csv"
+    bad.write_text("id,loan_amnt\n1,100\n")
+    assert main(["evaluate", "--model", str(tmp_path / "m"), "--data", str(bad)]) == 1
+    assert "default" in capsys.readouterr().err
