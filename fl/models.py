@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fedlend.errors import SpecError
 from fl.spec import ModelSpec
 
 Weights = dict[str, torch.Tensor]
@@ -79,8 +80,12 @@ def state_of(module: nn.Module) -> Weights:
 
 def load_into(spec: ModelSpec, weights: Mapping[str, torch.Tensor]) -> nn.Module:
     """A fresh module holding copies of these weights."""
+    shapes = expected_shapes(spec)
+    got = {k: tuple(v.shape) for k, v in weights.items()}
+    if got != shapes:
+        raise SpecError(f"weights {got} do not fit the spec's model {shapes}")
     module = build_model(spec)
-    module.load_state_dict({k: v.clone() for k, v in weights.items()}, strict=True)
+    module.load_state_dict({k: v.detach().clone().float() for k, v in weights.items()})
     return module
 
 

@@ -8,6 +8,7 @@ which also handles updates trained on an older model version.
 
 from __future__ import annotations
 
+import secrets
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -141,7 +142,9 @@ def train_update(
 
 
 def _fresh_seed() -> int:
-    return int.from_bytes(torch.randint(0, 2**62, (1,)).numpy().tobytes()[:8], "little") % 2**62
+    """Unpredictable seed from the OS for the sampling and noise PRNG (torch's, not Opacus's
+    secure_mode, which needs torchcsprng); pass `seed` only for reproducible experiments."""
+    return secrets.randbits(63)
 
 
 @contextmanager
