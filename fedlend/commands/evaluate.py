@@ -47,7 +47,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {'n':<9} {metrics.n:,}")
     print(f"  {spec.metric} in basis points: {result['score_bps']}")
     for column, count in data.unknown_categories.items():
-        print(
-            f"  note: {count:,} rows have a {column} value the model has not seen (encoded as none)"
-        )
+        print(f"  note: {count:,} rows have an unseen {column} value (encoded as no category)")
     return 0
