@@ -1,0 +1,124 @@
+"""Gas used by each ModelRepository call on a fresh Anvil, as a table or JSON, against targets.
+
+.venv/bin/python scripts/bench_gas.py            # table
+.venv/bin/python scripts/bench_gas.py --json     # machine-readable
+.venv/bin/python scripts/bench_gas.py --check    # exit 1 if a target is exceeded
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass
+
+from fedlend.chain.accounts import dev_accounts
+from fedlend.chain.anvil import AnvilProcess
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.compile import COMPILER_SETTINGS, find_compiler
+from fedlend.chain.rpc import connect
+
+TARGETS = {"submitUpdate": 80_000, "evaluateUpdate (pays)": 80_000, "withdraw": 40_000}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured call."""
+
+    call: str
+    case: str
+    gas_used: int
+    target: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.target is None or self.gas_used <= self.target
+
+
+def digest(label: str) -> bytes:
+    """A deterministic 32-byte digest (so figures repeat run to run)."""
+    return hashlib.sha256(label.encode()).digest()
+
+
+def measure() -> list[Row]:
+    """Deploy and exercise ModelRepository on a private Anvil; gasUsed of each receipt."""
+    accounts = dev_accounts(4)
+    with AnvilProcess() as node:
+        w3 = connect(node.rpc_url)
+        lender = ModelRepositoryClient.deploy(w3, accounts[0])
+        owner = lender.with_account(accounts[1])
+        other = lender.with_account(accounts[2])
+        assert lender.deploy_receipt is not None
+        rows = [Row("deploy", "ModelRepository", lender.deploy_receipt.gas_used, None)]
+        now = lender.chain_time()
+        created = lender.create_model(
+            weights=digest("weights-0"),
+            spec=digest("spec"),
+            initial_score=6000,
+            target_score=8000,
+            deadline=now + 3600,
+            bounty_wei=10**18 + 999,  # rounding leaves 3 wei for the lender to reclaim
+        )
+        rows.append(Row("createModel", "~1 ETH bounty", created.gas_used, None))
+        model_id = created.value
+        subs = [owner.submit_update(model_id, digest(f"update-{i}")) for i in range(10)]
+        rows.append(Row("submitUpdate", "first", subs[0].gas_used, TARGETS["submitUpdate"]))
+        rows.append(Row("submitUpdate", "tenth", subs[9].gas_used, TARGETS["submitUpdate"]))
+        other_sub = other.submit_update(model_id, digest("update-other"))
+        rows += _evaluations(lender, [s.value for s in subs], other_sub.value)
+        withdrawn = owner.withdraw()
+        rows.append(Row("withdraw", "owner (EOA)", withdrawn.gas_used, TARGETS["withdraw"]))
+        rows.append(Row("reclaim", "after completion", lender.reclaim(model_id).gas_used, None))
+        rows.append(
+            Row("withdraw", "lender (EOA)", lender.withdraw().gas_used, TARGETS["withdraw"])
+        )
+    return rows
+
+
+def _evaluations(lender: ModelRepositoryClient, updates: list[int], other: int) -> list[Row]:
+    target = TARGETS["evaluateUpdate (pays)"]
+    calls = [
+        (updates[0], 6500, "pays, owner's first credit", target),
+        (updates[1], 7000, "pays, owner already owed", target),
+        (updates[2], 6900, "rejected (no payment)", None),
+        (other, 7100, "pays, another owner's first credit", target),
+        (updates[3], 8000, "pays and completes the model", target),
+    ]
+    rows = []
+    for update_id, score, case, limit in calls:
+        sent = lender.evaluate_update(update_id, score=score, new_weights=digest(f"w-{update_id}"))
+        rows.append(Row("evaluateUpdate", case, sent.gas_used, limit))
+    return rows
+
+
+def render(rows: list[Row]) -> str:
+    """A plain-text table."""
+    compiler = find_compiler().label
+    head = (
+        f"ModelRepository gas ({compiler}, evm {COMPILER_SETTINGS['evmVersion']}, viaIR, runs 200)"
+    )
+    lines = [head, f"{'call':<16} {'case':<36} {'gasUsed':>9} {'target':>9}  ok"]
+    for row in rows:
+        target = f"{row.target:,}" if row.target else "-"
+        ok = "yes" if row.ok else "NO"
+        lines.append(f"{row.call:<16} {row.case:<36} {row.gas_used:>9,} {target:>9}  {ok}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print; with --check, fail if any call exceeds its target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is exceeded")
+    args = parser.parse_args(argv)
+    rows = measure()
+    if args.json:
+        print(json.dumps([{**asdict(r), "ok": r.ok} for r in rows], indent=2))
+    else:
+        print(render(rows))
+    return 1 if args.check and not all(r.ok for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
