@@ -12,7 +12,6 @@ import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import (
-    ContractLogicError,
     ProviderConnectionError,
     TimeExhausted,
     TransactionNotFound,
@@ -79,7 +78,8 @@ def send_call(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0) -> 
 
     Reverts surface as web3's ContractLogicError (from the gas estimate) for the caller to decode.
     """
-    with account_lock(account.address), rpc_errors(w3.provider.endpoint_uri or "the chain"):  # type: ignore[attr-defined]
+    where = getattr(w3.provider, "endpoint_uri", None) or "the chain"
+    with account_lock(account.address), rpc_errors(where), node_refusals(account.address):
         tx = call.build_transaction(
             {
                 "from": account.address,
@@ -90,7 +90,7 @@ def send_call(w3: Web3, account: LocalAccount, call: Any, *, value: int = 0) -> 
         )
         tx["gas"] = int(tx["gas"] * GAS_MARGIN)
         signed = account.sign_transaction(tx)
-        tx_hash = _send_raw(w3, signed.raw_transaction, account.address)
+        tx_hash = bytes(w3.eth.send_raw_transaction(signed.raw_transaction))
     return wait_receipt(w3, tx_hash)
 
 
@@ -125,11 +125,11 @@ def sent(receipt: dict[str, Any], value: T) -> Sent[T]:
     )
 
 
-def _send_raw(w3: Web3, raw: bytes, sender: str) -> bytes:
+@contextmanager
+def node_refusals(sender: str) -> Iterator[None]:
+    """Turn the node's refusals of a transaction (funds, nonce, fee) into TransactionFailedError."""
     try:
-        return bytes(w3.eth.send_raw_transaction(raw))
-    except ContractLogicError:
-        raise
+        yield
     except Web3RPCError as exc:
         text = str(exc.message or exc)
         if "insufficient funds" in text.lower():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from web3.exceptions import ContractCustomError, ContractPanicError
 
 from fedlend.chain.anvil import AnvilProcess, free_port
 from fedlend.chain.client import ModelRepositoryClient
@@ -19,8 +21,9 @@ from fedlend.chain.events import (
     Withdrawn,
     block_pages,
 )
+from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import connect
-from fedlend.errors import ChainUnavailableError, ConfigError
+from fedlend.errors import ChainUnavailableError, ConfigError, TransactionFailedError
 from fedlend.settings import Settings
 from fedlend.types import ModelStatus, UpdateRecord, UpdateStatus
 
@@ -194,3 +197,30 @@ def test_chain_going_away_mid_session(dev_accounts: list[LocalAccount]) -> None:
 def test_digests_must_be_32_bytes(repo: ModelRepositoryClient, digest: object) -> None:
     with pytest.raises(ValueError, match="32 raw bytes"):
         repo.submit_update(1, digest)  # type: ignore[arg-type]
+
+
+def test_an_account_without_ether_is_told_to_fund_it(
+    repo: ModelRepositoryClient, make_digest: Callable[[], bytes], chain_now: Callable[[], int]
+) -> None:
+    poor = repo.with_account(Account.create())
+    with pytest.raises(TransactionFailedError, match="cannot pay value \\+ gas: fund it"):
+        poor.create_model(
+            weights=make_digest(),
+            spec=make_digest(),
+            initial_score=1,
+            target_score=2,
+            deadline=chain_now() + 600,
+            bounty_wei=1,
+        )
+
+
+def test_reverts_without_a_known_custom_error(repo: ModelRepositoryClient) -> None:
+    decoder = RevertDecoder(repo.artifact.abi)
+    panic = ContractPanicError(
+        "Panic error 0x11: Arithmetic underflow", data="0x4e487b71" + "11".zfill(64)
+    )
+    assert decoder.to_error(panic).error_name == "Panic"
+    unknown = ContractCustomError("0xdeadbeef", data="0xdeadbeef")
+    error = decoder.to_error(unknown)
+    assert (error.error_name, error.error_args) == ("Revert", ())
+    assert decoder.decode("0xdeadbeef") is None
