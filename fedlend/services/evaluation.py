@@ -62,6 +62,7 @@ class _Judged:
     epsilon: float | None = None
     n_examples: int | None = None
     nonce: str | None = None
+    delta: float | None = None
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _evaluate_one(lender: LenderService, batch: _Batch, update: UpdateRecord) ->
             "reward_wei": str(sent.value.reward_wei),
             "reason": reason,
             "epsilon": judged.epsilon,
-            "delta": None,
+            "delta": judged.delta,
             "n_examples": judged.n_examples,
             "metrics": metrics,
             "contribution": None,
@@ -225,6 +226,7 @@ def _judge(lender: LenderService, batch: _Batch, update: UpdateRecord) -> _Judge
         header.epsilon,
         header.num_examples,
         header.nonce,
+        header.delta,
     )
 
 

@@ -1,0 +1,151 @@
+"""A local SQLite cache of a contract's events with block times: rebuilt from the chain if lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.events import EVENT_TYPES, ChainEvent, LogPosition
+from fedlend.chain.rpc import rpc_errors
+from fedlend.errors import ConfigError
+from fedlend.types import UpdateStatus
+
+REORG_DEPTH = 12  # the newest blocks are re-read on every refresh, so a short reorg heals itself
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cursors (
+  source TEXT PRIMARY KEY, next_block INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  source TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL,
+  name TEXT NOT NULL, model_id INTEGER, timestamp INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (source, block, log_index));
+CREATE INDEX IF NOT EXISTS events_model ON events (source, model_id, block, log_index);
+"""
+_DIGEST_FIELDS = frozenset({"weights", "spec", "digest", "new_weights"})
+
+
+@dataclass(frozen=True)
+class TimedEvent:
+    """A decoded chain event and the timestamp of the block it was mined in."""
+
+    event: ChainEvent
+    timestamp: int
+
+
+class EventCache:
+    """Events of one contract, fetched incrementally and kept in one SQLite file.
+
+    The chain stays the truth: deleting the file only costs a rescan from the deployment block.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._db() as db:
+                db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the event cache {self.path}: {exc}; delete it (it is rebuilt "
+                "from the chain) or check the data directory's permissions"
+            ) from exc
+
+    def model_events(self, client: ModelRepositoryClient, model_id: int) -> list[TimedEvent]:
+        """Every event of one model, oldest first, after catching up with the chain."""
+        source = self.refresh(client)
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM events WHERE source = ? AND model_id = ? ORDER BY block, log_index",
+                (source, model_id),
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def refresh(self, client: ModelRepositoryClient) -> str:
+        """Fetch the events mined since the last refresh; return this contract's cache key."""
+        source = f"{client.chain_id}:{client.address.lower()}"
+        with self._lock:
+            with rpc_errors():
+                latest = int(client.w3.eth.block_number)
+            start = self._next_block(source, client.deployed_block)
+            if latest < start - REORG_DEPTH:  # the chain was reset or reverted under us
+                start = client.deployed_block
+            start = max(client.deployed_block, min(start, latest + 1) - REORG_DEPTH)
+            events = client.events(from_block=start, to_block=latest) if start <= latest else []
+            times = _block_times(client, {e.at.block_number for e in events})
+            with self._db() as db:
+                db.execute("DELETE FROM events WHERE source = ? AND block >= ?", (source, start))
+                db.executemany(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [_to_row(source, e, times[e.at.block_number]) for e in events],
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO cursors (source, next_block) VALUES (?, ?)",
+                    (source, latest + 1),
+                )
+        return source
+
+    def _next_block(self, source: str, default: int) -> int:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT next_block FROM cursors WHERE source = ?", (source,)
+            ).fetchone()
+        return int(row["next_block"]) if row else default
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+
+def _block_times(client: ModelRepositoryClient, blocks: set[int]) -> dict[int, int]:
+    with rpc_errors():
+        return {n: int(client.w3.eth.get_block(n)["timestamp"]) for n in sorted(blocks)}
+
+
+def _to_row(source: str, event: ChainEvent, timestamp: int) -> tuple[Any, ...]:
+    body = {
+        f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name != "at"
+    }
+    return (
+        source,
+        event.at.block_number,
+        event.at.log_index,
+        event.at.tx_hash,
+        type(event).__name__,
+        body.get("model_id"),
+        timestamp,
+        json.dumps(body, sort_keys=True),
+    )
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, int):
+        return int(value)  # IntEnum -> int
+    return value
+
+
+def _from_row(row: sqlite3.Row) -> TimedEvent:
+    cls = EVENT_TYPES[row["name"]]
+    body = json.loads(row["body"])
+    for name in _DIGEST_FIELDS & body.keys():
+        body[name] = bytes.fromhex(body[name][2:])
+    if "status" in body:
+        body["status"] = UpdateStatus(body["status"])
+    at = LogPosition(row["block"], row["log_index"], row["tx_hash"])
+    return TimedEvent(cls(at=at, **body), int(row["timestamp"]))

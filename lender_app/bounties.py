@@ -1,0 +1,222 @@
+"""New bounty: upload the validation CSV, preview the deduced spec, post it as a background job."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from fedlend.errors import DataError, FedlendError, SpecError
+from fedlend.services.lender import SpecPreview
+from fedlend.web import get_db, get_jobs
+from lender_app import forms
+from lender_app.context import get_lender, offline_page
+
+bp = Blueprint("bounties", __name__, url_prefix="/bounties")
+JOB_KIND = "post"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+MIGRATIONS = [
+    """CREATE TABLE bounty_drafts (
+        job_id TEXT PRIMARY KEY,
+        upload TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+]
+
+
+def init_app(app: Flask) -> None:
+    """Create this blueprint's table and register it."""
+    app.extensions["fedlend_db"].migrate("lender_bounty_drafts", MIGRATIONS)
+    app.register_blueprint(bp)
+
+
+@bp.get("/new")
+def new() -> ResponseReturnValue:
+    """The empty form, or a failed post's form again (?retry=<job id>) with its upload kept."""
+    try:
+        get_lender()
+    except FedlendError as exc:
+        return offline_page("Post a new bounty", exc)
+    values, upload = forms.form_values({}), None
+    retry = request.args.get("retry", "")
+    if retry:
+        row = get_db().query_one("SELECT * FROM bounty_drafts WHERE job_id = ?", (retry,))
+        if row is not None and _upload_path(row["upload"]).exists():
+            values, upload = forms.form_values(json.loads(row["fields"])), row["upload"]
+    preview = None
+    if upload is not None:
+        preview = _preview(_upload_path(upload).read_bytes(), values)
+    return _render(values, {}, preview, upload)
+
+
+@bp.post("/new")
+def submit() -> ResponseReturnValue:
+    """Preview the spec (action=preview) or validate every field and start posting (action=post)."""
+    values = forms.form_values(request.form)
+    errors = forms.choice_errors(values)
+    data, upload, csv_error = _csv_from_request()
+    preview = None
+    if csv_error:
+        errors["csv"] = csv_error
+    elif data is not None and not errors:
+        try:
+            preview = _preview(data, values)
+        except (DataError, SpecError) as exc:
+            errors["csv"] = f"This file cannot be used: {exc}"
+        else:
+            upload = _keep_upload(data)
+    if request.form.get("action") == "post" and "csv" not in errors:
+        node = get_lender().node
+        terms, problems = forms.parse_terms(
+            values, chain_time=node.client.chain_time(), balance_wei=node.balance()
+        )
+        errors.update(problems)
+        if terms is not None and not errors and upload is not None:
+            return redirect(url_for(".posting", job_id=_start_post(terms, upload, values)))
+    return _render(values, errors, preview, upload, status=400 if errors else 200)
+
+
+@bp.get("/posting/<job_id>")
+def posting(job_id: str) -> ResponseReturnValue:
+    """The posting job's progress; once it has posted, the new model's page."""
+    job = get_jobs().get(job_id)
+    if job.kind != JOB_KIND:
+        abort(404)
+    result = job.result if isinstance(job.result, dict) else {}
+    if job.state == "done" and "model_id" in result:
+        flash(f"Posted model #{result['model_id']}: the bounty is escrowed on-chain.", "success")
+        return redirect(url_for("models.show", model_id=result["model_id"]))
+    return render_template("bounties/posting.html", job=job)
+
+
+def _render(
+    values: dict[str, str],
+    errors: dict[str, str],
+    preview: SpecPreview | None,
+    upload: str | None,
+    *,
+    status: int = 200,
+) -> ResponseReturnValue:
+    node = get_lender().node
+    html = render_template(
+        "bounties/new.html",
+        values=values,
+        errors=errors,
+        preview=preview,
+        upload=upload,
+        chain_time=node.client.chain_time(),
+        balance=node.balance(),
+        model_kinds=forms.MODEL_KINDS,
+        metrics=forms.METRICS,
+        bases=forms.BASES,
+    )
+    return html, status
+
+
+def _preview(data: bytes, values: dict[str, str]) -> SpecPreview:
+    return get_lender().preview(data, model_kind=values["model_kind"], metric=values["metric"])
+
+
+def _csv_from_request() -> tuple[bytes | None, str | None, str | None]:
+    """(CSV bytes, kept-upload id, error): a new file wins over an earlier upload."""
+    file = request.files.get("csv")
+    if file is not None and file.filename:
+        return file.read(), None, None
+    upload = request.form.get("upload", "")
+    if SHA256_HEX.fullmatch(upload) and _upload_path(upload).exists():
+        return _upload_path(upload).read_bytes(), upload, None
+    return (
+        None,
+        None,
+        (
+            "Choose your validation CSV (.csv or .csv.gz of loans with a `default` column); "
+            "it stays on this computer."
+        ),
+    )
+
+
+def _uploads() -> Path:
+    path = Path(current_app.config["DATA_DIR"]) / "uploads"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _upload_path(upload: str) -> Path:
+    if not SHA256_HEX.fullmatch(upload):
+        raise FedlendError("that upload id is malformed; upload the file again")
+    return _uploads() / f"{upload}.csv"
+
+
+def _keep_upload(data: bytes) -> str:
+    sha = hashlib.sha256(data).hexdigest()
+    path = _upload_path(sha)
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return sha
+
+
+def _start_post(terms: forms.BountyTerms, upload: str, values: dict[str, str]) -> str:
+    job_id = get_jobs().submit(
+        JOB_KIND,
+        partial(post_job, upload=_upload_path(upload), terms=terms),
+        title=f"Post bounty “{terms.title}”",
+    )
+    get_db().execute(
+        "INSERT INTO bounty_drafts (job_id, upload, fields, created_at) VALUES (?, ?, ?, ?)",
+        (job_id, upload, json.dumps(values), time.time()),
+    )
+    return job_id
+
+
+def post_job(
+    progress: Callable[..., None],
+    cancelled: Callable[[], bool],
+    *,
+    upload: Path,
+    terms: forms.BountyTerms,
+) -> dict[str, Any]:
+    """The background job: train or initialise the base model, score it, send createModel."""
+    try:
+        data = upload.read_bytes()
+    except FileNotFoundError:
+        raise FedlendError("the uploaded CSV is gone from this computer; upload it again") from None
+    posted = get_lender().post_bounty(
+        data,
+        title=terms.title,
+        target_score=terms.target_score,
+        bounty_wei=terms.bounty_wei,
+        deadline=terms.deadline,
+        model_kind=terms.model_kind,
+        metric=terms.metric,
+        base=terms.base,
+        base_fraction=terms.base_fraction,
+        progress=progress,
+    )
+    return {
+        "redirect": f"/models/{posted.model_id}",
+        "model_id": posted.model_id,
+        "initial_score": posted.initial_score,
+        "tx_hash": posted.sent.tx_hash,
+    }

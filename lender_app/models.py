@@ -1,0 +1,151 @@
+"""The model page: scores, payments, updates; evaluate (now or automatically), reclaim, download."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+
+from fedlend.errors import FedlendError
+from fedlend.services.catalog import METRIC_LABELS
+from fedlend.services.lender_views import ModelDetail, model_detail
+from fedlend.services.model_card import card_markdown, model_archive, model_card
+from fedlend.types import MAX_SCORE
+from fedlend.web import get_jobs, line_chart_data
+from fedlend.web.filters import eth
+from lender_app.context import flash_errors, get_events, get_lender
+from lender_app.evaluations import get_evaluations, job_kind
+
+bp = Blueprint("models", __name__, url_prefix="/models")
+WEI_PER_ETH = 10**18
+
+
+@bp.get("/<int:model_id>")
+def show(model_id: int) -> str:
+    """Status, scores, bounty, the history charts, the updates and the actions."""
+    lender = get_lender()
+    detail = model_detail(lender, model_id, events=get_events())
+    return render_template(
+        "models/show.html",
+        detail=detail,
+        bounty=detail.bounty,
+        record=detail.bounty.record,
+        metric_label=METRIC_LABELS.get(detail.bounty.spec.metric, "score")
+        if detail.bounty.spec
+        else "score",
+        score_chart=_score_chart(detail),
+        paid_chart=_paid_chart(detail),
+        auto=get_evaluations().auto_enabled(lender, model_id) if detail.is_own else False,
+        jobs=get_jobs().recent(kind=job_kind(model_id), limit=3),
+    )
+
+
+def _score_chart(detail: ModelDetail) -> dict[str, Any]:
+    labels = [p.label for p in detail.history]
+    target = detail.bounty.record.target_score / MAX_SCORE
+    return line_chart_data(
+        labels,
+        {
+            "score": [p.score / MAX_SCORE for p in detail.history],
+            "target": [target] * len(labels),
+        },
+        y_label="validation score",
+        x_label="after update",
+    )
+
+
+def _paid_chart(detail: ModelDetail) -> dict[str, Any]:
+    return line_chart_data(
+        [p.label for p in detail.history],
+        {"paid to owners (ETH)": [p.paid_wei / WEI_PER_ETH for p in detail.history]},
+        y_label="ETH",
+        x_label="after update",
+        y_min=0,
+    )
+
+
+@bp.post("/<int:model_id>/evaluate")
+def evaluate(model_id: int) -> ResponseReturnValue:
+    """Queue an evaluation of the model's pending updates (reusing one already under way)."""
+    with flash_errors():
+        get_lender().own_bounty(model_id)
+        _, new = get_evaluations().submit(model_id)
+        if new:
+            flash(f"Evaluating model #{model_id}'s pending updates in the background.", "info")
+        else:
+            flash(f"Model #{model_id} is already being evaluated; follow it below.", "info")
+    return _back(model_id)
+
+
+@bp.post("/<int:model_id>/auto")
+def auto(model_id: int) -> ResponseReturnValue:
+    """Switch automatic evaluation on or off (kept in this app's database)."""
+    enabled = request.form.get("enabled") == "1"
+    with flash_errors():
+        lender = get_lender()
+        lender.own_bounty(model_id)
+        get_evaluations().set_auto(lender, model_id, enabled=enabled)
+        if enabled:
+            every = get_evaluations().interval_s
+            flash(
+                f"Automatic evaluation is on: pending updates are evaluated every {every:g} s "
+                "while this app runs.",
+                "success",
+            )
+        else:
+            flash("Automatic evaluation is off.", "info")
+    return _back(model_id)
+
+
+@bp.post("/<int:model_id>/reclaim")
+def reclaim(model_id: int) -> ResponseReturnValue:
+    """Take back what is left of the bounty (the contract checks deadline or completion)."""
+    with flash_errors():
+        sent = get_lender().reclaim(model_id)
+        flash(
+            f"Reclaimed {eth(sent.value)} from model #{model_id}; it is credited to you: "
+            "withdraw it on the Account page.",
+            "success",
+        )
+    return _back(model_id)
+
+
+@bp.get("/<int:model_id>/model.zip")
+def download(model_id: int) -> Response:
+    """The current model: spec.json + weights.safetensors + the model card, zipped."""
+    lender = get_lender()
+    detail = model_detail(lender, model_id, events=get_events())
+    data = model_archive(lender, detail)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"fedlend-model-{model_id}.zip",
+    )
+
+
+@bp.get("/<int:model_id>/card.<fmt>")
+def card(model_id: int, fmt: str) -> Response:
+    """The model card alone, as Markdown (card.md) or JSON (card.json)."""
+    if fmt not in ("md", "json"):
+        raise FedlendError("model cards come as card.md or card.json")
+    lender = get_lender()
+    detail = model_detail(lender, model_id, events=get_events())
+    body = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.client.address)
+    if fmt == "json":
+        text, mimetype = json.dumps(body, indent=2, sort_keys=True), "application/json"
+    else:
+        text, mimetype = card_markdown(body), "text/markdown"
+    return send_file(
+        io.BytesIO(text.encode()),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"fedlend-model-{model_id}-card.{fmt}",
+    )
+
+
+def _back(model_id: int) -> ResponseReturnValue:
+    return redirect(url_for(".show", model_id=model_id))
