@@ -9,15 +9,30 @@ from flask import Flask
 
 from fedlend.web import make_app
 
-NAV = [("home.index", "Home")]
+NAV = [
+    ("home.index", "Home"),
+    ("data.index", "My data"),
+    ("bounties.index", "Open bounties"),
+    ("contribute.form", "Contribute"),
+    ("contributions.index", "My contributions"),
+]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The owner app; data in FEDLEND_HOME/owner/; `test_config` overrides any config key."""
-    app = make_app(
-        __name__, title="fedlend · Owner", slug="owner", test_config=test_config, nav=NAV
-    )
-    from owner_app import home
+    from owner_app import bounties, connection, contribute, contributions, data, home
 
-    app.register_blueprint(home.bp)
+    app = make_app(
+        __name__,
+        title="fedlend · Owner",
+        slug="owner",
+        test_config=test_config,
+        nav=NAV,
+        badge=connection.badge,
+    )
+    app.extensions[connection.EXTENSION] = connection.OwnerConnection(
+        app.config["FEDLEND_SETTINGS"], app.config["DATA_DIR"]
+    )
+    for module in (home, data, bounties, contribute, contributions):
+        app.register_blueprint(module.bp)
     return app

@@ -1,0 +1,211 @@
+"""What the owner app shows: datasets and their privacy, a contribution pre-flight, results."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError, SpecError
+from fedlend.services.catalog import Bounty, load_bounty
+from fedlend.services.owner import OwnerService, Submission
+from fedlend.types import UpdateStatus
+from fl.data import load_loans
+from fl.dp import DPPlan, plan_dp
+from fl.features import encode
+from fl.privacy import Budget, Spent, compose
+
+MIN_EPSILON = 0.05  # below this the noise drowns any signal: the update cannot help
+MAX_EPSILON = 50.0  # above this DP protects next to nothing: refuse rather than pretend
+MAX_BUDGET_EPSILON = 1000.0
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """A kept dataset with its privacy account."""
+
+    sha256: str
+    name: str
+    rows: int
+    added_at: float
+    spent: Spent
+    budget: Budget
+    remaining: Budget
+
+
+@dataclass(frozen=True)
+class PrivacyPoint:
+    """The dataset's composed epsilon right after one charge."""
+
+    charge: int
+    note: str
+    at: float
+    epsilon: float  # this charge alone
+    spent: float  # everything so far, composed
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """A contribution checked before any training: what it will cost and on how many loans."""
+
+    bounty: Bounty
+    dataset: DatasetView
+    n_examples: int
+    plan: DPPlan
+    spent_after: Spent
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    """One submission with its bounty's title and what the owner measured locally."""
+
+    submission: Submission
+    title: str
+    metric: str
+    dataset_name: str | None
+    local_before: float | None
+
+    @property
+    def status(self) -> str:
+        """pending / accepted / rejected (from the chain)."""
+        return UpdateStatus(self.submission.record.status).name.lower()
+
+
+def parse_epsilon(text: str | None, *, what: str = "epsilon", upper: float = MAX_EPSILON) -> float:
+    """A form's epsilon as a float in [MIN_EPSILON, upper]; else PrivacyBudgetError says why."""
+    try:
+        value = float((text or "").strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not MIN_EPSILON <= value <= upper:
+        raise PrivacyBudgetError(
+            f"{what} must be a number from {MIN_EPSILON:g} to {upper:g}; got {text!r}. "
+            "Smaller means more noise and more privacy"
+        )
+    return value
+
+
+def dataset_views(owner: OwnerService) -> list[DatasetView]:
+    """Every kept dataset, newest first."""
+    return [_view(owner, row) for row in reversed(owner.datasets())]
+
+
+def dataset_view(owner: OwnerService, sha256: str) -> DatasetView:
+    """One kept dataset; NotFoundError if this machine does not hold it."""
+    row = owner.records.one("datasets", sha256=sha256)
+    if row is None:
+        raise NotFoundError("that dataset is not on this machine: add the CSV on My data")
+    return _view(owner, row)
+
+
+def _view(owner: OwnerService, row: dict[str, object]) -> DatasetView:
+    sha = str(row["sha256"])
+    spent, budget, remaining = owner.privacy(sha)
+    return DatasetView(
+        sha, str(row["name"]), int(row["rows"]), float(row["at"]), spent, budget, remaining
+    )
+
+
+def set_budget(owner: OwnerService, sha256: str, *, epsilon: float) -> DatasetView:
+    """Change a kept dataset's total epsilon budget (its delta budget stays as it was)."""
+    view = dataset_view(owner, sha256)
+    owner.set_budget(sha256, epsilon=epsilon, delta=view.budget.delta)
+    return dataset_view(owner, sha256)
+
+
+def privacy_history(owner: OwnerService, sha256: str) -> list[PrivacyPoint]:
+    """The dataset's spend after each charge, oldest first (what the epsilon chart draws)."""
+    charges = owner.ledger.history(owner.node.address, sha256)
+    return [
+        PrivacyPoint(i + 1, c.note, c.at, c.epsilon, compose(charges[: i + 1]).epsilon)
+        for i, c in enumerate(charges)
+    ]
+
+
+def closed_reason(bounty: Bounty) -> str | None:
+    """Why a bounty takes no more updates, in words; None while it does."""
+    if bounty.accepting:
+        return None
+    model = f"model #{bounty.model_id} ({bounty.title})"
+    if bounty.state == "expired":
+        when = datetime.fromtimestamp(bounty.record.deadline, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        return f"{model} no longer takes updates: its deadline passed ({when} UTC, chain time)"
+    if bounty.state == "completed":
+        return f"{model} is completed: it reached its target and no longer takes updates"
+    return f"{model} was closed by its lender (bounty reclaimed): it no longer takes updates"
+
+
+def preflight(
+    owner: OwnerService, model_id: int, sha256: str, *, epsilon: float, epochs: int | None = None
+) -> Preflight:
+    """Everything a contribution checks before training: open bounty, data fit, privacy budget."""
+    bounty = load_bounty(owner.node, owner.node.client.get_model(model_id))
+    reason = closed_reason(bounty)
+    if reason:
+        raise FedlendError(f"{reason}. Pick another bounty on Open bounties")
+    if bounty.spec is None:
+        raise SpecError(f"the spec of model #{model_id} is unavailable: {bounty.spec_error}")
+    dataset = dataset_view(owner, sha256)
+    data = encode(bounty.spec, load_loans(owner.dataset_bytes(sha256)))
+    cfg = bounty.spec.training
+    plan = plan_dp(
+        data.n,
+        epsilon=epsilon,
+        delta=cfg.delta,
+        batch_size=cfg.batch_size,
+        epochs=epochs or cfg.epochs,
+    )
+    after = owner.ledger.check(
+        owner.node.address, sha256, epsilon=plan.epsilon, delta=plan.delta, mechanism=plan.mechanism
+    )
+    return Preflight(bounty, dataset, data.n, plan, after)
+
+
+def submission_views(owner: OwnerService) -> list[SubmissionView]:
+    """This account's submissions, newest first, with titles (one spec fetch per model)."""
+    names = {str(d["sha256"]): str(d["name"]) for d in owner.datasets()}
+    bounties: dict[int, Bounty] = {}
+    out = []
+    for sub in owner.submissions():
+        model_id = sub.record.model_id
+        if model_id not in bounties:
+            bounties[model_id] = load_bounty(owner.node, owner.node.client.get_model(model_id))
+        row = owner.records.one("submissions", update_id=sub.record.update_id) or {}
+        bounty = bounties[model_id]
+        out.append(
+            SubmissionView(
+                sub,
+                bounty.title,
+                bounty.metric,
+                names.get(sub.dataset or ""),
+                row.get("local_before"),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The owner's standing at a glance (the home page)."""
+
+    datasets: int
+    open_bounties: int
+    submissions: int
+    pending: int
+    accepted: int
+    earned_wei: int
+    owed_wei: int
+
+
+def overview(owner: OwnerService) -> Overview:
+    """Counts and money from chain events and local records."""
+    subs = owner.submissions()
+    return Overview(
+        datasets=len(owner.datasets()),
+        open_bounties=len(owner.open_bounties()),
+        submissions=len(subs),
+        pending=sum(s.record.status == UpdateStatus.PENDING for s in subs),
+        accepted=sum(s.record.status == UpdateStatus.ACCEPTED for s in subs),
+        earned_wei=sum(int(s.record.reward_wei) for s in subs),
+        owed_wei=int(owner.owed()),
+    )

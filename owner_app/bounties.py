@@ -1,0 +1,19 @@
+"""Open bounties: every model on the chain still taking updates, with its spec from storage."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from fedlend.services import catalog
+from owner_app.connection import owner_service
+
+bp = Blueprint("bounties", __name__, url_prefix="/bounties")
+
+
+@bp.get("/")
+def index() -> str:
+    """Open bounties (all models with ?all=1): lender, title, scores, bounty left, deadline."""
+    owner = owner_service()
+    show_all = request.args.get("all") == "1"
+    bounties = catalog.list_bounties(owner.node, accepting_only=not show_all)
+    return render_template("bounties/index.html", bounties=bounties, show_all=show_all)

@@ -1,0 +1,160 @@
+"""Contribute: pick a bounty and a dataset, choose epsilon, train with DP-SGD in the background."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from fedlend.errors import FedlendError, JobCancelledError, NotFoundError
+from fedlend.services.owner import OwnerService
+from fedlend.services.owner_views import (
+    MAX_BUDGET_EPSILON,
+    MAX_EPSILON,
+    MIN_EPSILON,
+    Preflight,
+    dataset_views,
+    parse_epsilon,
+    preflight,
+)
+from fedlend.web import get_jobs
+from owner_app.connection import owner_service
+from owner_app.forms import model_arg, sha_arg
+
+bp = Blueprint("contribute", __name__, url_prefix="/contribute")
+JOB_KIND = "contribute"
+DEFAULT_EPSILON = 1.0
+
+
+@bp.get("/")
+def form() -> str:
+    """The form; with model, dataset and epsilon in the query it also previews the run."""
+    owner = owner_service()
+    choice = _choice(request.args)
+    plan, error = None, None
+    if choice["model_id"] and choice["sha"] and request.args.get("epsilon"):
+        try:
+            plan = _preflight(owner, choice)
+        except FedlendError as exc:
+            error = str(exc)
+    return _render(owner, choice, plan=plan, error=error)
+
+
+@bp.post("/")
+def start() -> ResponseReturnValue:
+    """Check everything, then start training + submission as a background job."""
+    owner = owner_service()
+    choice = _choice(request.form)
+    try:
+        if not choice["model_id"] or not choice["sha"]:
+            raise FedlendError("Pick both a bounty and one of your datasets.")
+        plan = _preflight(owner, choice)
+    except NotFoundError:
+        raise
+    except FedlendError as exc:
+        return _render(owner, choice, error=str(exc)), 400
+    title = (
+        f"Train model #{plan.bounty.model_id} on {plan.dataset.name} (ε {plan.plan.epsilon:.3g})"
+    )
+    job_id = get_jobs().submit(
+        JOB_KIND,
+        partial(
+            train_and_submit,
+            model_id=plan.bounty.model_id,
+            sha256=plan.dataset.sha256,
+            epsilon=choice["epsilon_value"],
+            metric=plan.bounty.metric,
+        ),
+        title=title,
+    )
+    return redirect(url_for("contribute.job", job_id=job_id))
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str) -> str:
+    """A contribution job: live progress and Cancel while it runs, the outcome once it ends."""
+    found = get_jobs().get(job_id)
+    if found.kind != JOB_KIND:
+        raise NotFoundError(f"job {job_id} is not a contribution")
+    return render_template("contribute/job.html", job=found, result=found.result or {})
+
+
+def train_and_submit(
+    progress: Callable[[float, str], None],
+    cancelled: Callable[[], bool],
+    *,
+    model_id: int,
+    sha256: str,
+    epsilon: float,
+    metric: str,
+) -> dict[str, Any]:
+    """The job: OwnerService.contribute (train with DP, seal, store, submitUpdate)."""
+    done = owner_service().contribute(
+        model_id, sha256, epsilon=epsilon, progress=_guarded(progress), cancel=cancelled
+    )
+    return {
+        "update_id": done.update_id,
+        "model_id": done.model_id,
+        "dataset": sha256,
+        "metric": metric,
+        "epsilon": done.epsilon,
+        "delta": done.delta,
+        "n_examples": done.n_examples,
+        "local_before": done.local_before,
+        "local_after": done.local_after,
+        "seconds": round(done.seconds, 1),
+        "tx_hash": done.sent.tx_hash,
+        "gas_used": done.sent.gas_used,
+    }
+
+
+def _guarded(progress: Callable[[float, str], None]) -> Callable[[float, str], None]:
+    """Progress that never raises on cancel: training checks `cancelled` itself and stops before
+    any privacy is charged; once it has finished (and been charged) the update is submitted."""
+
+    def report(fraction: float, message: str) -> None:
+        with contextlib.suppress(JobCancelledError):
+            progress(fraction, message)
+
+    return report
+
+
+def _choice(source: Any) -> dict[str, Any]:
+    sha = (source.get("dataset") or "").strip()
+    return {
+        "model_id": model_arg(source.get("model")),
+        "sha": sha_arg(sha) if sha else None,
+        "epsilon": (source.get("epsilon") or "").strip() or f"{DEFAULT_EPSILON:g}",
+        "epsilon_value": None,
+    }
+
+
+def _preflight(owner: OwnerService, choice: dict[str, Any]) -> Preflight:
+    choice["epsilon_value"] = parse_epsilon(choice["epsilon"])
+    return preflight(owner, choice["model_id"], choice["sha"], epsilon=choice["epsilon_value"])
+
+
+def _render(
+    owner: OwnerService,
+    choice: dict[str, Any],
+    *,
+    plan: Preflight | None = None,
+    error: str | None = None,
+) -> str:
+    bounties = [b for b in owner.open_bounties() if b.spec is not None]
+    return render_template(
+        "contribute/form.html",
+        bounties=bounties,
+        datasets=dataset_views(owner),
+        choice=choice,
+        plan=plan,
+        error=error,
+        min_epsilon=MIN_EPSILON,
+        max_epsilon=MAX_EPSILON,
+        max_budget=MAX_BUDGET_EPSILON,
+        jobs=get_jobs().recent(kind=JOB_KIND, limit=5),
+    )

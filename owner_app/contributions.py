@@ -1,0 +1,69 @@
+"""My contributions: each submission's on-chain outcome, epsilon spent per dataset, withdraw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from fedlend.errors import ChainError
+from fedlend.services.owner import OwnerService
+from fedlend.services.owner_views import (
+    DatasetView,
+    dataset_views,
+    privacy_history,
+    submission_views,
+)
+from fedlend.web import line_chart_data
+from fedlend.web.filters import eth
+from owner_app.connection import owner_service
+
+bp = Blueprint("contributions", __name__, url_prefix="/contributions")
+
+
+@bp.get("/")
+def index() -> str:
+    """Submissions (statuses re-read from chain events), privacy charts, money owed."""
+    owner = owner_service()
+    return render_template(
+        "contributions/index.html",
+        submissions=submission_views(owner),
+        charts=[c for d in dataset_views(owner) if (c := _privacy_chart(owner, d))],
+        owed=owner.owed(),
+    )
+
+
+def _privacy_chart(owner: OwnerService, dataset: DatasetView) -> dict[str, Any] | None:
+    points = privacy_history(owner, dataset.sha256)
+    if not points:
+        return None
+    labels = ["start"] + [f"#{p.charge} {p.note}".strip() for p in points]
+    data = line_chart_data(
+        labels,
+        {
+            "ε spent": [0.0] + [round(p.spent, 4) for p in points],
+            "ε budget": [dataset.budget.epsilon] * len(labels),
+        },
+        y_label="ε",
+        x_label="training run",
+        y_min=0,
+    )
+    return {"dataset": dataset, "data": data}
+
+
+@bp.post("/withdraw")
+def withdraw() -> ResponseReturnValue:
+    """Withdraw everything the contract owes this account; the chain's refusal is shown as is."""
+    owner = owner_service()
+    try:
+        sent = owner.withdraw()
+    except ChainError as exc:
+        flash(f"Withdrawal refused: {exc}", "error")
+        return redirect(url_for("contributions.index"))
+    flash(
+        f"Withdrew {eth(sent.value)} (fee {eth(sent.fee_wei)}); "
+        f"your balance is now {eth(owner.node.balance())}. Transaction {sent.tx_hash}.",
+        "success",
+    )
+    return redirect(url_for("contributions.index"))
