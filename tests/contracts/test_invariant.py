@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ContractError
+from tests.contracts.helpers import read_books
 
 STEPS = 400
 SEED = int(os.environ.get("FEDLEND_WALK_SEED", "1729"))
@@ -286,7 +286,7 @@ class Walk:
 
     # --- the invariant -------------------------------------------------------------------------
     def check(self) -> None:
-        balance, owed, models = self._read_books()
+        balance, owed, models = read_books(self.repo, self.addresses, list(self.s.models))
         remaining = [m[2] for m in models]
         assert balance == sum(owed) + sum(remaining)
         assert owed == [self.s.owed[a] for a in self.addresses]
@@ -295,39 +295,6 @@ class Walk:
             assert (left, status) == (shadow.remaining, shadow.status), model_id
             if status != RECLAIMED:
                 assert bounty - left == shadow.paid <= bounty
-
-    def _read_books(self) -> tuple[int, list[int], list[list[int]]]:
-        """Balance, owed per account and getModel words per model, in one JSON-RPC batch.
-
-        Raw calls keep 400 full checks fast (web3's per-call formatting dominates otherwise).
-        """
-        to = self.repo.address
-        calls = [("eth_getBalance", [to, "latest"])]
-        calls += [_eth_call(to, OWED, int(a, 16)) for a in self.addresses]
-        calls += [_eth_call(to, GET_MODEL, model_id) for model_id in self.s.models]
-        body = [
-            {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
-        ]
-        url = self.repo.w3.provider.endpoint_uri  # type: ignore[attr-defined]
-        replies = sorted(requests.post(url, json=body, timeout=30).json(), key=lambda r: r["id"])
-        words = [_words(r["result"]) for r in replies]
-        n = len(self.addresses)
-        return words[0][0], [w[0] for w in words[1 : 1 + n]], words[1 + n :]
-
-
-OWED = Web3.keccak(text="owed(address)")[:4].hex()
-GET_MODEL = Web3.keccak(text="getModel(uint256)")[:4].hex()
-
-
-def _eth_call(to: str, selector: str, arg: int) -> tuple[str, list[object]]:
-    return "eth_call", [{"to": to, "data": f"0x{selector}{arg:064x}"}, "latest"]
-
-
-def _words(hex_result: str) -> list[int]:
-    raw = hex_result.removeprefix("0x")
-    if len(raw) <= 64:
-        return [int(raw or "0", 16)]
-    return [int(raw[i : i + 64], 16) for i in range(0, len(raw), 64)]
 
 
 @pytest.fixture(scope="module")
