@@ -178,9 +178,10 @@ def _keep_upload(data: bytes) -> str:
 
 
 def _start_post(terms: forms.BountyTerms, upload: str, values: dict[str, str]) -> str:
+    path = _upload_path(upload)
     job_id = get_jobs().submit(
         JOB_KIND,
-        partial(post_job, upload=_upload_path(upload), terms=terms),
+        partial(post_job, data=path.read_bytes(), upload=path, terms=terms),
         title=f"Post bounty “{terms.title}”",
     )
     get_db().execute(
@@ -194,14 +195,15 @@ def post_job(
     progress: Callable[..., None],
     cancelled: Callable[[], bool],
     *,
+    data: bytes,
     upload: Path,
     terms: forms.BountyTerms,
 ) -> dict[str, Any]:
-    """The background job: train or initialise the base model, score it, send createModel."""
-    try:
-        data = upload.read_bytes()
-    except FileNotFoundError:
-        raise FedlendError("the uploaded CSV is gone from this computer; upload it again") from None
+    """The background job: train or initialise the base model, score it, send createModel.
+
+    Once posted, the uploaded copy goes (the service keeps the validation data it needs); after a
+    failure it stays, so the form can come back filled in.
+    """
     posted = get_lender().post_bounty(
         data,
         title=terms.title,
@@ -214,6 +216,7 @@ def post_job(
         base_fraction=terms.base_fraction,
         progress=progress,
     )
+    upload.unlink(missing_ok=True)
     return {
         "redirect": f"/models/{posted.model_id}",
         "model_id": posted.model_id,

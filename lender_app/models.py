@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
 from fedlend.services.catalog import METRIC_LABELS
+from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
 from fedlend.types import MAX_SCORE
@@ -117,7 +118,7 @@ def reclaim(model_id: int) -> ResponseReturnValue:
 def download(model_id: int) -> Response:
     """The current model: spec.json + weights.safetensors + the model card, zipped."""
     lender = get_lender()
-    detail = model_detail(lender, model_id, events=get_events())
+    detail = _with_spec(lender, model_id)
     data = model_archive(lender, detail)
     return send_file(
         io.BytesIO(data),
@@ -133,7 +134,7 @@ def card(model_id: int, fmt: str) -> Response:
     if fmt not in ("md", "json"):
         raise FedlendError("model cards come as card.md or card.json")
     lender = get_lender()
-    detail = model_detail(lender, model_id, events=get_events())
+    detail = _with_spec(lender, model_id)
     body = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.client.address)
     if fmt == "json":
         text, mimetype = json.dumps(body, indent=2, sort_keys=True), "application/json"
@@ -145,6 +146,16 @@ def card(model_id: int, fmt: str) -> Response:
         as_attachment=True,
         download_name=f"fedlend-model-{model_id}-card.{fmt}",
     )
+
+
+def _with_spec(lender: LenderService, model_id: int) -> ModelDetail:
+    """The model's detail for a download; if its spec is unreachable, the storage error itself."""
+    detail = model_detail(lender, model_id, events=get_events())
+    if detail.bounty.spec is None:
+        lender.node.spec_of(
+            detail.bounty.record
+        )  # raises the real error (503 when storage is down)
+    return detail
 
 
 def _back(model_id: int) -> ResponseReturnValue:
