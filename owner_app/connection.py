@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
 
 from fedlend.errors import FedlendError
+from fedlend.services.guarded_store import GuardedStore
 from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
@@ -38,6 +40,7 @@ class OwnerConnection:
                 raise _copy(self._failure[1])
             try:
                 node = open_node(self.settings)
+                node = replace(node, store=GuardedStore(node.store))
                 state = self.data_dir / node.address.lower()
                 self._service = OwnerService(node, state=state)
             except FedlendError as exc:

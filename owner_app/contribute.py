@@ -145,10 +145,11 @@ def _render(
     plan: Preflight | None = None,
     error: str | None = None,
 ) -> str:
-    bounties = [b for b in owner.open_bounties() if b.spec is not None]
+    listed = owner.open_bounties()
     return render_template(
         "contribute/form.html",
-        bounties=bounties,
+        bounties=[b for b in listed if b.spec is not None],
+        unavailable=[b for b in listed if b.spec is None],
         datasets=dataset_views(owner),
         choice=choice,
         plan=plan,

@@ -1,0 +1,205 @@
+"""Owner app pages around training: home, open bounties, badge, chain and storage outages."""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import re
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from web3 import Web3
+
+from fedlend.chain.accounts import dev_account
+from fedlend.chain.anvil import AnvilProcess
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.errors import StorageError, StorageUnavailableError
+from fedlend.services.guarded_store import GuardedStore
+from fedlend.settings import Settings
+from fedlend.storage.kubo import KuboStore
+from fedlend.storage.local import LocalStore
+from fedlend.web.filters import short_address, utc
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
+from tests.market import *  # noqa: F403
+from tests.market import Market
+
+PAGES = ["/", "/data/", "/bounties/", "/bounties/?all=1", "/contribute/", "/contributions/"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def text(body: bytes | str) -> str:
+    page = body.decode() if isinstance(body, bytes) else body
+    assert_no_traceback(page)
+    return html.unescape(page)
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator:
+    apps: list[Flask] = []
+
+    def make(settings: Settings) -> FlaskClient:
+        app = build_app("owner", tmp_path / f"owner{len(apps)}", FEDLEND_SETTINGS=settings)
+        apps.append(app)
+        return app.test_client()
+
+    yield make
+    for app in apps:
+        app.extensions["fedlend_jobs"].shutdown()
+
+
+def test_open_bounties_list_what_an_owner_needs_to_choose(
+    market: Market, posted, make_client
+) -> None:
+    model = posted(target=0.8, bounty_wei=3 * 10**18 + 5)
+    record = market.node(0).client.get_model(model.model_id)
+    page = text(make_client(market.settings(1)).get("/bounties/").get_data())
+    row = re.search(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
+    for expected in (
+        f"#{model.model_id} · test model",
+        short_address(record.lender),
+        "ROC-AUC",
+        f"{record.best_score // 10_000}.{record.best_score % 10_000:04d}",
+        "0.8000",
+        "3.000000000000000005 ETH",
+        f'data-remaining-wei="{3 * 10**18 + 5}"',
+        utc(record.deadline),
+        f'href="/contribute/?model={model.model_id}"',
+    ):
+        assert expected in row, expected
+    assert re.search(r'<td class="num">0</td>', row)  # no updates yet
+
+
+def test_home_sums_up_and_the_badge_names_the_account(market: Market, posted, make_client) -> None:
+    posted()
+    client = make_client(market.settings(1))
+    page = text(client.get("/").get_data())
+    assert "<h1>Data owner</h1>" in page and "badge-ok" in page
+    assert short_address(market.node(1).address) in page and "chain 31337" in page
+    assert re.search(r"Open bounties</div><div class=\"stat\">[1-9]", page)
+    assert "data-owed>0 ETH<" in page
+
+
+def test_no_page_shows_or_logs_the_private_key(
+    market: Market, make_client, loan_csvs, dev_keys: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = make_client(market.settings(1))
+    form = {"csrf_token": csrf_token(client, "/data/"), "file": (io.BytesIO(b"x,y\n1"), "a.csv")}
+    client.post("/data/", data=form, content_type="multipart/form-data")
+    secret = dev_keys[1].lower().removeprefix("0x")
+    for path in PAGES:
+        body = client.get(path).get_data(as_text=True).lower()
+        assert secret not in body, path
+    assert secret not in caplog.text.lower()
+
+
+@pytest.mark.parametrize("path", PAGES[1:])
+def test_chain_down_gives_a_friendly_page_never_a_traceback(
+    market: Market, make_client, path: str
+) -> None:
+    dead = market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}")
+    client = make_client(dead)
+    response = client.get(path)
+    assert response.status_code == 503
+    page = text(response.get_data())
+    assert "cannot reach" in page and "fedlend chain" in page
+    assert "badge-error" in page and "offline" in page
+
+
+def test_chain_down_home_still_opens_and_forms_are_refused_clearly(
+    market: Market, make_client
+) -> None:
+    client = make_client(market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}"))
+    home = client.get("/")
+    assert home.status_code == 200
+    page = text(home.get_data())
+    assert "Not connected" in page and "cannot reach" in page
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    for path in ("/contributions/withdraw", "/contribute/", "/data/"):
+        response = client.post(path, data={"csrf_token": token})
+        assert response.status_code == 503, path
+        assert "cannot reach" in text(response.get_data())
+
+
+def test_a_chain_that_stops_mid_session_turns_pages_into_clear_messages(
+    make_client, tmp_path: Path
+) -> None:
+    node = AnvilProcess().start()
+    try:
+        contract = ModelRepositoryClient.deploy(
+            Web3(Web3.HTTPProvider(node.rpc_url)), dev_account(0)
+        )
+        settings = Settings(
+            home=tmp_path / "home",
+            rpc_url=node.rpc_url,
+            contract_address=contract.address,
+            dev_account=2,
+        )
+        client = make_client(settings)
+        assert client.get("/contributions/").status_code == 200
+    finally:
+        node.stop()
+    response = client.get("/contributions/")
+    assert response.status_code == 503
+    assert "cannot reach" in text(response.get_data())
+    home = text(client.get("/").get_data())
+    assert "Not connected" in home and "badge-error" in home
+
+
+def test_storage_down_names_the_problem_instead_of_failing(
+    market: Market, posted, make_client, loan_csvs: dict[str, bytes]
+) -> None:
+    model = posted()
+    offline_store = market.settings(1).with_(ipfs_url=f"http://127.0.0.1:{free_port()}")
+    client = make_client(offline_store)
+    bounties = text(client.get("/bounties/").get_data())
+    assert "Spec unavailable:" in bounties and "data-spec-error" in bounties
+    form_page = text(client.get("/contribute/").get_data())
+    assert "could not be fetched from storage" in form_page
+    upload = {
+        "csrf_token": csrf_token(client, "/data/"),
+        "file": (io.BytesIO(loan_csvs["owner2"]), "loans.csv"),
+        "model": str(model.model_id),
+    }
+    response = client.post("/data/", data=upload, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert f"the spec of model #{model.model_id} is unavailable" in text(response.get_data())
+
+
+def test_the_apps_store_caches_verified_reads_and_fails_fast_in_an_outage(tmp_path: Path) -> None:
+    local = LocalStore(tmp_path / "store")
+    guarded = GuardedStore(local, cache_bytes=4 * 1024)
+    first, second = guarded.put(b"a" * 1000), guarded.put(b"b" * 1000)
+    assert guarded.get(first) == b"a" * 1000 and guarded.get(second) == b"b" * 1000
+    shutil.rmtree(tmp_path / "store")
+    assert guarded.get(first) == b"a" * 1000  # served from the cache: content never changes
+    for size in (900, 901, 902, 903):  # evicts the least recently used
+        guarded._remember(f"cid{size}", b"x" * size)
+    with pytest.raises(StorageError):
+        guarded.get(first)
+
+    dead = GuardedStore(KuboStore(f"http://127.0.0.1:{free_port()}"), outage_s=0.3)
+    timings = []
+    for _ in range(2):
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailableError, match="cannot reach the IPFS node") as exc:
+            dead.get(first)
+        timings.append(time.monotonic() - started)
+    assert timings[0] > 0.5 and timings[1] < 0.1  # the second call did not wait on retries
+    time.sleep(0.3)
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailableError) as again:
+        dead.get(first)
+    assert time.monotonic() - started > 0.5 and str(again.value) == str(exc.value)
