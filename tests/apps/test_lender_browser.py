@@ -1,0 +1,62 @@
+"""The lender app in real Chromium: post a bounty through the form and land on its model page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from fedlend.types import ModelStatus
+from tests.apps.lender_support import lender_app
+from tests.browser_helpers import LiveServer, screenshot
+from tests.market import *  # noqa: F403  (the market fixtures)
+from tests.market import Market
+
+pytestmark = pytest.mark.browser
+TITLE = "Browser-posted bounty"
+
+
+def test_post_a_bounty_through_the_form_and_see_it_on_its_model_page(
+    market: Market,
+    loan_csvs: dict[str, bytes],
+    tmp_path: Path,
+    page: Page,
+    console_errors: list[str],
+    live_server: Callable[[Flask], LiveServer],
+) -> None:
+    app = lender_app(market, tmp_path / "app", TESTING=False, AUTO_EVALUATE=False)
+    server = live_server(app)
+    csv = tmp_path / "validation.csv"
+    csv.write_bytes(loan_csvs["lender"])
+
+    page.goto(server.url("/"))
+    page.get_by_role("navigation").get_by_role("link", name="New bounty").click()
+    expect(page).to_have_title("New bounty · fedlend · Lender")
+    page.set_input_files("#csv", str(csv))
+    page.get_by_role("button", name="Preview the spec").click()
+    expect(page.locator("#spec-preview")).to_contain_text("1600")
+    page.fill("#title", TITLE)
+    page.fill("#target", "0.75")
+    page.fill("#bounty_eth", "0.25")
+    page.fill("#deadline_hours", "48")
+    screenshot(page, "lender-new-bounty")
+    page.click("#post-bounty")
+
+    expect(page.locator(".job")).to_be_visible()  # the posting job's progress box
+    page.wait_for_url(re.compile(r"/models/\d+$"), timeout=60_000)
+    expect(page.locator("h1")).to_contain_text(TITLE)
+    expect(page.locator("#model-state")).to_have_text("open")
+    expect(page.locator("#bounty-left")).to_have_text("0.25 ETH")
+    expect(page.locator("canvas[data-chart-ready='1']")).to_have_count(2)
+    assert screenshot(page, "lender-model-page").stat().st_size > 20_000
+    assert console_errors == []
+
+    model_id = int(page.url.rsplit("/", 1)[1])
+    record = market.node(0).client.get_model(model_id)
+    assert record.bounty_wei == 25 * 10**16 and record.status == ModelStatus.OPEN
+    page.get_by_role("navigation").get_by_role("link", name="Home").click()
+    expect(page.locator(f"a[href='/models/{model_id}']")).to_contain_text(TITLE)
