@@ -15,7 +15,7 @@ from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
 from fedlend.web import Badge
-from fedlend.web.filters import eth, short_address
+from fedlend.web.filters import short_address
 
 EXTENSION = "fedlend_owner"
 RETRY_AFTER_S = 3.0  # after a failed connect, pages show the same error for this long
@@ -67,4 +67,12 @@ def badge() -> Badge:
     """Header badge: this owner's address, the chain and its ETH balance (red when offline)."""
     owner = owner_service()
     node = owner.node
-    return Badge(short_address(node.address), f"chain {node.chain_id} · {eth(node.balance())}")
+    return Badge(
+        short_address(node.address), f"chain {node.chain_id} · {_eth_short(node.balance())}"
+    )
+
+
+def _eth_short(wei: int) -> str:
+    """A balance to 4 decimals, rounded down, for the header (pages show exact amounts)."""
+    whole, fraction = divmod(int(wei), 10**18)
+    return f"{whole:,}.{fraction // 10**14:04d} ETH"
