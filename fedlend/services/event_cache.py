@@ -18,10 +18,9 @@ from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ConfigError
 from fedlend.types import UpdateStatus
 
-REORG_DEPTH = 12  # the newest blocks are re-read on every refresh, so a short reorg heals itself
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (
-  source TEXT PRIMARY KEY, next_block INTEGER NOT NULL);
+  source TEXT PRIMARY KEY, next_block INTEGER NOT NULL, block_hash TEXT);
 CREATE TABLE IF NOT EXISTS events (
   source TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL,
   name TEXT NOT NULL, model_id INTEGER, timestamp INTEGER NOT NULL, body TEXT NOT NULL,
@@ -43,6 +42,8 @@ class EventCache:
     """Events of one contract, fetched incrementally and kept in one SQLite file.
 
     The chain stays the truth: deleting the file only costs a rescan from the deployment block.
+    Each refresh first checks that the last block it read is still on the chain (same hash); if
+    not (a reorg, or a local chain restarted under the same contract address) it starts over.
     """
 
     def __init__(self, path: Path) -> None:
@@ -74,12 +75,10 @@ class EventCache:
         with self._lock:
             with rpc_errors():
                 latest = int(client.w3.eth.block_number)
-            start = self._next_block(source, client.deployed_block)
-            if latest < start - REORG_DEPTH:  # the chain was reset or reverted under us
-                start = client.deployed_block
-            start = max(client.deployed_block, min(start, latest + 1) - REORG_DEPTH)
+            start = self._start(client, source, latest)
             events = client.events(from_block=start, to_block=latest) if start <= latest else []
             times = _block_times(client, {e.at.block_number for e in events})
+            seen = _block_hash(client, latest)
             with self._db() as db:
                 db.execute("DELETE FROM events WHERE source = ? AND block >= ?", (source, start))
                 db.executemany(
@@ -87,17 +86,22 @@ class EventCache:
                     [_to_row(source, e, times[e.at.block_number]) for e in events],
                 )
                 db.execute(
-                    "INSERT OR REPLACE INTO cursors (source, next_block) VALUES (?, ?)",
-                    (source, latest + 1),
+                    "INSERT OR REPLACE INTO cursors (source, next_block, block_hash)"
+                    " VALUES (?, ?, ?)",
+                    (source, latest + 1, seen),
                 )
         return source
 
-    def _next_block(self, source: str, default: int) -> int:
+    def _start(self, client: ModelRepositoryClient, source: str, latest: int) -> int:
+        """The first block to read: the one after the cursor if the cursor's block is unchanged."""
         with self._db() as db:
-            row = db.execute(
-                "SELECT next_block FROM cursors WHERE source = ?", (source,)
-            ).fetchone()
-        return int(row["next_block"]) if row else default
+            row = db.execute("SELECT * FROM cursors WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            return client.deployed_block
+        last = int(row["next_block"]) - 1
+        if last > latest or _block_hash(client, last) != row["block_hash"]:
+            return client.deployed_block  # reorged, or a restarted chain: read it all again
+        return last + 1
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -114,6 +118,12 @@ class EventCache:
 def _block_times(client: ModelRepositoryClient, blocks: set[int]) -> dict[int, int]:
     with rpc_errors():
         return {n: int(client.w3.eth.get_block(n)["timestamp"]) for n in sorted(blocks)}
+
+
+def _block_hash(client: ModelRepositoryClient, number: int) -> str:
+    with rpc_errors():
+        block = client.w3.eth.get_block(number)
+    return "0x" + bytes(block["hash"]).hex()
 
 
 def _to_row(source: str, event: ChainEvent, timestamp: int) -> tuple[Any, ...]:

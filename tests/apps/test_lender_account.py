@@ -112,3 +112,11 @@ def test_a_missing_contract_is_explained(market: Market, tmp_path: Path) -> None
     settings = market.settings(0).with_(contract_address="0x" + "12" * 20)
     html = page(lender_app(market, tmp_path, FEDLEND_SETTINGS=settings).test_client(), "/")
     assert "no contract at" in html and "fedlend deploy" in html
+
+
+def test_a_foreign_host_is_refused_before_anything_runs(market: Market, tmp_path: Path) -> None:
+    client = lender_app(market, tmp_path, PORT=5001).test_client()
+    assert client.get("/account/", headers={"Host": "127.0.0.1:5001"}).status_code == 200
+    response = client.get("/account/", headers={"Host": "evil.example:5001"})
+    assert response.status_code == 400
+    assert market.node(0).address not in response.get_data(as_text=True)

@@ -193,6 +193,22 @@ def test_evaluate_now_judges_a_real_contribution_and_pays_it(
     assert "evaluated 1 update(s): 1 accepted" in html  # the finished job's summary
 
 
+def test_an_update_that_fails_validation_is_rejected_with_its_reason(
+    market: Market, posted: Callable[..., PostedModel], tmp_path: Path
+) -> None:
+    model_id = posted().model_id
+    forger = market.node(9)
+    update_id = forger.client.submit_update(model_id, forger.put(b"not a sealed update")).value
+    app = lender_app(market, tmp_path)
+    client = app.test_client()
+    post_action(client, f"/models/{model_id}/evaluate")
+    [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
+    assert wait_job(app, job.id).state == JobState.DONE
+    row = _row(page(client, f"/models/{model_id}"), update_id)
+    assert "pill-rejected" in row and "refused:" in row and "0 ETH" in row
+    assert forger.client.get_update(update_id).status == UpdateStatus.REJECTED
+
+
 def test_evaluations_of_one_model_never_overlap(
     market: Market, posted: Callable[..., PostedModel], tmp_path: Path
 ) -> None:
