@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from web3.exceptions import BadFunctionCallOutput
 
 from fedlend.web import make_app
 
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         nav=NAV,
         badge=context.badge,
     )
+    app.register_error_handler(BadFunctionCallOutput, context.forget_service)
     app.register_blueprint(home.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(models.bp)

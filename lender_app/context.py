@@ -8,12 +8,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, flash, g, has_request_context, render_template
+from flask.typing import ResponseReturnValue
+from web3.exceptions import BadFunctionCallOutput
 
 from fedlend.errors import FedlendError
 from fedlend.services.event_cache import EventCache
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
 from fedlend.web import Badge, get_settings
+from fedlend.web.errorpages import render_error
 from fedlend.web.filters import eth, short_address
 
 SERVICE_KEY = "lender_service"
@@ -97,3 +100,14 @@ def flash_errors() -> Iterator[None]:
 def offline_page(heading: str, problem: FedlendError) -> tuple[str, int]:
     """A nav page whose data is unreachable: the layout with the reason, still a working page."""
     return render_template("offline.html", heading=heading, problem=str(problem)), 200
+
+
+def forget_service(exc: BadFunctionCallOutput) -> ResponseReturnValue:
+    """The contract stopped answering (a chain restarted without its state): reconnect next time."""
+    current_app.extensions.pop(SERVICE_KEY, None)
+    current_app.logger.warning("contract call returned nothing: %s", exc)
+    return render_error(
+        503,
+        "the contract does not answer on this chain any more (was the chain restarted without "
+        "its state?): run `fedlend deploy` or restart the chain with its saved state, then reload",
+    )

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
+from web3 import Web3
 
+from fedlend.chain.accounts import dev_account
+from fedlend.chain.client import ModelRepositoryClient
 from fedlend.services.lender import PostedModel
 from fedlend.web.errorpages import CSRF_MESSAGE
 from tests.apps.helpers import assert_no_traceback, csrf_token
@@ -120,3 +123,17 @@ def test_a_foreign_host_is_refused_before_anything_runs(market: Market, tmp_path
     response = client.get("/account/", headers={"Host": "evil.example:5001"})
     assert response.status_code == 400
     assert market.node(0).address not in response.get_data(as_text=True)
+
+
+def test_a_contract_lost_to_a_chain_reset_is_explained_then_reconnected(
+    market: Market, tmp_path: Path, w3: Web3
+) -> None:
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    lost = ModelRepositoryClient.deploy(w3, dev_account(0)).address
+    settings = market.settings(0).with_(contract_address=lost)
+    client = lender_app(market, tmp_path, FEDLEND_SETTINGS=settings).test_client()
+    page(client, "/account/")  # connected and cached
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
+    html = page(client, "/account/", status=503)
+    assert "does not answer on this chain any more" in html and "fedlend deploy" in html
+    assert f"no contract at {lost}" in page(client, "/account/")  # reconnects, says what to do
