@@ -10,7 +10,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
-from fedlend.services.catalog import METRIC_LABELS
 from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
@@ -34,9 +33,7 @@ def show(model_id: int) -> str:
         detail=detail,
         bounty=detail.bounty,
         record=detail.bounty.record,
-        metric_label=METRIC_LABELS.get(detail.bounty.spec.metric, "score")
-        if detail.bounty.spec
-        else "score",
+        metric_label=detail.bounty.metric if detail.bounty.spec else "score",
         score_chart=_score_chart(detail),
         paid_chart=_paid_chart(detail),
         auto=get_evaluations().auto_enabled(lender, model_id) if detail.is_own else False,

@@ -88,3 +88,18 @@ def dead_rpc_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def post_action(client: FlaskClient, path: str, **data: str) -> TestResponse:
+    """POST one of the page's action forms with a CSRF token; expect the redirect back."""
+    token = csrf_token(client, "/")
+    response = client.post(path, data={"csrf_token": token, **data})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def update_row(html: str, update_id: int) -> str:
+    """The model page's table row of one update."""
+    match = re.search(rf'<tr id="update-{update_id}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for update {update_id}"
+    return match.group(1)

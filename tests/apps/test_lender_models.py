@@ -5,9 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
-import threading
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,24 +12,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from fedlend.services.evaluation import Evaluation, evaluate_pending
 from fedlend.services.lender import PostedModel
-from fedlend.types import UpdateStatus
-from fedlend.web import JobState
 from fl.weights import load_model
-from lender_app.evaluations import job_kind
-from tests.apps.helpers import csrf_token
 from tests.apps.lender_support import (
-    WAIT_S,
     charts,
     dead_rpc_url,
     flashes,
     lender_app,
     page,
-    wait_job,
+    post_action,
+    update_row,
 )
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
@@ -68,14 +59,6 @@ def evaluated(market: Market, posted: Callable[..., PostedModel], loan_csvs: dic
     return Evaluated(model.model_id, verdicts)
 
 
-def post_action(client: FlaskClient, path: str, **data: str) -> TestResponse:
-    """POST one of the page's action forms with the page's CSRF token; follow to the page."""
-    token = csrf_token(client, "/")
-    response = client.post(path, data={"csrf_token": token, **data})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return response
-
-
 def test_model_page_shows_scores_payments_and_each_update(
     market: Market, evaluated: Evaluated, tmp_path: Path
 ) -> None:
@@ -89,18 +72,12 @@ def test_model_page_shows_scores_payments_and_each_update(
     assert paid_chart["datasets"][0]["data"] == [0.0, 1.546]
     assert f'id="current-score">{accepted.score / 10_000:.4f}<' in html
     assert 'id="bounty-left">1.454 ETH<' in html
-    row = _row(html, accepted.update_id)
+    row = update_row(html, accepted.update_id)
     assert "pill-accepted" in row and "1.546 ETH" in row and "improved the model" in row
     assert "ε 1.99, δ 1e-05, n 2000" in row and "100%" in row
-    row = _row(html, rejected.update_id)
+    row = update_row(html, rejected.update_id)
     assert "pill-rejected" in row and "did not improve" in row and "0 ETH" in row
     assert 'id="local-missing"' not in html
-
-
-def _row(html: str, update_id: int) -> str:
-    match = re.search(rf'<tr id="update-{update_id}">(.*?)</tr>', html, re.S)
-    assert match, f"no row for update {update_id}"
-    return match.group(1)
 
 
 def test_without_local_records_the_page_still_renders_from_the_chain(
@@ -110,7 +87,7 @@ def test_without_local_records_the_page_still_renders_from_the_chain(
     client = app.test_client()
     html = page(client, f"/models/{evaluated.model_id}")
     assert "no evaluation records for 2" in html and 'id="local-missing"' in html
-    row = _row(html, evaluated.accepted.update_id)
+    row = update_row(html, evaluated.accepted.update_id)
     assert "pill-accepted" in row and "1.546 ETH" in row and "no local record" in row
     assert charts(html)[1]["datasets"][0]["data"] == [0.0, 1.546]
     card = client.get(f"/models/{evaluated.model_id}/card.md").get_data(as_text=True)
@@ -162,112 +139,6 @@ def test_model_card_downloads_as_markdown_and_json(
     assert json.loads(client.get(f"/models/{evaluated.model_id}/card.json").data)["metric"]
     bad = page(client, f"/models/{evaluated.model_id}/card.txt", status=400)
     assert "card.md or card.json" in bad
-
-
-def test_evaluate_now_judges_a_real_contribution_and_pays_it(
-    market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes], tmp_path: Path
-) -> None:
-    model_id = posted(target=0.8, bounty_wei=2 * 10**18, base="zero").model_id
-    owner = market.owner(3)
-    sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
-    update_id = owner.contribute(model_id, sha, epsilon=2.0, seed=1).update_id
-    app = lender_app(market, tmp_path)
-    client = app.test_client()
-    html = page(client, f"/models/{model_id}")
-    assert "Evaluate 1 pending update now" in html and "awaiting evaluation" in html
-    owed_before = owner.owed()
-
-    post_action(client, f"/models/{model_id}/evaluate")
-    [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
-    job = wait_job(app, job.id)
-    assert job.state == JobState.DONE, job.error
-    record = owner.node.client.get_update(update_id)
-    assert record.status == UpdateStatus.ACCEPTED and record.reward_wei > 0
-    assert job.result == {"evaluated": 1, "accepted": 1, "paid_wei": str(record.reward_wei)}
-    assert owner.owed() - owed_before == record.reward_wei
-    html = page(client, f"/models/{model_id}")
-    assert ("info", f"Evaluating model #{model_id}'s pending updates in the background.") in (
-        flashes(html)
-    )
-    assert "1 accepted" in html and "pill-accepted" in _row(html, update_id)
-    assert "evaluated 1 update(s): 1 accepted" in html  # the finished job's summary
-
-
-def test_an_update_that_fails_validation_is_rejected_with_its_reason(
-    market: Market, posted: Callable[..., PostedModel], tmp_path: Path
-) -> None:
-    model_id = posted().model_id
-    forger = market.node(9)
-    update_id = forger.client.submit_update(model_id, forger.put(b"not a sealed update")).value
-    app = lender_app(market, tmp_path)
-    client = app.test_client()
-    post_action(client, f"/models/{model_id}/evaluate")
-    [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
-    assert wait_job(app, job.id).state == JobState.DONE
-    row = _row(page(client, f"/models/{model_id}"), update_id)
-    assert "pill-rejected" in row and "refused:" in row and "0 ETH" in row
-    assert forger.client.get_update(update_id).status == UpdateStatus.REJECTED
-
-
-def test_evaluations_of_one_model_never_overlap(
-    market: Market, posted: Callable[..., PostedModel], tmp_path: Path
-) -> None:
-    model_id = posted().model_id
-    app = lender_app(market, tmp_path)
-    jobs, client = app.extensions["fedlend_jobs"], app.test_client()
-    gate = threading.Event()
-    blocker = jobs.submit("block", lambda progress, cancelled: gate.wait(WAIT_S))
-    post_action(client, f"/models/{model_id}/evaluate")
-    post_action(client, f"/models/{model_id}/evaluate")  # while the first still waits in line
-    [queued] = jobs.recent(kind=job_kind(model_id))
-    assert queued.state == JobState.QUEUED
-    html = page(client, f"/models/{model_id}")
-    assert ("info", f"Model #{model_id} is already being evaluated; follow it below.") in (
-        flashes(html)
-    )
-    lock = app.extensions["lender_evaluations"]._lock_for(model_id)
-    with lock:  # as if another evaluation of the model were running right now
-        gate.set()
-        assert wait_job(app, queued.id).state == JobState.FAILED
-    assert "already being evaluated" in jobs.get(queued.id).error
-    assert wait_job(app, blocker).state == JobState.DONE
-    post_action(client, f"/models/{model_id}/evaluate")
-    latest = jobs.recent(kind=job_kind(model_id))[0]
-    assert latest.id != queued.id and wait_job(app, latest.id).state == JobState.DONE
-    assert jobs.get(latest.id).message == "no pending updates to evaluate"
-
-
-def test_automatic_evaluation_is_persisted_polls_and_stops(
-    market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes], tmp_path: Path
-) -> None:
-    model_id = posted(base="zero", target=0.8).model_id
-    app = lender_app(market, tmp_path, AUTO_EVALUATE=True, AUTO_EVALUATE_INTERVAL_S=0.2)
-    poller = app.extensions["lender_evaluations"]
-    assert poller.running
-    client = app.test_client()
-    post_action(client, f"/models/{model_id}/auto", enabled="1")
-    assert "Automatic evaluation is <strong>on</strong>" in page(client, f"/models/{model_id}")
-    owner = market.owner(4)
-    sha = owner.add_dataset(loan_csvs["owner2"], name="loans").sha256
-    update_id = owner.contribute(model_id, sha, epsilon=2.0, seed=4).update_id
-    deadline = time.monotonic() + WAIT_S
-    while owner.node.client.get_update(update_id).status == UpdateStatus.PENDING:
-        assert time.monotonic() < deadline, "the poller never evaluated the update"
-        time.sleep(0.2)
-    [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
-    assert job.title.endswith("(auto)")
-    assert poller.stop(timeout_s=WAIT_S) and not poller.running
-    wait_job(app, job.id)
-
-    again = lender_app(market, tmp_path)  # same data dir, new process: the switch is remembered
-    assert "Automatic evaluation is <strong>on</strong>" in page(
-        again.test_client(), f"/models/{model_id}"
-    )
-    post_action(client, f"/models/{model_id}/auto", enabled="0")
-    second = owner.contribute(model_id, sha, epsilon=2.0, seed=5).update_id
-    with app.app_context():
-        assert poller.tick() == []  # switched off: nothing is queued
-    assert owner.node.client.get_update(second).status == UpdateStatus.PENDING
 
 
 def test_reclaim_is_refused_before_the_deadline_then_paid_out_to_the_wei(
