@@ -12,6 +12,7 @@ import atexit
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -58,7 +59,7 @@ class Evaluations:
     """Automatic-evaluation switches, per-model locks and the poller of one lender app."""
 
     def __init__(self, app: Flask, *, interval_s: float, retry_s: float) -> None:
-        self.app = app
+        self._app = weakref.ref(app)  # the poller must not keep a discarded app alive
         self.interval_s = interval_s
         self.retry_s = retry_s  # after an automatic run failed, wait this long before retrying
         self._locks: dict[int, threading.Lock] = {}
@@ -176,14 +177,22 @@ class Evaluations:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                with self.app.app_context():
-                    self.tick()
-            except FedlendError as exc:
-                log.info("automatic evaluation skipped this round: %s", exc)
-            except Exception:
-                log.exception("the automatic evaluation poller failed; it keeps polling")
+        while not self._stop.wait(self.interval_s) and self._poll_once():
+            pass
+
+    def _poll_once(self) -> bool:
+        """One tick in the app's context; False once the app is gone (the poller then ends)."""
+        app = self._app()
+        if app is None:
+            return False  # nobody holds the app any more (a finished test): stop with it
+        try:
+            with app.app_context():
+                self.tick()
+        except FedlendError as exc:
+            log.info("automatic evaluation skipped this round: %s", exc)
+        except Exception:
+            log.exception("the automatic evaluation poller failed; it keeps polling")
+        return True
 
 
 def _failed_recently(job: Job | None, within_s: float) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -128,3 +129,13 @@ def test_automatic_evaluation_is_persisted_polls_and_stops(
     with app.app_context():
         assert poller.tick() == []  # switched off: nothing is queued
     assert owner.node.client.get_update(second).status == UpdateStatus.PENDING
+
+
+def test_the_poller_ends_with_its_app(market: Market, tmp_path: Path) -> None:
+    app = lender_app(market, tmp_path, AUTO_EVALUATE=True, AUTO_EVALUATE_INTERVAL_S=0.05)
+    thread = app.extensions["lender_evaluations"]._thread
+    assert thread is not None and thread.is_alive()
+    del app
+    gc.collect()
+    thread.join(WAIT_S)
+    assert not thread.is_alive()
