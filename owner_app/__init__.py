@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from web3.exceptions import BadFunctionCallOutput
 
 from fedlend.web import make_app
 
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[connection.EXTENSION] = connection.OwnerConnection(
         app.config["FEDLEND_SETTINGS"], app.config["DATA_DIR"]
     )
+    app.register_error_handler(BadFunctionCallOutput, connection.forget_lost_contract)
     for module in (home, data, bounties, contribute, contributions):
         app.register_blueprint(module.bp)
     return app

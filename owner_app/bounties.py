@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 
 from fedlend.services import catalog
-from owner_app.connection import owner_service
+from owner_app.connection import nav_page, owner_service
 
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
 
 
 @bp.get("/")
-def index() -> str:
+@nav_page("Open bounties")
+def index() -> ResponseReturnValue:
     """Open bounties (all models with ?all=1): lender, title, scores, bounty left, deadline."""
     owner = owner_service()
     show_all = request.args.get("all") == "1"

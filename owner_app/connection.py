@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import current_app, render_template
+from flask.typing import ResponseReturnValue
+from web3.exceptions import BadFunctionCallOutput
 
-from fedlend.errors import FedlendError
+from fedlend.errors import ChainUnavailableError, ConfigError, FedlendError, StorageUnavailableError
 from fedlend.services.guarded_store import GuardedStore
 from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
 from fedlend.web import Badge
+from fedlend.web.errorpages import render_error
 from fedlend.web.filters import short_address
 
 EXTENSION = "fedlend_owner"
 RETRY_AFTER_S = 3.0  # after a failed connect, pages show the same error for this long
+OUTAGES = (ChainUnavailableError, StorageUnavailableError, ConfigError)
+LOST_CONTRACT = (
+    "the contract does not answer on this chain any more (was the chain restarted without its "
+    "state?): run `fedlend deploy` or restart the chain with its saved state, then reload"
+)
 
 
 class OwnerConnection:
@@ -49,6 +60,11 @@ class OwnerConnection:
             self._failure = None
             return self._service
 
+    def forget(self) -> None:
+        """Drop the connection (the contract vanished): the next use connects afresh."""
+        with self._lock:
+            self._service = None
+
 
 def _copy(exc: FedlendError) -> FedlendError:
     """A fresh exception with the same type and message (one instance must not cross threads)."""
@@ -76,3 +92,27 @@ def _eth_short(wei: int) -> str:
     """A balance to 4 decimals, rounded down, for the header (pages show exact amounts)."""
     whole, fraction = divmod(int(wei), 10**18)
     return f"{whole:,}.{fraction // 10**14:04d} ETH"
+
+
+def nav_page(heading: str) -> Callable[[Callable[..., Any]], Callable[..., ResponseReturnValue]]:
+    """A menu page that, when the chain, storage or account is unavailable, still opens and
+    says why (the layout and menu keep working; the badge is red)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., ResponseReturnValue]:
+        @functools.wraps(view)
+        def page(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            try:
+                return view(*args, **kwargs)
+            except OUTAGES as exc:
+                return render_template("home/offline.html", heading=heading, problem=str(exc))
+
+        return page
+
+    return decorate
+
+
+def forget_lost_contract(exc: BadFunctionCallOutput) -> ResponseReturnValue:
+    """The contract stopped answering (a chain reset): a clear 503, and reconnect next time."""
+    current_app.extensions[EXTENSION].forget()
+    current_app.logger.warning("contract call returned nothing: %s", exc)
+    return render_error(503, LOST_CONTRACT)

@@ -22,7 +22,7 @@ from fedlend.services.owner_views import (
     preflight,
 )
 from fedlend.web import get_jobs
-from owner_app.connection import owner_service
+from owner_app.connection import nav_page, owner_service
 from owner_app.forms import model_arg, sha_arg
 
 bp = Blueprint("contribute", __name__, url_prefix="/contribute")
@@ -31,7 +31,8 @@ DEFAULT_EPSILON = 1.0
 
 
 @bp.get("/")
-def form() -> str:
+@nav_page("Contribute")
+def form() -> ResponseReturnValue:
     """The form; with model, dataset and epsilon in the query it also previews the run."""
     owner = owner_service()
     choice = _choice(request.args)

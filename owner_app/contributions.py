@@ -17,13 +17,14 @@ from fedlend.services.owner_views import (
 )
 from fedlend.web import line_chart_data
 from fedlend.web.filters import eth
-from owner_app.connection import owner_service
+from owner_app.connection import nav_page, owner_service
 
 bp = Blueprint("contributions", __name__, url_prefix="/contributions")
 
 
 @bp.get("/")
-def index() -> str:
+@nav_page("My contributions")
+def index() -> ResponseReturnValue:
     """Submissions (statuses re-read from chain events), privacy charts, money owed."""
     owner = owner_service()
     return render_template(

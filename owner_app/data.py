@@ -15,14 +15,15 @@ from fedlend.services.owner_views import (
     parse_epsilon,
     set_budget,
 )
-from owner_app.connection import owner_service
+from owner_app.connection import nav_page, owner_service
 from owner_app.forms import dataset_name, form_text, model_arg, safe_next, sha_arg
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 
 
 @bp.get("/")
-def index() -> str:
+@nav_page("My data")
+def index() -> ResponseReturnValue:
     """The kept datasets and the upload form."""
     return _index(owner_service())
 

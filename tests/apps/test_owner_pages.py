@@ -106,36 +106,47 @@ def test_no_page_shows_or_logs_the_private_key(
 
 
 @pytest.mark.parametrize("path", PAGES[1:])
-def test_chain_down_gives_a_friendly_page_never_a_traceback(
-    market: Market, make_client, path: str
-) -> None:
+def test_chain_down_menu_pages_open_and_say_why(market: Market, make_client, path: str) -> None:
     dead = market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}")
-    client = make_client(dead)
-    response = client.get(path)
-    assert response.status_code == 503
+    response = make_client(dead).get(path)
+    assert response.status_code == 200
     page = text(response.get_data())
+    assert "data-offline" in page and "Not connected" in page
     assert "cannot reach" in page and "fedlend chain" in page
     assert "badge-error" in page and "offline" in page
 
 
-def test_chain_down_home_still_opens_and_forms_are_refused_clearly(
-    market: Market, make_client
+@pytest.mark.parametrize("path", [f"/data/{'a' * 64}", "/data/", "/contributions/withdraw"])
+def test_chain_down_pages_and_actions_get_a_friendly_503(
+    market: Market, make_client, path: str
 ) -> None:
+    client = make_client(market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}"))
+    token = re.search(
+        r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)
+    )
+    if path.startswith("/data/a"):
+        response = client.get(path)
+    else:
+        response = client.post(path, data={"csrf_token": token.group(1)})
+    assert response.status_code == 503
+    page = text(response.get_data())
+    assert "cannot reach" in page and "badge-error" in page
+
+
+def test_no_account_configured_says_how_to_set_one(market: Market, make_client) -> None:
+    page = text(make_client(market.settings(1).with_(dev_account=None)).get("/bounties/").data)
+    assert "data-offline" in page and "no account configured: set FEDLEND_PRIVATE_KEY" in page
+
+
+def test_chain_down_home_still_opens(market: Market, make_client) -> None:
     client = make_client(market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}"))
     home = client.get("/")
     assert home.status_code == 200
     page = text(home.get_data())
-    assert "Not connected" in page and "cannot reach" in page
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    for path in ("/contributions/withdraw", "/contribute/", "/data/"):
-        response = client.post(path, data={"csrf_token": token})
-        assert response.status_code == 503, path
-        assert "cannot reach" in text(response.get_data())
+    assert "<h1>Data owner</h1>" in page and "Not connected" in page and "cannot reach" in page
 
 
-def test_a_chain_that_stops_mid_session_turns_pages_into_clear_messages(
-    make_client, tmp_path: Path
-) -> None:
+def test_a_chain_that_stops_or_resets_mid_session_is_explained(make_client, tmp_path: Path) -> None:
     node = AnvilProcess().start()
     try:
         contract = ModelRepositoryClient.deploy(
@@ -148,14 +159,20 @@ def test_a_chain_that_stops_mid_session_turns_pages_into_clear_messages(
             dev_account=2,
         )
         client = make_client(settings)
-        assert client.get("/contributions/").status_code == 200
+        assert "data-owed" in text(client.get("/contributions/").data)
     finally:
         node.stop()
-    response = client.get("/contributions/")
-    assert response.status_code == 503
-    assert "cannot reach" in text(response.get_data())
-    home = text(client.get("/").get_data())
-    assert "Not connected" in home and "badge-error" in home
+    page = text(client.get("/contributions/").data)
+    assert "data-offline" in page and "cannot reach" in page
+    fresh = AnvilProcess(port=node.port).start()  # the same URL, a new chain without the contract
+    try:
+        lost = client.get("/contributions/")
+        assert lost.status_code == 503
+        assert "does not answer on this chain any more" in text(lost.data)
+        page = text(client.get("/contributions/").data)  # reconnects and finds no contract
+        assert "data-offline" in page and f"no contract at {contract.address}" in page
+    finally:
+        fresh.stop()
 
 
 def test_storage_down_names_the_problem_instead_of_failing(
