@@ -6,6 +6,7 @@ Lending Club loans, Opacus DP-SGD, sealed updates and the ModelRepository contra
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ def _run(settings: Settings, config: DemoConfig, say: Say, out: DemoResult) -> N
     settings.record_deployment(LOCAL_CHAIN_ID, client.address)
     out.contract, out.rpc_url = client.address, settings.rpc_url
     say(f"deployed ModelRepository at {client.address}")
+    _fresh_local_state(settings, config, say)
     store = open_store(settings)
     lender = LenderService(Node(settings, client, store))
     owner_nodes = [
@@ -162,6 +164,23 @@ def _run(settings: Settings, config: DemoConfig, say: Say, out: DemoResult) -> N
     for r in range(1, config.rounds + 1):
         _round(lender, owners, datasets, config, r, fees, say, out)
     _finish(lender, owners, owner_nodes, start_balances, fees, test_frame, config, say, out)
+
+
+def _fresh_local_state(settings: Settings, config: DemoConfig, say: Say) -> None:
+    """Forget earlier demo runs' local state of the dev accounts (ledgers, datasets, records).
+
+    The demo's owners are public dev accounts on a local chain: a rerun is a new experiment, so
+    their privacy ledgers start empty (on a real deployment a ledger is never reset).
+    """
+    removed = 0
+    for index in range(config.owners + 1):
+        role = "lender" if index == 0 else "owner"
+        path = settings.home / role / dev_account(index).address.lower()
+        if path.exists():
+            shutil.rmtree(path)
+            removed += 1
+    if removed:
+        say("starting afresh: removed the local state of earlier demo runs' dev accounts")
 
 
 def _post(

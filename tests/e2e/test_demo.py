@@ -61,6 +61,10 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(anvil: AnvilProcess, tm
     assert spec.digest == model.spec
     assert any("round 2/2" in line for line in lines)
 
+    # the main job can be run again on the same home: a new contract, the dev owners start afresh
+    again = run_demo(settings, DemoConfig(owners=2, rounds=1, bounty_eth=1.0), lines.append)
+    assert again.contract != result.contract and all(again.checks.values()), again.checks
+
 
 @pytest.mark.slow
 def test_demo_command_starts_its_own_chain_and_prints_json(tmp_path: Path):
