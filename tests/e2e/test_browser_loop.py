@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from web3 import Web3
 
 from fedlend.chain.accounts import dev_account
@@ -110,6 +110,8 @@ def evaluate(page: Page, update_id: int) -> None:
     expect(row.locator(".pill")).to_have_text("accepted", timeout=JOB_TIMEOUT_MS)
     expect(page.locator(".job [data-job-state]").first).to_have_text("done")
     expect(page.locator("#evaluate-now")).to_have_text("No pending updates")
+    privacy = page.locator("#updates th").nth(7)  # rendered text: ε/δ must not be upper-cased
+    expect(privacy).to_have_text("PRIVACY (ε, δ, N)", use_inner_text=True)
     shot(page, 7, "lender-evaluated")
 
 
@@ -126,6 +128,11 @@ def withdraw(page: Page, update_id: int, reward_wei: int) -> None:
     expect(page.locator("[data-owed]")).to_have_attribute("data-owed", "0")
     expect(page.locator("#withdraw")).to_be_disabled()
     shot(page, 9, "owner-withdrawn")
+
+
+def fits_its_card(stat: Locator) -> bool:
+    """Whether a stat's text stays inside its card (long exact ETH amounts must wrap)."""
+    return stat.evaluate("el => el.scrollWidth <= el.clientWidth")
 
 
 def fee_wei(w3: Web3, tx_hash: str, sender: str) -> int:
@@ -178,7 +185,9 @@ def test_lender_and_owner_close_the_loop_through_the_pages_and_the_wei_add_up(
     expected = BOUNTY_WEI * (paid.score - model.initial_score)
     expected //= model.target_score - model.initial_score
     assert paid.reward_wei == min(expected, BOUNTY_WEI) > 0
-    expect(page.locator("#bounty-left")).to_have_text(eth(BOUNTY_WEI - paid.reward_wei))
+    left = page.locator("#bounty-left")
+    expect(left).to_have_text(eth(BOUNTY_WEI - paid.reward_wei))
+    assert fits_its_card(left), "the exact amount left runs out of its stat card"
     withdraw(owner_page, update_id, paid.reward_wei)
 
     events = client.events(names=["UpdateSubmitted", "Withdrawn"])
