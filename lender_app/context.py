@@ -17,7 +17,7 @@ from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
 from fedlend.web import Badge, get_settings
 from fedlend.web.errorpages import render_error
-from fedlend.web.filters import eth, short_address
+from fedlend.web.filters import eth_short, short_address
 
 SERVICE_KEY = "lender_service"
 EVENTS_KEY = "lender_events"
@@ -84,7 +84,7 @@ def badge() -> Badge:
     """Header badge: the lender's address, chain and balance (red when the chain is down)."""
     lender = get_lender()
     node = lender.node
-    detail = f"chain {node.chain_id} · {eth(node.balance())}"
+    detail = f"chain {node.chain_id} · {eth_short(node.balance())}"
     return Badge(short_address(node.address), detail, "ok")
 
 

@@ -21,7 +21,7 @@ from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
 from fedlend.web import Badge
 from fedlend.web.errorpages import render_error
-from fedlend.web.filters import short_address
+from fedlend.web.filters import eth_short, short_address
 
 EXTENSION = "fedlend_owner"
 RETRY_AFTER_S = 3.0  # after a failed connect, pages show the same error for this long
@@ -84,14 +84,8 @@ def badge() -> Badge:
     owner = owner_service()
     node = owner.node
     return Badge(
-        short_address(node.address), f"chain {node.chain_id} · {_eth_short(node.balance())}"
+        short_address(node.address), f"chain {node.chain_id} · {eth_short(node.balance())}"
     )
-
-
-def _eth_short(wei: int) -> str:
-    """A balance to 4 decimals, rounded down, for the header (pages show exact amounts)."""
-    whole, fraction = divmod(int(wei), 10**18)
-    return f"{whole:,}.{fraction // 10**14:04d} ETH"
 
 
 def nav_page(heading: str) -> Callable[[Callable[..., Any]], Callable[..., ResponseReturnValue]]:

@@ -25,6 +25,12 @@ def eth(wei: int | None, *, unit: str = "ETH") -> str:
     return f"{sign}{whole:,}{'.' if decimals else ''}{decimals} {unit}"
 
 
+def eth_short(wei: int) -> str:
+    """A balance to 4 decimals, rounded down, for headers (pages show exact amounts)."""
+    whole, fraction = divmod(int(wei), WEI_PER_ETH)
+    return f"{whole:,}.{fraction // 10**14:04d} ETH"
+
+
 def bps(value: int | None) -> str:
     """Basis points as the metric they encode, four places: 7123 -> '0.7123'."""
     if value is None:
