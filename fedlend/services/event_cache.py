@@ -6,8 +6,7 @@ import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import EVENT_TYPES, ChainEvent, LogPosition
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ConfigError
+from fedlend.services.records import sqlite_transaction
 from fedlend.types import UpdateStatus
 
 SCHEMA = """
@@ -103,16 +103,8 @@ class EventCache:
             return client.deployed_block  # reorged, or a restarted chain: read it all again
         return last + 1
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_transaction(self.path)
 
 
 def _block_times(client: ModelRepositoryClient, blocks: set[int]) -> dict[int, int]:

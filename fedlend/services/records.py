@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,19 @@ CREATE TABLE IF NOT EXISTS datasets (
 """
 
 
+@contextmanager
+def sqlite_transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """A WAL-mode connection with Row results, committed on success and always closed."""
+    db = sqlite3.connect(path, timeout=30)
+    db.row_factory = sqlite3.Row
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        with db:
+            yield db
+    finally:
+        db.close()
+
+
 class Records:
     """A tiny row store over one SQLite file (WAL, one connection per call, thread-safe)."""
 
@@ -38,16 +51,8 @@ class Records:
         with self._db() as db:
             db.executescript(SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_transaction(self.path)
 
     def upsert(self, table: str, row: Mapping[str, Any]) -> None:
         """Insert or replace one row (dict values are stored as JSON)."""
