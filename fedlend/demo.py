@@ -67,6 +67,7 @@ class DemoResult:
     owners: list[dict[str, object]] = field(default_factory=list)
     rounds: int = 0
     epsilon_per_owner: float = 0.0
+    epsilon_budget: float = 0.0
     gas: dict[str, int] = field(default_factory=dict)
     score_path: list[int] = field(default_factory=list)
     test_auc_initial: float = 0.0
@@ -123,7 +124,7 @@ def split_parties(
 def run_demo(settings: Settings, config: DemoConfig, say: Say) -> DemoResult:
     """Run the whole loop; raises FedlendError with what to do if anything is off."""
     started = time.perf_counter()
-    out = DemoResult(rounds=config.rounds)
+    out = DemoResult(rounds=config.rounds, epsilon_budget=config.epsilon)
     anvil = ensure_chain(settings, say)
     try:
         _run(settings, config, say, out)

@@ -30,6 +30,7 @@ def summary(r: DemoResult) -> str:
             f"fees {int(o['fees_wei']) / WEI_PER_ETH:.6f}, "
             f"balance {int(o['balance_change_wei']) / WEI_PER_ETH:+.6f}, ε={o['epsilon']}"
         )
+    lines += score_chart(r) + epsilon_chart(r)
     lines.append("gas used: " + ", ".join(f"{k} {v:,}" for k, v in r.gas.items()))
     checks = ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in r.checks.items())
     lines += [
@@ -44,3 +45,29 @@ def summary(r: DemoResult) -> str:
         "  FEDLEND_DEV_ACCOUNT=1 .venv/bin/fedlend owner-app    # http://127.0.0.1:5002",
     ]
     return "\n".join(lines)
+
+
+def _bar(fraction: float, width: int = 40) -> str:
+    filled = max(0, min(width, round(fraction * width)))
+    return "█" * filled + "·" * (width - filled)
+
+
+def score_chart(r: DemoResult) -> list[str]:
+    """Validation score after each round, as bars between the initial score and the target."""
+    low, high = r.initial_score - 100, max(r.target_score, *r.score_path)
+    span = max(1, high - low)
+    rows = ["validation ROC-AUC per round (bars from the initial score - 0.01 to the target):"]
+    for i, s in enumerate(r.score_path):
+        label = "posted " if i == 0 else f"round {i}"
+        rows.append(f"  {label} {_bar((s - low) / span)} {s / MAX_SCORE:.4f}")
+    return rows
+
+
+def epsilon_chart(r: DemoResult) -> list[str]:
+    """Privacy spent by each owner against the demo's per-owner budget."""
+    budget = max(r.epsilon_budget, r.epsilon_per_owner, 1e-9)
+    rows = [f"privacy spent per owner (ε, budget {budget:g}):"]
+    for i, o in enumerate(r.owners, 1):
+        eps = float(o["epsilon"])  # type: ignore[arg-type]
+        rows.append(f"  owner {i}  {_bar(eps / budget, 30)} {eps:.3f}")
+    return rows
