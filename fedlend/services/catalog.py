@@ -30,6 +30,15 @@ class Bounty:
         """The on-chain model id."""
         return self.record.model_id
 
+    def require_spec(self) -> ModelSpec:
+        """The spec, or SpecError saying why it could not be fetched."""
+        if self.spec is None:
+            raise SpecError(
+                f"the spec of model #{self.model_id} is unavailable: {self.spec_error}; "
+                "check that the content store is running and try again"
+            )
+        return self.spec
+
     @property
     def title(self) -> str:
         """The lender's title, or a default."""

@@ -89,8 +89,7 @@ def evaluate_pending(
     """Judge every pending update of one of the lender's models, oldest first."""
     report = progress or (lambda _f, _m: None)
     bounty = lender.own_bounty(model_id)
-    if bounty.spec is None:
-        raise SpecError(f"cannot evaluate: the model spec is unavailable ({bounty.spec_error})")
+    spec = bounty.require_spec()
     client = lender.node.client
     pending = [u for u in client.updates_of_model(model_id) if u.status == UpdateStatus.PENDING]
     if not pending or bounty.record.status != ModelStatus.OPEN:
@@ -98,9 +97,9 @@ def evaluate_pending(
         return []
     report(0.02, "loading the validation set and the current model")
     batch = _Batch(
-        spec=bounty.spec,
-        validation=lender.validation(bounty.spec),
-        base=lender.node.weights_at(bounty.spec, bounty.record.weights),
+        spec=spec,
+        validation=lender.validation(spec),
+        base=lender.node.weights_at(spec, bounty.record.weights),
         versions=weight_versions(lender, model_id),
         best=bounty.record.best_score,
         weights_digest=bounty.record.weights,

@@ -9,7 +9,6 @@ import zipfile
 from typing import Any
 
 from fedlend import __version__
-from fedlend.errors import SpecError
 from fedlend.services.catalog import METRIC_LABELS, VALIDATION_SHA256
 from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail
@@ -25,7 +24,7 @@ UNKNOWN = "unknown (no local evaluation record on this machine)"
 def model_card(detail: ModelDetail, *, chain_id: int, contract: str) -> dict[str, Any]:
     """The model card as a JSON-ready dict; wei amounts are exact integers (as strings)."""
     bounty, record = detail.bounty, detail.bounty.record
-    spec = _spec(detail)
+    spec = detail.bounty.require_spec()
     return {
         "title": bounty.title,
         "model_id": record.model_id,
@@ -61,14 +60,6 @@ def model_card(detail: ModelDetail, *, chain_id: int, contract: str) -> dict[str
         "generated_at": int(time.time()),
         "fedlend_version": __version__,
     }
-
-
-def _spec(detail: ModelDetail) -> ModelSpec:
-    if detail.bounty.spec is None:
-        raise SpecError(
-            f"the model card needs the model spec, which is unavailable: {detail.bounty.spec_error}"
-        )
-    return detail.bounty.spec
 
 
 def _metric(bps: int) -> float:
@@ -183,7 +174,7 @@ def _privacy_markdown(rows: list[dict[str, Any]]) -> list[str]:
 
 def model_archive(lender: LenderService, detail: ModelDetail) -> bytes:
     """A zip of spec.json, weights.safetensors (checked against the spec) and the model card."""
-    spec = _spec(detail)
+    spec = detail.bounty.require_spec()
     blob = lender.node.get(detail.bounty.record.weights)
     weights_from_bytes(blob, spec)  # refuse to package weights that do not fit the spec
     card = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.client.address)

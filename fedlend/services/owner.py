@@ -12,42 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from fedlend.chain.events import UpdateSubmitted
 from fedlend.chain.rpc import Sent
-from fedlend.errors import DataError, FedlendError, NotFoundError, SpecError
+from fedlend.errors import FedlendError, NotFoundError
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
+from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.records import Records
 from fedlend.types import Digest, UpdateRecord, Wei
-from fl.data import load_loans, sha256_hex
+from fl.data import load_loans
 from fl.evaluate import metric_value
-from fl.features import encode, required_columns
+from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
 from fl.train import train_update, update_to_bytes
 
 Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class DataReport:
-    """What a dataset looks like, and whether a model's spec can use it."""
-
-    sha256: str
-    rows: int
-    default_rate: float | None
-    missing_values: dict[str, int]
-    missing_columns: list[str]
-    problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        """True when the data fits the spec it was checked against."""
-        return not self.missing_columns and not self.problems
 
 
 @dataclass(frozen=True)
@@ -89,7 +70,7 @@ class OwnerService:
         self.ledger = PrivacyLedger(self.state / "privacy.sqlite", default_epsilon=budget_epsilon)
 
     # --- datasets ------------------------------------------------------------------------------
-    def add_dataset(self, data: bytes, *, name: str) -> DataReport:
+    def add_dataset(self, data: bytes, *, name: str) -> DataCheck:
         """Check and keep a CSV in this machine's data directory (identified by its sha256)."""
         report = self.check_data(data)
         path = self.state / "data" / f"{report.sha256}.csv"
@@ -121,23 +102,9 @@ class OwnerService:
             raise NotFoundError("that dataset is not on this machine: add the CSV again")
         return Path(row["path"]).read_bytes()
 
-    def check_data(self, data: bytes, *, model_id: int | None = None) -> DataReport:
+    def check_data(self, data: bytes, *, model_id: int | None = None) -> DataCheck:
         """Rows, default rate, missing values; with a model, which required columns fail."""
-        frame = load_loans(data, require_target=False)
-        sha = sha256_hex(data)
-        rate = _default_rate(frame)
-        missing_values = {c: int(n) for c, n in frame.isna().sum().items() if n}
-        if model_id is None:
-            return DataReport(sha, len(frame), rate, missing_values, [], [])
-        spec = self._spec(load_bounty(self.node, self.node.client.get_model(model_id)))
-        absent = [c for c in required_columns(spec) if c not in frame.columns]
-        problems: list[str] = []
-        if not absent:
-            try:
-                encode(spec, frame)
-            except DataError as exc:
-                problems.append(str(exc))
-        return DataReport(sha, len(frame), rate, missing_values, absent, problems)
+        return inspect_data(self, data, model_id=model_id)
 
     # --- bounties and privacy -------------------------------------------------------------------
     def open_bounties(self) -> list[Bounty]:
@@ -177,7 +144,7 @@ class OwnerService:
         bounty = load_bounty(self.node, self.node.client.get_model(model_id))
         if not bounty.accepting:
             raise FedlendError(f"model #{model_id} is {bounty.state}: it no longer takes updates")
-        spec = self._spec(bounty)
+        spec = bounty.require_spec()
         lender_key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
         data = encode(spec, load_loans(self.dataset_bytes(sha256)))
         base = self.node.weights_at(spec, bounty.record.weights)
@@ -252,13 +219,6 @@ class OwnerService:
             sent,
         )
 
-    def _spec(self, bounty: Bounty):
-        if bounty.spec is None:
-            raise SpecError(
-                f"the spec of model #{bounty.model_id} is unavailable: {bounty.spec_error}"
-            )
-        return bounty.spec
-
     # --- following up ----------------------------------------------------------------------------
     def submissions(self) -> list[Submission]:
         """Every update this account submitted (from chain events), newest first."""
@@ -289,10 +249,3 @@ class OwnerService:
     def withdraw(self) -> Sent[Wei]:
         """Pay this account everything the contract owes it."""
         return self.node.client.withdraw()
-
-
-def _default_rate(frame: pd.DataFrame) -> float | None:
-    if "default" not in frame.columns:
-        return None
-    values = pd.to_numeric(frame["default"], errors="coerce")
-    return float(np.nanmean(values)) if values.notna().any() else None

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from fedlend.errors import DataError, SpecError
+from fedlend.errors import DataError
 from fedlend.services.catalog import load_bounty
-from fedlend.services.owner import OwnerService
 from fl.data import POLICY_COLUMN, TARGET, load_loans, sha256_hex
 from fl.features import encode, month_index
 from fl.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from fedlend.services.owner import OwnerService
 
 POLICY_FLAGS = frozenset({"1", "1.0", "True", "true"})  # as fl.data.load_loans reads them
 MAX_EXAMPLE_CHARS = 40
@@ -71,10 +74,7 @@ def inspect_data(owner: OwnerService, data: bytes, *, model_id: int | None = Non
     """Check CSV bytes (plain or gzip); DataError if they are not a readable CSV at all."""
     spec = None
     if model_id is not None:
-        bounty = load_bounty(owner.node, owner.node.client.get_model(model_id))
-        if bounty.spec is None:
-            raise SpecError(f"the spec of model #{model_id} is unavailable: {bounty.spec_error}")
-        spec = bounty.spec
+        spec = load_bounty(owner.node, owner.node.client.get_model(model_id)).require_spec()
     return check_frame(
         load_loans(data, policy_only=False, require_target=False),
         data,

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError, SpecError
+from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
 from fedlend.types import UpdateStatus
@@ -143,8 +143,7 @@ def preflight(
     reason = closed_reason(bounty)
     if reason:
         raise FedlendError(f"{reason}. Pick another bounty on Open bounties")
-    if bounty.spec is None:
-        raise SpecError(f"the spec of model #{model_id} is unavailable: {bounty.spec_error}")
+    bounty.require_spec()
     dataset = dataset_view(owner, sha256)
     data = encode(bounty.spec, load_loans(owner.dataset_bytes(sha256)))
     cfg = bounty.spec.training
