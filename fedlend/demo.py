@@ -17,13 +17,13 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess, port_in_use, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ChainError, FedlendError
-from fedlend.services.evaluation import evaluate_pending
+from fedlend.services.evaluation import evaluate_pending, weight_versions
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import LOCAL_CHAIN_ID, SHIPPED_LOANS, Settings
 from fedlend.storage.factory import open_store
-from fedlend.types import MAX_SCORE, ModelStatus
+from fedlend.types import MAX_SCORE, ModelRecord, ModelStatus
 from fl.data import REFERENCE_DATE, load_loans
 from fl.evaluate import score
 from fl.features import encode
@@ -287,9 +287,7 @@ def _finish(
             fees[i] += sent.fee_wei
             out.gas["withdraw"] = max(out.gas.get("withdraw", 0), sent.gas_used)
         gained = nodes[i].balance() - start[i]
-        spent = max(
-            owner.privacy(sha)[0].epsilon for sha in [d["sha256"] for d in owner.datasets()]
-        )
+        spent = max(owner.privacy(str(d["sha256"]))[0].epsilon for d in owner.datasets())
         out.owners.append(
             {
                 "address": owner.node.address,
@@ -308,7 +306,7 @@ def _finish(
     out.checks["bounty_conserved"] = (
         out.paid_wei + out.reclaimed_wei + out.unspent_wei == out.bounty_wei
     )
-    _save_final(lender, record, test, out, config)
+    _save_final(lender, record, test, out)
 
 
 def _reclaim(lender: LenderService, config: DemoConfig, say: Say, out: DemoResult) -> None:
@@ -330,24 +328,17 @@ def _reclaim(lender: LenderService, config: DemoConfig, say: Say, out: DemoResul
 
 
 def _save_final(
-    lender: LenderService, record, test: pd.DataFrame, out: DemoResult, config: DemoConfig
+    lender: LenderService, record: ModelRecord, test: pd.DataFrame, out: DemoResult
 ) -> None:
-    bounty = lender.bounty(out.model_id)
-    spec = bounty.spec
-    assert spec is not None
+    """Score the first and final weights on the out-of-time test loans; save the final model."""
+    spec = lender.bounty(out.model_id).require_spec()
     data = encode(spec, test)
-    first = lender.node.weights_at(spec, _first_weights(lender, out.model_id))
+    first = lender.node.weights_at(spec, weight_versions(lender, out.model_id)[0])
     final = lender.node.weights_at(spec, record.weights)
     out.test_auc_initial = round(score(spec, first, data.X, data.y).roc_auc, 4)
     out.test_auc_final = round(score(spec, final, data.X, data.y).roc_auc, 4)
     path = save_model(lender.node.settings.home / "demo" / f"model-{out.model_id}", spec, final)
     out.model_path = str(path)
-
-
-def _first_weights(lender: LenderService, model_id: int):
-    from fedlend.services.evaluation import weight_versions
-
-    return weight_versions(lender, model_id)[0]
 
 
 def _bar(say: Say, label: str) -> Callable[[float, str], None]:
