@@ -1,4 +1,4 @@
-"""Owner-side local training: DP-SGD with Opacus (per-sample clipping + Gaussian noise) or SGD.
+"""Owner-side local training: DP-SGD (fl.dpsgd: Opacus's step, closed-form fast path) or SGD.
 
 What an owner submits is the canonical update: the FULL new weights (safetensors, see
 `update_to_bytes`) with the digest of the base weights they were trained from, n_examples and the
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ import torch
 from torch import nn
 
 from fedlend.errors import DataError, JobCancelledError, PrivacyBudgetError
-from fl.dp import DPPlan, Mechanism, plan_dp, rdp_epsilon
+from fl.dp import DPPlan, Mechanism, plan_dp
+from fl.dpsgd import DPRun, Engine, dp_train
 from fl.features import EncodedData, encode
 from fl.models import Weights, load_into, state_of, subtract
 from fl.spec import ModelSpec
@@ -78,11 +78,13 @@ def train_update(
     account: BudgetAccount | None = None,
     base_digest: bytes | None = None,
     base_version: int | None = None,
+    dp_engine: Engine = "fast",
 ) -> TrainResult:
     """Train locally from `weights`; epsilon is this run's budget (None = no DP, baselines only).
 
     `rounds` > 1 calibrates noise so that many runs like this compose (RDP) to epsilon in total.
     `account` (a ledger account) is checked before training and charged after it.
+    `dp_engine` "opacus" runs Opacus's own per-sample hooks (the reference; same result, slower).
     """
     started = time.perf_counter()
     data = data if isinstance(data, EncodedData) else encode(spec, data)
@@ -103,24 +105,20 @@ def train_update(
         account.check(plan)
     report = progress or (lambda _f, _m: None)
     stop = cancel or (lambda: False)
+
+    def tick(done: int, total: int) -> None:
+        _tick(report, stop, done, total)
+
     generator = torch.Generator().manual_seed(seed if seed is not None else _fresh_seed())
     X, y = torch.from_numpy(data.X), torch.from_numpy(data.y)
+    lr, clip = lr or cfg.lr, max_grad_norm or cfg.max_grad_norm
     with _single_thread():
         module = load_into(spec, weights).train()
-        runner = _dp_run if plan else _plain_run
-        steps, spent = runner(
-            module,
-            X,
-            y,
-            plan=plan,
-            lr=lr or cfg.lr,
-            batch=batch,
-            epochs=epochs,
-            clip=max_grad_norm or cfg.max_grad_norm,
-            generator=generator,
-            report=report,
-            stop=stop,
-        )
+        if plan is None:
+            steps, spent = _plain_run(module, X, y, lr, batch, epochs, generator, tick)
+        else:
+            run = DPRun(plan=plan, lr=lr, clip=clip, generator=generator)
+            steps, spent = dp_train(module, X, y, run, tick, dp_engine)
     new = state_of(module)
     result = TrainResult(
         weights=new,
@@ -168,23 +166,18 @@ def _plain_run(
     module: nn.Module,
     X: torch.Tensor,
     y: torch.Tensor,
-    *,
-    plan: DPPlan | None,
     lr: float,
     batch: int,
     epochs: int,
-    clip: float,
     generator: torch.Generator,
-    report: Progress,
-    stop: Callable[[], bool],
+    tick: Callable[[int, int], None],
 ) -> tuple[int, float | None]:
     """Non-private minibatch SGD (for baselines): shuffled batches, no clipping, no noise."""
-    del plan, clip
     optimizer = torch.optim.SGD(module.parameters(), lr=lr)
     loss_fn = nn.BCEWithLogitsLoss()
     steps = 0
     for epoch in range(epochs):
-        _tick(report, stop, epoch, epochs)
+        tick(epoch, epochs)
         order = torch.randperm(len(y), generator=generator)
         for start in range(0, len(y), batch):
             idx = order[start : start + batch]
@@ -193,60 +186,6 @@ def _plain_run(
             optimizer.step()
             steps += 1
     return steps, None
-
-
-def _dp_run(
-    module: nn.Module,
-    X: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    plan: DPPlan | None,
-    lr: float,
-    batch: int,
-    epochs: int,
-    clip: float,
-    generator: torch.Generator,
-    report: Progress,
-    stop: Callable[[], bool],
-) -> tuple[int, float | None]:
-    """DP-SGD: Poisson sampling at rate 1/k, Opacus per-sample clipping + noise, RDP accountant."""
-    from opacus import GradSampleModule
-    from opacus.accountants import RDPAccountant
-    from opacus.optimizers import DPOptimizer
-
-    assert plan is not None
-    del batch
-    mech = plan.mechanism
-    private = GradSampleModule(module)
-    optimizer = DPOptimizer(
-        torch.optim.SGD(private.parameters(), lr=lr),
-        noise_multiplier=mech.noise_multiplier,
-        max_grad_norm=clip,
-        expected_batch_size=max(1, round(plan.expected_batch_size)),
-        generator=generator,
-    )
-    accountant = RDPAccountant()
-    loss_fn = nn.BCEWithLogitsLoss(reduction="mean")
-    steps = 0
-    for epoch in range(epochs):
-        _tick(report, stop, epoch, epochs)
-        for _ in range(plan.batches_per_epoch):
-            mask = torch.rand(len(y), generator=generator) < mech.sample_rate
-            optimizer.zero_grad(set_to_none=True)
-            _dp_backward(private, loss_fn, X[mask], y[mask])
-            optimizer.step()  # clips per sample, adds noise, divides by the expected batch size
-            accountant.step(noise_multiplier=mech.noise_multiplier, sample_rate=mech.sample_rate)
-            steps += 1
-    ran = [Mechanism(sigma, q, n) for sigma, q, n in accountant.history]
-    return steps, rdp_epsilon(ran, plan.delta)  # == accountant.get_epsilon, with cached RDP curves
-
-
-def _dp_backward(module: nn.Module, loss_fn: nn.Module, X: torch.Tensor, y: torch.Tensor) -> None:
-    """Per-sample gradients of the batch mean; an empty Poisson batch still gives a noise step."""
-    out = module(X)
-    with warnings.catch_warnings():  # Opacus's hooks warn that inputs need no gradient: fine here
-        warnings.simplefilter("ignore", UserWarning)
-        (loss_fn(out, y) if out.numel() else out.sum() * 0.0).backward()
 
 
 def update_to_bytes(spec: ModelSpec, result: TrainResult) -> bytes:
