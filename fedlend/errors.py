@@ -88,6 +88,18 @@ class PrivacyBudgetError(FedlendError):
     """Training would exceed the owner's differential-privacy budget for this dataset."""
 
 
+class LedgerError(PrivacyBudgetError):
+    """The privacy ledger cannot be trusted, so training is refused until it is rebuilt."""
+
+
+class LedgerMissingError(LedgerError):
+    """The privacy ledger file is gone where one existed: never silently start from zero."""
+
+
+class LedgerDamagedError(LedgerError):
+    """The privacy ledger is corrupt, of an unknown format, or disagrees with itself."""
+
+
 # --- services / apps ---------------------------------------------------------------------
 class NotFoundError(FedlendError):
     """A model, update or job that was asked for does not exist."""

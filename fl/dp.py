@@ -115,17 +115,26 @@ def calibrate_noise(batches: int, epochs: int, epsilon: float, delta: float) -> 
 
 def rdp_epsilon(mechanisms: Iterable[Mechanism], delta: float) -> float:
     """Epsilon at delta of the RDP composition of these runs (0 for none)."""
-    from opacus.accountants.analysis import rdp as rdp_analysis
-
     runs = list(mechanisms)
     if not runs:
         return 0.0
-    total = sum(
-        np.asarray(_rdp_per_step(m.noise_multiplier, m.sample_rate)) * m.steps for m in runs
+    return epsilon_from_rdp(sum(rdp_curve(m) for m in runs), delta)
+
+
+def rdp_curve(mechanism: Mechanism) -> np.ndarray:
+    """RDP of a whole run at every order of ALPHAS (curves of composed runs add up)."""
+    return np.asarray(_rdp_per_step(mechanism.noise_multiplier, mechanism.sample_rate)) * (
+        mechanism.steps
     )
+
+
+def epsilon_from_rdp(curve: np.ndarray, delta: float) -> float:
+    """Epsilon at delta of a composed RDP curve over ALPHAS (Opacus's conversion)."""
+    from opacus.accountants.analysis import rdp as rdp_analysis
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        eps, _ = rdp_analysis.get_privacy_spent(orders=ALPHAS, rdp=total, delta=delta)
+        eps, _ = rdp_analysis.get_privacy_spent(orders=ALPHAS, rdp=curve, delta=delta)
     return float(eps)
 
 

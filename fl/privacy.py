@@ -1,12 +1,15 @@
 """The owner's privacy ledger: per owner and dataset (sha256 of the file), persisted in SQLite.
 
-Composition is honest and conservative. Every charge records its (epsilon, delta) and, for DP-SGD
-runs, the Poisson-subsampled Gaussian mechanism (noise, sample rate, steps). The total spent is
-  * basic composition: (sum of epsilons, sum of deltas), always valid; or, when every charge
-    recorded its mechanism and it is tighter,
-  * RDP composition of all those mechanisms, converted to (epsilon, delta) at the largest single
-    delta (which is below the sum, so this pair is reported only if its epsilon is also smaller).
-Training is checked against the budget BEFORE it runs, and the charge re-checks atomically.
+Composition is honest and conservative (fl.composition). The ledger stores every charge and, per
+dataset, the running composed state, so a check or a charge reads one row and adds one curve:
+O(1) in the history, one transaction per charge. A charge with a key (a job or submission id) is
+booked once however often it is retried. Training is checked against the budget BEFORE it runs,
+and the charge re-checks atomically.
+
+A ledger never resets silently: once created, it is opened read-write only (a deleted file is
+not re-created empty), a damaged or missing one refuses every check with a LedgerError saying
+how to rebuild it (fl.ledger_rebuild), and its per-dataset states are cross-checked against the
+charges they summarise.
 """
 
 from __future__ import annotations
@@ -19,47 +22,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fedlend.errors import PrivacyBudgetError
-from fl.dp import DPPlan, Mechanism, rdp_epsilon
+from fedlend.errors import LedgerDamagedError, LedgerMissingError, PrivacyBudgetError
+from fl.composition import Charge, Composed, Spent, compose
+from fl.dp import DPPlan, Mechanism
+from fl.ledger_schema import SELECT_HISTORY, booked, charge_of, initialise, insert, require_format
 
 if TYPE_CHECKING:
     from fl.train import TrainResult
 
+__all__ = ["Budget", "Charge", "Composed", "LedgerAccount", "PrivacyLedger", "Spent", "compose"]
+
 DEFAULT_EPSILON_BUDGET = 10.0
 DEFAULT_DELTA_BUDGET = 1e-4
 SLACK = 1e-9
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS budgets (
-  owner TEXT NOT NULL, dataset TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL,
-  PRIMARY KEY (owner, dataset));
-CREATE TABLE IF NOT EXISTS charges (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, dataset TEXT NOT NULL,
-  epsilon REAL NOT NULL, delta REAL NOT NULL, noise_multiplier REAL, sample_rate REAL,
-  steps INTEGER, note TEXT NOT NULL DEFAULT '', at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS charges_owner_dataset ON charges (owner, dataset);
-"""
-
-
-@dataclass(frozen=True)
-class Charge:
-    """One recorded spend."""
-
-    epsilon: float
-    delta: float
-    mechanism: Mechanism | None
-    note: str
-    at: float
-
-
-@dataclass(frozen=True)
-class Spent:
-    """Composed privacy loss of some charges."""
-
-    epsilon: float
-    delta: float
-    charges: int
-    method: str  # "none" | "basic" | "rdp"
+REBUILD_HINT = (
+    "Training is refused until it is rebuilt from your own submissions: run "
+    "`fedlend ledger rebuild` (it keeps the old file aside and never lowers what was spent)"
+)
 
 
 @dataclass(frozen=True)
@@ -70,22 +49,12 @@ class Budget:
     delta: float
 
 
-def compose(charges: list[Charge]) -> Spent:
-    """Total (epsilon, delta) of these charges (see the module docstring)."""
-    if not charges:
-        return Spent(0.0, 0.0, 0, "none")
-    delta = sum(c.delta for c in charges)
-    basic = sum(c.epsilon for c in charges)
-    largest = max(c.delta for c in charges)
-    if all(c.mechanism is not None for c in charges) and 0 < largest < 1:
-        rdp = rdp_epsilon([c.mechanism for c in charges if c.mechanism is not None], largest)
-        if rdp <= basic:
-            return Spent(rdp, largest, len(charges), "rdp")
-    return Spent(basic, delta, len(charges), "basic")
-
-
 class PrivacyLedger:
-    """Privacy budgets and charges in one SQLite file (safe across processes and threads)."""
+    """Privacy budgets and charges in one SQLite file (safe across processes and threads).
+
+    `create=False` (for an owner whose other state already exists) refuses to start a new,
+    empty ledger where one is missing: every use then raises LedgerMissingError.
+    """
 
     def __init__(
         self,
@@ -93,22 +62,75 @@ class PrivacyLedger:
         *,
         default_epsilon: float = DEFAULT_EPSILON_BUDGET,
         default_delta: float = DEFAULT_DELTA_BUDGET,
+        create: bool = True,
     ) -> None:
         self.path = Path(path)
         self.default = Budget(default_epsilon, default_delta)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        if create and not self.path.exists():
+            initialise(self.path)
 
+    # --- connections and integrity -------------------------------------------------------------
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        if not self.path.is_file():
+            raise LedgerMissingError(
+                f"the privacy ledger {self.path} is missing, so what your datasets already spent "
+                f"is unknown. {REBUILD_HINT}"
+            )
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
+            db.isolation_level = None
+        except sqlite3.Error as exc:
+            raise _damaged(self.path, exc) from exc
+        try:
+            require_format(db)
             yield db
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise PrivacyBudgetError("the privacy ledger is busy: try again") from exc
+            raise _damaged(self.path, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from exc
         finally:
             db.close()
 
+    def _state(self, db: sqlite3.Connection, owner: str, dataset: str) -> Composed:
+        """The stored composed state, checked against the newest charge it claims to include."""
+        row = db.execute(
+            "SELECT last_id, state FROM composed WHERE owner=? AND dataset=?", (owner, dataset)
+        ).fetchone()
+        (newest,) = db.execute(
+            "SELECT MAX(id) FROM charges WHERE owner=? AND dataset=?", (owner, dataset)
+        ).fetchone()
+        if row is None and newest is None:
+            return Composed()
+        if row is None or row[0] != newest:
+            raise _damaged(self.path, f"dataset {dataset[:12]}'s total disagrees with its charges")
+        try:
+            return Composed.from_json(row[1])
+        except ValueError as exc:
+            raise _damaged(self.path, f"dataset {dataset[:12]}'s total: {exc}") from exc
+
+    def verify(self, owner: str, dataset: str) -> Spent:
+        """Re-compose the full history once and compare with the stored state (an audit)."""
+        with self._connect() as db:
+            stored = self._state(db, owner, dataset)
+            recomposed = Composed()
+            for charge in self._history(db, owner, dataset):
+                recomposed = recomposed.add(charge)
+        if recomposed.to_json() != stored.to_json():
+            raise _damaged(self.path, f"dataset {dataset[:12]}'s total disagrees with its charges")
+        return stored.spent()
+
+    def datasets(self) -> list[tuple[str, str]]:
+        """Every (owner, dataset) with a charge or a stored total."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT owner, dataset FROM charges UNION SELECT owner, dataset FROM composed"
+            ).fetchall()
+        return [(str(o), str(d)) for o, d in rows]
+
+    # --- budgets --------------------------------------------------------------------------------
     def set_budget(self, owner: str, dataset: str, *, epsilon: float, delta: float) -> None:
         """Set the total allowance for one owner's dataset."""
         if not (epsilon >= 0 and 0 <= delta < 1):
@@ -131,34 +153,38 @@ class PrivacyLedger:
         ).fetchone()
         return Budget(*row) if row else self.default
 
+    # --- reading --------------------------------------------------------------------------------
     def history(self, owner: str, dataset: str) -> list[Charge]:
-        """Every charge for this owner's dataset, oldest first."""
+        """Every charge for this owner's dataset, oldest first (refused if its total is damaged)."""
         with self._connect() as db:
+            self._state(db, owner, dataset)
             return self._history(db, owner, dataset)
 
     @staticmethod
     def _history(db: sqlite3.Connection, owner: str, dataset: str) -> list[Charge]:
         rows = db.execute(
-            "SELECT epsilon, delta, noise_multiplier, sample_rate, steps, note, at FROM charges "
-            "WHERE owner=? AND dataset=? ORDER BY id",
+            SELECT_HISTORY,
             (owner, dataset),
         ).fetchall()
-        return [
-            Charge(eps, dlt, Mechanism(sigma, q, steps) if sigma is not None else None, note, at)
-            for eps, dlt, sigma, q, steps, note, at in rows
-        ]
+        return [charge_of(row) for row in rows]
 
     def spent(self, owner: str, dataset: str) -> Spent:
-        """Composed spend so far."""
-        return compose(self.history(owner, dataset))
+        """Composed spend so far (one stored state, not the history)."""
+        with self._connect() as db:
+            return self._state(db, owner, dataset).spent()
 
     def remaining(self, owner: str, dataset: str) -> Budget:
         """What is left of the allowance (never negative)."""
-        budget, spent = self.budget(owner, dataset), self.spent(owner, dataset)
+        with self._connect() as db:
+            budget, spent = (
+                self._budget(db, owner, dataset),
+                self._state(db, owner, dataset).spent(),
+            )
         return Budget(
             max(0.0, budget.epsilon - spent.epsilon), max(0.0, budget.delta - spent.delta)
         )
 
+    # --- checking and charging ------------------------------------------------------------------
     def check(
         self,
         owner: str,
@@ -170,12 +196,16 @@ class PrivacyLedger:
     ) -> Spent:
         """The spend after one more charge; PrivacyBudgetError (with the numbers) if over budget."""
         with self._connect() as db:
-            return self._project(db, owner, dataset, Charge(epsilon, delta, mechanism, "", 0.0))
+            state = self._state(db, owner, dataset)
+            new = Charge(epsilon, delta, mechanism, "", 0.0)
+            return self._project(db, owner, dataset, state, new)[1].spent()
 
-    def _project(self, db: sqlite3.Connection, owner: str, dataset: str, new: Charge) -> Spent:
+    def _project(
+        self, db: sqlite3.Connection, owner: str, dataset: str, state: Composed, new: Charge
+    ) -> tuple[Spent, Composed]:
         budget = self._budget(db, owner, dataset)
-        history = self._history(db, owner, dataset)
-        before, after = compose(history), compose([*history, new])
+        before, after_state = state.spent(), state.add(new)
+        after = after_state.spent()
         if after.epsilon > budget.epsilon + SLACK or after.delta > budget.delta + SLACK:
             raise PrivacyBudgetError(
                 f"this training needs epsilon {new.epsilon:.3g} (delta {new.delta:.2g}); dataset "
@@ -184,7 +214,7 @@ class PrivacyLedger:
                 f"which would become {after.epsilon:.3g} (delta {after.delta:.2g}). "
                 "Ask for a smaller epsilon, or raise the budget if you accept more privacy loss"
             )
-        return after
+        return after, after_state
 
     def charge(
         self,
@@ -195,38 +225,39 @@ class PrivacyLedger:
         delta: float,
         mechanism: Mechanism | None = None,
         note: str = "",
+        key: str | None = None,
+        enforce: bool = True,
     ) -> Spent:
-        """Record a spend atomically, re-checking the budget inside the same transaction."""
-        new = Charge(epsilon, delta, mechanism, note, time.time())
+        """Record a spend atomically, re-checking the budget inside the same transaction.
+
+        With a `key`, a repeat of the same charge books nothing and returns the current spend.
+        `enforce=False` books a spend that already happened even over budget (a rebuild).
+        """
+        new = Charge(float(epsilon), float(delta), mechanism, note, time.time())
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                after = self._project(db, owner, dataset, new)
-                m = mechanism
-                db.execute(
-                    "INSERT INTO charges (owner, dataset, epsilon, delta, noise_multiplier, "
-                    "sample_rate, steps, note, at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (
-                        owner,
-                        dataset,
-                        float(epsilon),
-                        float(delta),
-                        m.noise_multiplier if m else None,
-                        m.sample_rate if m else None,
-                        m.steps if m else None,
-                        note,
-                        new.at,
-                    ),
-                )
+                state = self._state(db, owner, dataset)
+                if key is not None and booked(db, owner, dataset, key, new):
+                    db.execute("ROLLBACK")
+                    return state.spent()
+                if enforce:
+                    after_state = self._project(db, owner, dataset, state, new)[1]
+                else:
+                    after_state = state.add(new)
+                insert(db, owner, dataset, new, key, after_state)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-        return after
+        return after_state.spent()
 
-    def account(self, owner: str, dataset: str, *, note: str = "") -> LedgerAccount:
+    def account(
+        self, owner: str, dataset: str, *, note: str = "", key: str | None = None
+    ) -> LedgerAccount:
         """A handle train_update can check and charge (fl.train.BudgetAccount)."""
-        return LedgerAccount(self, owner, dataset, note)
+        return LedgerAccount(self, owner, dataset, note, key)
 
 
 @dataclass(frozen=True)
@@ -237,6 +268,7 @@ class LedgerAccount:
     owner: str
     dataset: str
     note: str = ""
+    key: str | None = None  # a job id: a retried charge of the same job books once
 
     def check(self, plan: DPPlan) -> None:
         """Refuse a planned run that would exceed the budget."""
@@ -259,4 +291,12 @@ class LedgerAccount:
             delta=result.delta,
             mechanism=result.mechanism,
             note=self.note,
+            key=self.key,
         )
+
+
+def _damaged(path: Path, cause: object) -> LedgerDamagedError:
+    return LedgerDamagedError(
+        f"the privacy ledger {path} is damaged ({str(cause)[:200]}), so what your datasets "
+        f"already spent cannot be trusted. {REBUILD_HINT}"
+    )
