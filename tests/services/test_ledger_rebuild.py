@@ -1,0 +1,81 @@
+"""Issue 11: a lost or damaged privacy ledger refuses training and is rebuilt from submissions."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from fedlend.cli import main
+from fedlend.errors import LedgerDamagedError, LedgerError, LedgerMissingError
+from fedlend.services.ledger_rebuild import health, rebuild_owner_ledger
+from fedlend.services.owner import OwnerService
+from tests.market import Market
+
+
+def _two_submissions(market: Market, posted, loan_csvs, dev: int) -> tuple[OwnerService, str]:
+    model = posted()
+    owner = market.owner(dev)
+    sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
+    for seed in (1, 2):
+        owner.contribute(model.model_id, sha, epsilon=1.0, seed=seed, epochs=2)
+    return owner, sha
+
+
+def test_a_deleted_ledger_refuses_training_until_rebuilt_at_no_less(
+    market: Market, posted, loan_csvs
+) -> None:
+    owner, sha = _two_submissions(market, posted, loan_csvs, dev=6)
+    before = owner.privacy(sha)[0]
+    owner.ledger.path.unlink()
+    for restarted in (owner, market.owner(6)):  # the running app, and after a restart
+        with pytest.raises(LedgerMissingError, match="fedlend ledger rebuild"):
+            restarted.privacy(sha)
+        model_id = owner.submissions()[0].record.model_id
+        with pytest.raises(LedgerMissingError):
+            restarted.contribute(model_id, sha, epsilon=1.0, seed=3, epochs=2)
+    assert len(owner.submissions()) == 2  # refused before training: nothing submitted
+    assert health(owner) == "missing"
+    report = rebuild_owner_ledger(owner)
+    assert (report.booked, report.datasets) == (2, 1)
+    after = market.owner(6).privacy(sha)[0]
+    assert after.charges == 2 and after.epsilon >= before.epsilon - 1e-9  # never forgotten
+    assert after.epsilon == pytest.approx(sum(s.epsilon for s in owner.submissions()))
+
+
+def test_a_damaged_ledger_is_kept_aside_and_the_cli_rebuilds_it(
+    market: Market, posted, loan_csvs, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    owner, sha = _two_submissions(market, posted, loan_csvs, dev=7)
+    owner.ledger.path.write_bytes(b"corrupted by a disk fault " * 40)
+    with pytest.raises(LedgerDamagedError, match="damaged"):
+        owner.privacy(sha)
+    settings = market.settings(7)
+    for var, value in (
+        ("FEDLEND_HOME", str(settings.home)),
+        ("FEDLEND_RPC_URL", settings.rpc_url),
+        ("FEDLEND_CONTRACT", settings.contract_address),
+        ("FEDLEND_DEV_ACCOUNT", "7"),
+    ):
+        monkeypatch.setenv(var, value)
+    assert main(["ledger", "check"]) == 1
+    assert main(["ledger", "rebuild"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt" in out and "kept at" in out and sha[:12] in out
+    assert main(["ledger", "check"]) == 0
+    assert owner.privacy(sha)[0].charges == 2
+
+
+def test_submissions_without_records_need_an_assumed_epsilon(
+    market: Market, posted, loan_csvs
+) -> None:
+    owner, sha = _two_submissions(market, posted, loan_csvs, dev=8)
+    shutil.rmtree(owner.state)  # the whole state directory is gone: records too
+    fresh = market.owner(8)
+    with pytest.raises(LedgerMissingError):  # not a new owner: the chain shows its submissions
+        fresh.privacy(sha)
+    with pytest.raises(LedgerError, match="--assume-epsilon"):
+        rebuild_owner_ledger(fresh)
+    fresh.add_dataset(loan_csvs["owner1"], name="loans again")
+    rebuild_owner_ledger(fresh, assume_epsilon=1.0)
+    assert fresh.privacy(sha)[0].epsilon == pytest.approx(2.0)
