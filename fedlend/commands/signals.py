@@ -128,7 +128,6 @@ def print_report(report: dict, served: object) -> None:
                 f"  {s['method']:<13} K={s['k']}  {s['silhouette']:.3f}  "
                 f"smallest cluster {s['smallest_share']:6.1%}  {_bar(s['silhouette'], 1)}"
             )
-            )
     p = served.profiles  # type: ignore[attr-defined]
     print(
         f"\nprofiles (K-means, K={len(p.names)}, silhouette {p.silhouette:.3f}): "
