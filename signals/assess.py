@@ -59,7 +59,7 @@ def top_features(model: ServedModel, x: np.ndarray) -> tuple[tuple[str, float, f
     swapped[np.arange(len(FEATURES)), np.arange(len(FEATURES))] = model.baseline
     effects = base - model.trees.raw(swapped)
     order = [int(i) for i in np.argsort(-effects)[:TOP_FEATURES] if effects[i] > 1e-6]
-    return tuple((FEATURES[i], float(x[i]), float(effects[i])) for i in order)
+    return tuple((FEATURES[i], float(x[i]), round(float(effects[i]), 4)) for i in order)
 
 
 def assess_features(
