@@ -1,0 +1,1 @@
+"""On-chain signals: address risk classifier, risk score h/t and levels, investor profiles."""
