@@ -17,6 +17,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess, port_in_use, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ChainError, FedlendError
+from fedlend.redact import redact_url
 from fedlend.services.evaluation import evaluate_pending, weight_versions
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
@@ -84,7 +85,7 @@ def ensure_chain(settings: Settings, say: Say) -> AnvilProcess | None:
     """Reuse the node at settings.rpc_url if it answers, else start Anvil there with saved state."""
     try:
         rpc_chain_id(settings.rpc_url)
-        say(f"using the chain already running at {settings.rpc_url}")
+        say(f"using the chain already running at {redact_url(settings.rpc_url)}")
         return None
     except (ChainError, OSError):
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedlend.demo import DemoResult
+from fedlend.redact import redact_url
 from fedlend.types import MAX_SCORE
 
 WEI_PER_ETH = 10**18
@@ -14,7 +15,7 @@ def summary(r: DemoResult) -> str:
     lines = [
         "",
         "=== fedlend demo: summary ===",
-        f"model #{r.model_id} on {r.contract} ({r.rpc_url})",
+        f"model #{r.model_id} on {r.contract} ({redact_url(r.rpc_url)})",
         f"validation ROC-AUC by round: {path} (target {r.target_score / MAX_SCORE:.4f})",
         f"out-of-time test ROC-AUC (loans issued 2011-05..08): "
         f"{r.test_auc_initial:.4f} -> {r.test_auc_final:.4f}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 import secrets
 import time
@@ -12,6 +11,7 @@ from typing import Any
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 
+from fedlend.bounded_json import finite_number, loads_bounded
 from fedlend.errors import SealingError
 
 FORMAT = "fedlend-update/1"
@@ -106,22 +106,24 @@ class UpdateHeader:
     def from_json(cls, raw: bytes) -> UpdateHeader:
         """Parse strictly: size cap, UTF-8, no duplicate keys or NaN, exact fields, canonical."""
         _require(len(raw) <= MAX_HEADER_BYTES, "the header is too large", reason="header-too-large")
-        try:
-            value = json.loads(
-                raw.decode("utf-8"),
-                object_pairs_hook=_no_duplicates,
-                parse_constant=_no_constants,
-            )
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise SealingError(
-                f"invalid update header: not strict JSON ({exc})", reason="bad-header"
-            ) from exc
+        _require(isinstance(raw, bytes | bytearray), "the header must be bytes")
+        value = loads_bounded(
+            raw,
+            error=_HeaderJSONError,
+            what="invalid update header: the JSON",
+            max_bytes=MAX_HEADER_BYTES,
+            max_depth=2,
+            object_pairs_hook=_no_duplicates,
+        )
         _require(isinstance(value, dict), "the update header is not a JSON object")
         _require(value.pop("format", None) == FORMAT, f"the header format is not {FORMAT}")
         expected = set(cls.__dataclass_fields__)
         _require(set(value) == expected, f"the header fields are not exactly {sorted(expected)}")
         _require(
-            all(is_checksum_address(value[k]) for k in ("contract", "submitter")),
+            all(
+                isinstance(value[k], str) and is_checksum_address(value[k])
+                for k in ("contract", "submitter")
+            ),
             "header addresses must be checksummed",
         )
         header = cls(**value)
@@ -141,8 +143,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _no_constants(name: str) -> float:
-    raise ValueError(f"{name} is not allowed")
+class _HeaderJSONError(SealingError):
+    """The header bytes are not bounded strict JSON (reason "bad-header")."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="bad-header")
 
 
 def _is_int(value: object) -> bool:
@@ -150,7 +155,7 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
+    return finite_number(value)
 
 
 def _matches(pattern: re.Pattern[str], value: object) -> bool:

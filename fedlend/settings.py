@@ -23,7 +23,7 @@ class Settings:
     """Everything configurable about one fedlend process. Secrets never appear in repr()."""
 
     home: Path = DEFAULT_HOME
-    rpc_url: str = DEFAULT_RPC_URL
+    rpc_url: str = field(default=DEFAULT_RPC_URL, repr=False)  # may carry an access key
     contract_address: str | None = None
     private_key: str | None = field(default=None, repr=False)
     keystore_path: Path | None = None

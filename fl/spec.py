@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fedlend.bounded_json import finite_number, loads_bounded
 from fedlend.errors import SpecError
 from fl.data import TARGET, is_leakage
 
 SPEC_VERSION = 1
 MAX_SPEC_BYTES = 1 << 20
 MAX_INPUTS = 4096
+MAX_TEXT = 1000  # characters in one name, category or metadata value
 FEATURE_KINDS = ("numeric", "months_before", "categorical")
 MODEL_KINDS = ("logreg", "mlp")
 METRICS = ("roc_auc", "accuracy")
@@ -123,15 +125,10 @@ class ModelSpec:
 
     @classmethod
     def from_json(cls, data: bytes | str) -> ModelSpec:
-        """Parse and validate spec JSON; SpecError says what is wrong."""
-        if len(data) > MAX_SPEC_BYTES:
-            raise SpecError(
-                f"spec is {len(data):,} bytes, over {MAX_SPEC_BYTES:,}; not a fedlend spec"
-            )
-        try:
-            obj = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SpecError(f"spec is not valid JSON ({exc}); fetch it again") from exc
+        """Parse and validate spec JSON (size and depth bounded first); SpecError says what."""
+        obj = loads_bounded(
+            data, error=SpecError, what="the model spec", max_bytes=MAX_SPEC_BYTES, max_depth=8
+        )
         return spec_from_dict(obj)
 
 
@@ -154,52 +151,94 @@ def _feature_dict(f: Feature) -> dict[str, Any]:
 
 
 def spec_from_dict(obj: object) -> ModelSpec:
-    """Build a validated ModelSpec from parsed JSON."""
-    if not isinstance(obj, dict):
-        raise SpecError("spec JSON must be an object")
-    if obj.get("version") != SPEC_VERSION:
-        raise SpecError(f"spec version {obj.get('version')!r} unsupported; this fedlend reads 1")
-    try:
-        features = tuple(_feature_from(f) for f in _list(obj, "features"))
-        model = ModelConfig(kind=str(obj["model"]["kind"]), hidden=int(obj["model"]["hidden"]))
-        training = TrainingDefaults(**{k: obj["training"][k] for k in vars(TrainingDefaults())})
-        spec = ModelSpec(
-            features=features,
-            model=model,
-            metric=str(obj["metric"]),
-            training=training,
-            target=str(obj["target"]),
-            policy_only=bool(obj["policy_only"]),
-            clip=float(obj["clip"]),
-            metadata=_check_metadata(obj.get("metadata", {})),
+    """Build a validated ModelSpec from parsed JSON: every field type-checked, SpecError if not."""
+    top = _obj(obj, "spec")
+    if top.get("version") != SPEC_VERSION or isinstance(top.get("version"), bool):
+        raise SpecError(
+            f"spec version {top.get('version')!r:.40} unsupported; this fedlend reads 1"
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SpecError(f"spec field missing or malformed: {exc}") from exc
+    features = _field(top, "features", list, "spec")
+    if len(features) > MAX_INPUTS:
+        raise SpecError(f"spec lists {len(features):,} features; the limit is {MAX_INPUTS}")
+    model = _obj(top.get("model"), "spec model")
+    training = _obj(top.get("training"), "spec training")
+    spec = ModelSpec(
+        features=tuple(_feature_from(f, i) for i, f in enumerate(features)),
+        model=ModelConfig(
+            kind=_field(model, "kind", str, "model"), hidden=_field(model, "hidden", int, "model")
+        ),
+        metric=_field(top, "metric", str, "spec"),
+        training=TrainingDefaults(
+            lr=_number(training, "lr", "training"),
+            batch_size=_field(training, "batch_size", int, "training"),
+            epochs=_field(training, "epochs", int, "training"),
+            max_grad_norm=_number(training, "max_grad_norm", "training"),
+            delta=_number(training, "delta", "training"),
+        ),
+        target=_field(top, "target", str, "spec"),
+        policy_only=_field(top, "policy_only", bool, "spec"),
+        clip=float(_number(top, "clip", "spec")),
+        metadata=_check_metadata(top.get("metadata", {})),
+    )
     validate_spec(spec)
     return spec
 
 
-def _list(obj: dict[str, Any], key: str) -> list[Any]:
-    value = obj.get(key)
-    if not isinstance(value, list):
-        raise SpecError(f"spec field {key!r} must be a list")
+def _obj(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError(f"{what} must be a JSON object, not {_kind(value)}")
     return value
 
 
-def _feature_from(obj: dict[str, Any]) -> Feature:
-    kind = str(obj["kind"])
-    common = {"name": str(obj["name"]), "kind": kind, "missing_flag": bool(obj["missing_flag"])}
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
+        type(value), "null" if value is None else "a number"
+    )
+
+
+def _field(obj: dict[str, Any], key: str, typ: type, where: str) -> Any:
+    """obj[key] if present with exactly type `typ` (bools are not ints), else SpecError."""
+    if key not in obj:
+        raise SpecError(f"{where} field {key!r} is missing")
+    value = obj[key]
+    if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
+        raise SpecError(f"{where} field {key!r} must be {typ.__name__}, not {_kind(value)}")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise SpecError(f"{where} field {key!r} is over {MAX_TEXT} characters")
+    if typ is int and abs(value) > 1 << 53:
+        raise SpecError(f"{where} field {key!r} is out of range")
+    return value
+
+
+def _number(obj: dict[str, Any], key: str, where: str) -> Any:
+    """A finite JSON number, as written (an int stays an int: the digest covers it)."""
+    value = obj.get(key)
+    if key not in obj or not finite_number(value):
+        raise SpecError(f"{where} field {key!r} must be a finite number, not {_kind(value)}")
+    return value
+
+
+def _feature_from(value: object, index: int) -> Feature:
+    obj = _obj(value, f"feature {index}")
+    where = f"feature {index}"
+    kind = _field(obj, "kind", str, where)
+    common = {
+        "name": _field(obj, "name", str, where),
+        "kind": kind,
+        "missing_flag": _field(obj, "missing_flag", bool, where),
+    }
     if kind == "categorical":
-        cats = obj["categories"]
-        if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
-            raise SpecError(f"feature {common['name']!r}: categories must be a list of strings")
+        cats = _field(obj, "categories", list, where)
+        if not all(isinstance(c, str) and len(c) <= MAX_TEXT for c in cats):
+            raise SpecError(f"feature {common['name']!r:.60}: categories must be a list of strings")
         return Feature(**common, categories=tuple(cats))
-    numbers = {k: float(obj[k]) for k in ("mean", "std", "impute")}
     return Feature(
         **common,
-        **numbers,
-        transform=str(obj["transform"]),
-        reference=str(obj.get("reference", "")),
+        mean=float(_number(obj, "mean", where)),
+        std=float(_number(obj, "std", where)),
+        impute=float(_number(obj, "impute", where)),
+        transform=_field(obj, "transform", str, where),
+        reference=_field(obj, "reference", str, where) if "reference" in obj else "",
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import struct
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fedlend.bounded_json import loads_bounded
 from fedlend.errors import SpecError
 from fl.models import Weights, expected_shapes
 from fl.spec import ModelSpec, canonical_json
@@ -67,9 +67,15 @@ def parse_weights(blob: bytes, spec: ModelSpec) -> tuple[Weights, dict[str, str]
     if head_len > MAX_HEADER_BYTES or 8 + head_len > len(blob):
         raise WeightsFormatError("safetensors header length is out of range (truncated or forged)")
     try:
-        header = json.loads(bytes(blob[8 : 8 + head_len]))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WeightsFormatError(f"safetensors header is not JSON: {exc}") from exc
+        header = loads_bounded(
+            blob[8 : 8 + head_len],
+            error=SpecError,
+            what="the safetensors header",
+            max_bytes=MAX_HEADER_BYTES,
+            max_depth=4,
+        )
+    except SpecError as exc:
+        raise WeightsFormatError(str(exc)) from exc
     if not isinstance(header, dict):
         raise WeightsFormatError("safetensors header is not an object")
     meta = header.pop("__metadata__", {}) or {}
@@ -103,14 +109,15 @@ def _check_layout(offsets: list[list[int]], size: int) -> None:
 def _tensor(name: str, info: object, shape: tuple[int, ...], data: memoryview) -> torch.Tensor:
     if not isinstance(info, dict) or info.get("dtype") != "F32":
         raise WeightsFormatError(f"{name}: dtype must be F32")
-    if list(info.get("shape", [])) != list(shape):
-        raise WeightsFormatError(f"{name}: shape {info.get('shape')} != expected {list(shape)}")
+    got = info.get("shape")
+    if not isinstance(got, list) or got != list(shape) or any(isinstance(d, bool) for d in got):
+        raise WeightsFormatError(f"{name}: shape {got!r:.80} != expected {list(shape)}")
     offsets = info.get("data_offsets")
     size = 4 * math.prod(shape)
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
-        or not all(isinstance(o, int) for o in offsets)
+        or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
         or offsets[1] - offsets[0] != size
         or offsets[0] < 0
         or offsets[1] > len(data)

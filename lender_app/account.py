@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
+from fedlend.redact import redact_url
 from fedlend.web import get_settings
 from fedlend.web.filters import eth
 from lender_app.context import account_source, flash_errors, get_lender, offline_page
@@ -27,7 +28,7 @@ def index() -> ResponseReturnValue:
         balance=balance,
         owed=owed,
         chain_id=node.chain_id,
-        rpc_url=get_settings().rpc_url,
+        rpc_url=redact_url(get_settings().rpc_url),
         contract=node.client.address,
         source=account_source(),
         store=get_settings().ipfs_url or f"embedded store in {get_settings().store_dir}",

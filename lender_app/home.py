@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from fedlend.errors import FedlendError
-from fedlend.services.catalog import Bounty, list_bounties
+from fedlend.services.catalog import Bounty, browse, is_accepting
 from fedlend.web import get_jobs
 from lender_app.context import get_lender
 
@@ -17,20 +17,24 @@ def index() -> str:
     """Home: the dashboard; an offline chain is shown as a message, the jobs still list."""
     mine: list[Bounty] = []
     others: list[Bounty] = []
-    problem = ""
+    problem = hidden = ""
     try:
         lender = get_lender()
-        everything = list_bounties(lender.node)
+        me = lender.node.address.lower()
+        listing = browse(
+            lender.node, keep=lambda r, now: r.lender.lower() == me or is_accepting(r, now)
+        )
     except FedlendError as exc:
         problem = str(exc)
     else:
-        me = lender.node.address.lower()
-        mine = [b for b in everything if b.record.lender.lower() == me]
-        others = [b for b in everything if b.record.lender.lower() != me and b.accepting]
+        mine = [b for b in listing.bounties if b.record.lender.lower() == me]
+        others = [b for b in listing.bounties if b.record.lender.lower() != me]
+        hidden = listing.note
     return render_template(
         "home/index.html",
         mine=mine,
         others=others,
         problem=problem,
+        hidden=hidden,
         jobs=get_jobs().recent(limit=10),
     )

@@ -17,5 +17,7 @@ def index() -> ResponseReturnValue:
     """Open bounties (all models with ?all=1): lender, title, scores, bounty left, deadline."""
     owner = owner_service()
     show_all = request.args.get("all") == "1"
-    bounties = catalog.list_bounties(owner.node, accepting_only=not show_all)
-    return render_template("bounties/index.html", bounties=bounties, show_all=show_all)
+    listing = catalog.browse(owner.node, accepting_only=not show_all)
+    return render_template(
+        "bounties/index.html", bounties=listing.bounties, hidden=listing.note, show_all=show_all
+    )

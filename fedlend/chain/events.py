@@ -191,6 +191,18 @@ class EventReader:
             return list(self.w3.eth.get_logs(params))  # type: ignore[arg-type]
 
     def _decode(self, log: Any) -> ChainEvent:
+        """One log as its event dataclass; ChainError if the node returned a malformed log."""
+        try:
+            return self._decode_log(log)
+        except ChainError:
+            raise
+        except Exception as exc:  # web3/eth-abi raise many types for malformed log data
+            raise ChainError(
+                f"the chain node returned a malformed contract log ({type(exc).__name__}): "
+                "check FEDLEND_RPC_URL points at a trustworthy node"
+            ) from exc
+
+    def _decode_log(self, log: Any) -> ChainEvent:
         abi = self._by_topic.get(bytes(log["topics"][0]))
         if abi is None:
             raise ChainError(f"log with unknown topic in tx {Web3.to_hex(log['transactionHash'])}")

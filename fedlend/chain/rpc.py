@@ -20,6 +20,7 @@ from web3.exceptions import (
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from fedlend.errors import ChainUnavailableError, TransactionFailedError
+from fedlend.redact import protect, redact_url
 
 T = TypeVar("T")
 RECEIPT_TIMEOUT = 120.0
@@ -50,6 +51,7 @@ def connect(rpc_url: str, *, timeout: float = 30.0) -> Web3:
         rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
     )
     w3 = Web3(provider)
+    protect(rpc_url)
     with rpc_errors(rpc_url):
         w3.eth.chain_id  # noqa: B018  (one round trip proves the node answers)
     return w3
@@ -62,9 +64,18 @@ def rpc_errors(where: str = "the chain") -> Iterator[None]:
         yield
     except (requests.ConnectionError, requests.Timeout, ProviderConnectionError, OSError) as exc:
         raise ChainUnavailableError(
-            f"cannot reach {where}: start a local chain with `fedlend chain` "
+            f"cannot reach {_safe(where)}: start a local chain with `fedlend chain` "
             "or point FEDLEND_RPC_URL at a running node"
         ) from exc
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise ChainUnavailableError(
+            f"{_safe(where)} answered HTTP {status}: check FEDLEND_RPC_URL and its access key"
+        ) from exc
+
+
+def _safe(where: str) -> str:
+    return redact_url(where) if "://" in where else where
 
 
 def account_lock(address: str) -> threading.Lock:

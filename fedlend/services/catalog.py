@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fedlend.errors import SpecError, StorageError
@@ -24,6 +25,7 @@ class Bounty:
     spec: ModelSpec | None  # None when the spec could not be fetched (storage down or missing)
     spec_error: str
     chain_time: int
+    malformed: bool = False  # the spec was fetched but is not a valid spec: hide it from lists
 
     @property
     def model_id(self) -> int:
@@ -52,7 +54,7 @@ class Bounty:
     @property
     def accepting(self) -> bool:
         """Open and before its deadline: submissions are possible."""
-        return self.record.status == ModelStatus.OPEN and self.chain_time < self.record.deadline
+        return is_accepting(self.record, self.chain_time)
 
     @property
     def state(self) -> str:
@@ -77,22 +79,75 @@ class Bounty:
         return digest_to_cid(self.record.weights)
 
 
+@dataclass(frozen=True)
+class Hidden:
+    """A model left out of a list because its content is malformed (hostile or broken)."""
+
+    model_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The bounties a list shows, and the ones it hid with why."""
+
+    bounties: list[Bounty]
+    hidden: list[Hidden]
+
+    @property
+    def note(self) -> str:
+        """ "1 model hidden: <reason>" (or "" when nothing was hidden)."""
+        if not self.hidden:
+            return ""
+        count = len(self.hidden)
+        reasons = "; ".join(f"#{h.model_id}: {h.reason}" for h in self.hidden[:3])
+        more = f"; and {count - 3} more" if count > 3 else ""
+        return f"{count} model{'s' if count != 1 else ''} hidden: {reasons}{more}"
+
+
 def load_bounty(node: Node, record: ModelRecord, *, chain_time: int | None = None) -> Bounty:
-    """Join a record with its spec; a missing spec is reported, not raised."""
+    """Join a record with its spec; a missing or malformed spec is reported, not raised."""
     now = node.client.chain_time() if chain_time is None else chain_time
     try:
         return Bounty(record, node.spec_of(record), "", now)
     except (StorageError, SpecError) as exc:
-        return Bounty(record, None, str(exc), now)
+        return Bounty(record, None, str(exc), now, malformed=isinstance(exc, SpecError))
+
+
+def browse(
+    node: Node,
+    *,
+    lender: str | None = None,
+    accepting_only: bool = False,
+    keep: Callable[[ModelRecord, int], bool] | None = None,
+) -> Listing:
+    """Models to list, newest first; specs are fetched only for the models kept, and a model
+    whose spec is malformed is hidden (with its reason) instead of breaking the list."""
+    now = node.client.chain_time()
+    records = [
+        r
+        for r in reversed(node.client.models())
+        if (lender is None or r.lender.lower() == lender.lower())
+        and (not accepting_only or is_accepting(r, now))
+        and (keep is None or keep(r, now))
+    ]
+    shown, hidden = [], []
+    for record in records:
+        bounty = load_bounty(node, record, chain_time=now)
+        if bounty.malformed:
+            hidden.append(Hidden(record.model_id, bounty.spec_error))
+        else:
+            shown.append(bounty)
+    return Listing(shown, hidden)
 
 
 def list_bounties(
     node: Node, *, lender: str | None = None, accepting_only: bool = False
 ) -> list[Bounty]:
-    """Every model (optionally one lender's, or only those taking updates), newest first."""
-    now = node.client.chain_time()
-    records = [
-        r for r in node.client.models() if lender is None or r.lender.lower() == lender.lower()
-    ]
-    bounties = [load_bounty(node, r, chain_time=now) for r in reversed(records)]
-    return [b for b in bounties if b.accepting] if accepting_only else bounties
+    """Every model (optionally one lender's, or only those taking updates) that can be shown."""
+    return browse(node, lender=lender, accepting_only=accepting_only).bounties
+
+
+def is_accepting(record: ModelRecord, now: int) -> bool:
+    """Open and before its deadline at chain time `now`."""
+    return record.status == ModelStatus.OPEN and now < record.deadline

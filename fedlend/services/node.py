@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ConfigError
+from fedlend.services.spec_cache import specs_for
 from fedlend.settings import Settings
 from fedlend.storage.base import ContentStore
 from fedlend.storage.cid import cid_for, cid_to_digest, digest_to_cid
@@ -64,8 +65,8 @@ class Node:
         return self.store.get(digest_to_cid(digest))
 
     def spec_of(self, model: ModelRecord) -> ModelSpec:
-        """A model's spec, fetched and verified."""
-        return ModelSpec.from_json(self.get(model.spec))
+        """A model's spec, fetched, verified and parsed once per digest (SpecError if malformed)."""
+        return specs_for(self.store).get(model.spec, lambda: self.get(model.spec))
 
     def weights_at(self, spec: ModelSpec, digest: Digest) -> dict[str, torch.Tensor]:
         """Weights stored under a digest, checked against the spec."""

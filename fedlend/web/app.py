@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import BuildError
 
 from fedlend.errors import ConfigError, FedlendError
+from fedlend.redact import protect
 from fedlend.settings import Settings
 from fedlend.web import errorpages, jobs_views, security, shared
 from fedlend.web.db import Database
@@ -103,6 +104,7 @@ def _configure(app: Flask, *, title: str, slug: str, test_config: Mapping[str, A
     app.config.update(test_config)
     if "FEDLEND_SETTINGS" not in app.config:
         app.config["FEDLEND_SETTINGS"] = Settings.from_env()
+    protect(app.config["FEDLEND_SETTINGS"].rpc_url)  # its access key never reaches the log
     if "DATA_DIR" not in app.config:
         app.config["DATA_DIR"] = app.config["FEDLEND_SETTINGS"].home / slug
     app.config["DATA_DIR"] = Path(app.config["DATA_DIR"])

@@ -89,7 +89,16 @@ def _mutate(spec: ModelSpec, path: tuple[object, ...], value: object) -> bytes:
         (("training", "lr"), -1, "out of range"),
         (("training", "delta"), 1.5, "out of range"),
         (("metadata",), {"k": 1}, "metadata"),
-        (("model",), "logreg", "malformed"),
+        (("model",), "logreg", "spec model must be a JSON object"),
+        (("training", "lr"), "0.1", "'lr' must be a finite number, not a string"),
+        (("training", "epochs"), True, "'epochs' must be int"),
+        (("training", "batch_size"), 10**400, "'batch_size' is out of range"),
+        (("clip",), 10**400, "'clip' must be a finite number"),
+        (("features", 0, "mean"), None, "'mean' must be a finite number, not null"),
+        (("features", 0), [1, 2], "feature 0 must be a JSON object, not a list"),
+        (("features", 0, "name"), 5, "'name' must be str"),
+        (("policy_only",), "yes", "'policy_only' must be bool"),
+        (("target",), "x" * 5000, "over 1000 characters"),
     ],
 )
 def test_malformed_specs_are_refused(
@@ -99,7 +108,18 @@ def test_malformed_specs_are_refused(
         ModelSpec.from_json(_mutate(spec, path, value))
 
 
-@pytest.mark.parametrize("blob", [b"not json", b"[1, 2]", b'{"version": 1}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"version": 1}',
+        b"\xff\xfe",
+        b"[" * 100_000,
+        b'{"version": 1, "clip": NaN}',
+        b'{"version": 1, "clip": ' + b"9" * 5000 + b"}",
+    ],
+)
 def test_non_spec_bytes_are_refused(blob: bytes) -> None:
     with pytest.raises(SpecError):
         ModelSpec.from_json(blob)

@@ -91,7 +91,7 @@ BAD_BLOBS: dict[str, tuple[Callable[[ModelSpec, dict], bytes], str]] = {
     "extra-tensor": (lambda s, w: st_save({**w, "backdoor": torch.zeros(3)}), "extra"),
     "missing-tensor": (lambda s, w: st_save({"linear.weight": w["linear.weight"]}), "missing"),
     "forged-length": (lambda s, w: struct.pack("<Q", 2**63) + b"{}", "header length"),
-    "header-not-json": (lambda s, w: struct.pack("<Q", 4) + b"\xff\xfe{[", "not JSON"),
+    "header-not-json": (lambda s, w: struct.pack("<Q", 4) + b"\xff\xfe{[", "not valid JSON"),
     "header-list": (lambda s, w: _header_blob(s, [], b""), "not an object"),  # type: ignore[arg-type]
     "trailing-bytes": (lambda s, w: weights_to_bytes(w) + b"\x00" * 8, "extra or missing bytes"),
     "other-spec": (
@@ -118,7 +118,23 @@ BAD_BLOBS: dict[str, tuple[Callable[[ModelSpec, dict], bytes], str]] = {
         "n_examples",
     ),
     "oversized": (lambda s, w: weights_to_bytes(w) + b" " * (1 << 20), "byte limit"),
+    "shape-int": (lambda s, w: _retyped(w, "shape", 5), "shape 5 "),
+    "shape-string": (lambda s, w: _retyped(w, "shape", "1x5"), "shape '1x5'"),
+    "offsets-bool": (lambda s, w: _retyped(w, "data_offsets", [False, True]), "offsets"),
+    "deep-header": (
+        lambda s, w: struct.pack("<Q", 60_000) + b"[" * 60_000,
+        "nests 60,000 levels deep",
+    ),
+    "header-nan": (lambda s, w: _header_blob(s, {"x": float("nan")}, b""), "NaN is not allowed"),
 }
+
+
+def _retyped(w: dict, field: str, value: object) -> bytes:
+    blob = weights_to_bytes(w)
+    (length,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8 : 8 + length])
+    header["linear.bias"][field] = value
+    return _header_blob(None, header, blob[8 + length :])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("case", sorted(BAD_BLOBS))

@@ -319,6 +319,12 @@ BAD_HEADERS: list[tuple[str, bytes]] = [
     ("array", b"[1,2,3]"),
     ("bad-utf8", b'{"model_id":"\xff"}'),
     ("too-large", b"{" + b" " * MAX_HEADER_BYTES + b"}"),
+    ("huge-epsilon", _header().to_json().replace(b'"epsilon":2.5', b'"epsilon":1' + b"0" * 400)),
+    ("huge-int-text", _header().to_json().replace(b'"epsilon":2.5', b'"epsilon":' + b"9" * 4400)),
+    ("float-overflow", _header().to_json().replace(b'"epsilon":2.5', b'"epsilon":1e400')),
+    ("list-address", _canonical(_fields(submitter=[OWNER.address]))),
+    ("number-nonce", _canonical(_fields(nonce=12))),
+    ("deep", b"[" * 4000 + b"]" * 4000),
 ]
 
 
