@@ -17,7 +17,7 @@ help:
 	@echo "make demo   # set up and run the end-to-end demo"
 	@echo "make test   # set up and run all tests"
 	@echo "make test-fast  # the edit loop: no browser, no IPFS node, no slow tests"
-	@echo "make lint   # ruff check + format check"
+	@echo "make lint   # ruff check + format check + mypy"
 	@echo "make bench  # print the benchmark figures (gas, fl quality, speed)"
 
 # Python venv: torch (CPU wheel) first so nothing pulls a CUDA build, then the pinned rest.
@@ -65,6 +65,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff format .

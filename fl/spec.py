@@ -187,17 +187,19 @@ def _list(obj: dict[str, Any], key: str) -> list[Any]:
 
 
 def _feature_from(obj: dict[str, Any]) -> Feature:
-    kind = str(obj["kind"])
-    common = {"name": str(obj["name"]), "kind": kind, "missing_flag": bool(obj["missing_flag"])}
+    name, kind, missing_flag = str(obj["name"]), str(obj["kind"]), bool(obj["missing_flag"])
     if kind == "categorical":
         cats = obj["categories"]
         if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
-            raise SpecError(f"feature {common['name']!r}: categories must be a list of strings")
-        return Feature(**common, categories=tuple(cats))
-    numbers = {k: float(obj[k]) for k in ("mean", "std", "impute")}
+            raise SpecError(f"feature {name!r}: categories must be a list of strings")
+        return Feature(name=name, kind=kind, missing_flag=missing_flag, categories=tuple(cats))
     return Feature(
-        **common,
-        **numbers,
+        name=name,
+        kind=kind,
+        missing_flag=missing_flag,
+        mean=float(obj["mean"]),
+        std=float(obj["std"]),
+        impute=float(obj["impute"]),
         transform=str(obj["transform"]),
         reference=str(obj.get("reference", "")),
     )

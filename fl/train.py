@@ -214,7 +214,8 @@ def _dp_run(
     from opacus.accountants import RDPAccountant
     from opacus.optimizers import DPOptimizer
 
-    assert plan is not None
+    if plan is None:
+        raise PrivacyBudgetError("DP training needs a noise plan: give it an ε (epsilon)")
     del batch
     mech = plan.mechanism
     private = GradSampleModule(module)
