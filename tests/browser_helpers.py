@@ -1,10 +1,7 @@
 """Browser tests' parts: a live werkzeug server in a thread and Debian Chromium via Playwright.
 
-Use the fixtures from a conftest.py (tests/apps/conftest.py already does):
-
-    from tests.browser_helpers import browser, console_errors, live_server, page  # noqa: F401
-
-then in a test marked `@pytest.mark.browser`:
+tests/conftest.py registers these fixtures for every folder (`pytest_plugins`); in a test marked
+`@pytest.mark.browser`:
 
     server = live_server(create_app({"DATA_DIR": tmp_path}))
     page.goto(server.url("/"))
@@ -30,7 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from tests.ci import missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 NO_CHROMIUM = f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)"
 
 
