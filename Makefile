@@ -1,6 +1,7 @@
 # fedlend: two commands from a fresh clone.
 #   make demo   set everything up, then run the end-to-end demo on a local chain + store + real data
 #   make test   set everything up, then run every test
+#   make test-fast  the edit loop: no browser, no IPFS node, no slow tests
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV   := .venv
@@ -10,12 +11,13 @@ NODE_STAMP := node_modules/.fedlend-installed
 IPFS_STAMP := tools/ipfs/node_modules/.fedlend-installed
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test lint format bench clean browser-deps ipfs
+.PHONY: help setup demo test test-fast lint format bench clean browser-deps ipfs
 
 help:
 	@echo "make demo   # set up and run the end-to-end demo"
 	@echo "make test   # set up and run all tests"
-	@echo "make lint   # ruff check + format check"
+	@echo "make test-fast  # the edit loop: no browser, no IPFS node, no slow tests"
+	@echo "make lint   # ruff check + format check + mypy"
 	@echo "make bench  # print the benchmark figures (gas, fl quality, speed)"
 
 # Python venv: torch (CPU wheel) first so nothing pulls a CUDA build, then the pinned rest.
@@ -42,11 +44,13 @@ $(IPFS_STAMP): tools/ipfs/package.json tools/ipfs/package-lock.json
 ipfs: $(IPFS_STAMP)
 
 # Chromium for the browser tests comes from Debian (never a downloaded browser build).
+# In CI (the CI variable set) a failed install fails the run; elsewhere the browser tests skip.
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+	  || { if [ -n "$$CI" ]; then echo "ERROR: could not install chromium, and CI needs the browser tests" >&2; exit 1; fi; \
+	       echo "WARNING: could not install chromium; browser tests will be skipped"; }; }
 
 demo: setup
 	$(VENV)/bin/fedlend demo
@@ -54,9 +58,14 @@ demo: setup
 test: setup browser-deps ipfs
 	$(PY) scripts/run_tests.py $(PYTEST_ARGS)
 
+FAST_MARKS := not browser and not ipfs and not slow
+test-fast: setup
+	$(PY) scripts/run_tests.py -m "$(FAST_MARKS)" $(PYTEST_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff format .

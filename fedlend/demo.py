@@ -10,11 +10,12 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pandas as pd
 
 from fedlend.chain.accounts import dev_account
-from fedlend.chain.anvil import AnvilProcess, port_in_use, rpc_chain_id
+from fedlend.chain.anvil import AnvilProcess, advance_time, port_in_use, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ChainError, FedlendError
 from fedlend.redact import redact_url
@@ -24,7 +25,7 @@ from fedlend.services.node import Node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import LOCAL_CHAIN_ID, SHIPPED_LOANS, Settings
 from fedlend.storage.factory import open_store
-from fedlend.types import MAX_SCORE, ModelRecord, ModelStatus
+from fedlend.types import MAX_SCORE, ModelRecord, ModelStatus, Wei
 from fl.data import REFERENCE_DATE, load_loans
 from fl.evaluate import score
 from fl.features import encode
@@ -51,6 +52,16 @@ class DemoConfig:
     seed: int = 0
 
 
+class OwnerOutcome(TypedDict):
+    """One owner's line in the demo's result: paid, gas fees, balance change (wei), epsilon."""
+
+    address: str
+    paid_wei: int
+    fees_wei: int
+    balance_change_wei: int
+    epsilon: float
+
+
 @dataclass
 class DemoResult:
     """Figures the demo reports (also as JSON)."""
@@ -65,7 +76,7 @@ class DemoResult:
     unspent_wei: int = 0
     accepted: int = 0
     rejected: int = 0
-    owners: list[dict[str, object]] = field(default_factory=list)
+    owners: list[OwnerOutcome] = field(default_factory=list)
     rounds: int = 0
     epsilon_per_owner: float = 0.0
     epsilon_budget: float = 0.0
@@ -270,7 +281,7 @@ def _finish(
     lender: LenderService,
     owners: list[OwnerService],
     nodes: list[Node],
-    start: list[int],
+    start: list[Wei],
     fees: list[int],
     test: pd.DataFrame,
     config: DemoConfig,
@@ -300,7 +311,7 @@ def _finish(
         )
         out.checks[f"owner{i + 1}_balance"] = gained == paid - fees[i]
         out.paid_wei += paid
-    out.epsilon_per_owner = max(float(o["epsilon"]) for o in out.owners)
+    out.epsilon_per_owner = max(o["epsilon"] for o in out.owners)
     _reclaim(lender, config, say, out)
     record = client.get_model(model_id)
     out.final_score, out.unspent_wei = record.best_score, record.remaining_wei
@@ -310,7 +321,7 @@ def _finish(
     _save_final(lender, record, test, out)
 
 
-def _reclaim(lender: LenderService, config: DemoConfig, say: Say, out: DemoResult) -> None:
+def _reclaim(lender: LenderService, _config: DemoConfig, say: Say, out: DemoResult) -> None:
     client, record = lender.node.client, lender.node.client.get_model(out.model_id)
     if record.status == ModelStatus.OPEN:
         wait = record.deadline - client.chain_time() + 1
@@ -318,8 +329,7 @@ def _reclaim(lender: LenderService, config: DemoConfig, say: Say, out: DemoResul
             f"advancing the local chain {wait // 3600} h past the deadline "
             "so the lender can reclaim"
         )
-        client.w3.provider.make_request("evm_increaseTime", [wait])
-        client.w3.provider.make_request("evm_mine", [])
+        advance_time(client.w3, wait)
     if client.get_model(out.model_id).remaining_wei > 0:
         sent = lender.reclaim(out.model_id)
         out.reclaimed_wei = sent.value
@@ -336,8 +346,8 @@ def _save_final(
     data = encode(spec, test)
     first = lender.node.weights_at(spec, weight_versions(lender, out.model_id)[0])
     final = lender.node.weights_at(spec, record.weights)
-    out.test_auc_initial = round(score(spec, first, data.X, data.y).roc_auc, 4)
-    out.test_auc_final = round(score(spec, final, data.X, data.y).roc_auc, 4)
+    out.test_auc_initial = round(score(spec, first, data.X, data.labels).roc_auc, 4)
+    out.test_auc_final = round(score(spec, final, data.X, data.labels).roc_auc, 4)
     path = save_model(lender.node.settings.home / "demo" / f"model-{out.model_id}", spec, final)
     out.model_path = str(path)
 

@@ -27,9 +27,9 @@ def summary(r: DemoResult) -> str:
     ]
     for i, o in enumerate(r.owners, 1):
         lines.append(
-            f"  {i}. {o['address']}  paid {int(o['paid_wei']) / WEI_PER_ETH:.6f} ETH, "
-            f"fees {int(o['fees_wei']) / WEI_PER_ETH:.6f}, "
-            f"balance {int(o['balance_change_wei']) / WEI_PER_ETH:+.6f}, ε={o['epsilon']}"
+            f"  {i}. {o['address']}  paid {o['paid_wei'] / WEI_PER_ETH:.6f} ETH, "
+            f"fees {o['fees_wei'] / WEI_PER_ETH:.6f}, "
+            f"balance {o['balance_change_wei'] / WEI_PER_ETH:+.6f}, ε={o['epsilon']}"
         )
     lines += score_chart(r) + epsilon_chart(r)
     lines.append("gas used: " + ", ".join(f"{k} {v:,}" for k, v in r.gas.items()))
@@ -69,6 +69,6 @@ def epsilon_chart(r: DemoResult) -> list[str]:
     budget = max(r.epsilon_budget, r.epsilon_per_owner, 1e-9)
     rows = [f"privacy spent per owner (ε, budget {budget:g}):"]
     for i, o in enumerate(r.owners, 1):
-        eps = float(o["epsilon"])  # type: ignore[arg-type]
+        eps = o["epsilon"]
         rows.append(f"  owner {i}  {_bar(eps / budget, 30)} {eps:.3f}")
     return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import TypedDict
 
 import numpy as np
 import torch
@@ -154,7 +155,16 @@ def _check_tensors(spec: ModelSpec, tensors: Mapping[str, torch.Tensor]) -> Weig
     return out
 
 
-def _claims(meta: Mapping[str, str]) -> dict[str, object]:
+class _Claims(TypedDict):
+    """What an update's metadata says about itself (each None when absent)."""
+
+    base_digest: bytes | None
+    n_examples: int | None
+    epsilon: float | None
+    delta: float | None
+
+
+def _claims(meta: Mapping[str, str]) -> _Claims:
     """The update's self-reported base digest, n_examples, epsilon, delta (checked for form)."""
     try:
         base = bytes.fromhex(meta["base"]) if "base" in meta else None

@@ -37,6 +37,13 @@ class EncodedData:
         """Number of rows."""
         return int(self.X.shape[0])
 
+    @property
+    def labels(self) -> np.ndarray:
+        """y, or DataError when the rows were encoded without the target column."""
+        if self.y is None:
+            raise DataError(f"the data has no {TARGET!r} column: add the loan outcomes to score it")
+        return self.y
+
 
 def build_spec(
     frame: pd.DataFrame,
@@ -237,11 +244,10 @@ class DataReport:
 def check_data(spec: ModelSpec, frame: pd.DataFrame) -> tuple[EncodedData, DataReport]:
     """Encode an owner's loans (from fl.data.load_loans) and summarise them for the owner."""
     encoded = encode(spec, frame)
-    assert encoded.y is not None
     missing = {f.name: float(frame[f.name].isna().mean()) for f in spec.features}
     report = DataReport(
         n_rows=encoded.n,
-        n_defaults=int(encoded.y.sum()),
+        n_defaults=int(encoded.labels.sum()),
         unknown_categories=dict(encoded.unknown_categories),
         missing_rates={k: v for k, v in missing.items() if v > 0},
     )

@@ -204,7 +204,7 @@ def run_federated(
     for r in range(config.rounds):
         last, base = [], weights
         for i, data in enumerate(split.owners):
-            result = train_update(
+            trained = train_update(
                 split.spec,
                 base,
                 data,
@@ -215,17 +215,19 @@ def run_federated(
                 account=accounts[i],
                 seed=config.seed * 1_000_003 + r * 1009 + i,
             )
-            last.append(MergeInput(result.weights, base, result.n_examples))
+            last.append(MergeInput(trained.weights, base, trained.n_examples))
             done = (r * len(split.owners) + i + 1) / (config.rounds * len(split.owners))
             report(done, f"eps {_label(epsilon)}: round {r + 1}/{config.rounds}, owner {i + 1}")
         weights = fedavg(base, last)
-        round_aucs.append(metric_value(split.spec, weights, split.test.X, split.test.y, "roc_auc"))
+        round_aucs.append(
+            metric_value(split.spec, weights, split.test.X, split.test.labels, "roc_auc")
+        )
     seconds = time.perf_counter() - started
     val = split.validation
     result = RunResult(
         epsilon=epsilon,
         test_auc=round_aucs[-1],
-        validation_auc=metric_value(split.spec, weights, val.X, val.y, "roc_auc"),
+        validation_auc=metric_value(split.spec, weights, val.X, val.labels, "roc_auc"),
         round_test_aucs=round_aucs,
         seconds=seconds,
         seconds_per_round=seconds / config.rounds,
@@ -264,7 +266,7 @@ def _contributions(
     split: Split, last: list[MergeInput], base: Weights
 ) -> dict[str, dict[str, float]]:
     updates = {f"owner{i}": u for i, u in enumerate(last)}
-    X, y = split.validation.X, split.validation.y
+    X, y = split.validation.X, split.validation.labels
     return {
         "leave_one_out": leave_one_out(split.spec, base, updates, X, y),
         "shapley": shapley(split.spec, base, updates, X, y),

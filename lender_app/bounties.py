@@ -193,7 +193,7 @@ def _start_post(terms: forms.BountyTerms, upload: str, values: dict[str, str]) -
 
 def post_job(
     progress: Callable[..., None],
-    cancelled: Callable[[], bool],
+    _cancelled: Callable[[], bool],
     *,
     data: bytes,
     upload: Path,

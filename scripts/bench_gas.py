@@ -18,6 +18,8 @@ from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.compile import COMPILER_SETTINGS, find_compiler
 from fedlend.chain.rpc import connect
+from fedlend.errors import ChainError
+from fedlend.types import Digest
 
 TARGETS = {"submitUpdate": 80_000, "evaluateUpdate (pays)": 80_000, "withdraw": 40_000}
 
@@ -36,9 +38,9 @@ class Row:
         return self.target is None or self.gas_used <= self.target
 
 
-def digest(label: str) -> bytes:
+def digest(label: str) -> Digest:
     """A deterministic 32-byte digest (so figures repeat run to run)."""
-    return hashlib.sha256(label.encode()).digest()
+    return Digest(hashlib.sha256(label.encode()).digest())
 
 
 def measure() -> list[Row]:
@@ -49,8 +51,10 @@ def measure() -> list[Row]:
         lender = ModelRepositoryClient.deploy(w3, accounts[0])
         owner = lender.with_account(accounts[1])
         other = lender.with_account(accounts[2])
-        assert lender.deploy_receipt is not None
-        rows = [Row("deploy", "ModelRepository", lender.deploy_receipt.gas_used, None)]
+        deployed = lender.deploy_receipt
+        if deployed is None:
+            raise ChainError("deploy() returned no receipt: the gas figures cannot start")
+        rows = [Row("deploy", "ModelRepository", deployed.gas_used, None)]
         now = lender.chain_time()
         created = lender.create_model(
             weights=digest("weights-0"),

@@ -1,4 +1,4 @@
-"""Run the whole test suite: ruff (lint + format) first, then pytest; no tests is a failure."""
+"""Run the test suite: ruff (lint + format) and mypy first, then pytest; no tests is a failure."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTEST_NO_TESTS = 5
+LINTERS = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",))
+LINT_HINTS = {
+    "ruff": "run `make format` or fix them by hand",
+    "mypy": "fix the type errors it lists (the config is [tool.mypy] in pyproject.toml)",
+}
 
 
 def main(argv: list[str]) -> int:
-    """Lint, then run pytest with the given extra arguments; return the exit code."""
+    """Lint and type-check, then run pytest with the given extra arguments; return the exit code."""
     venv_bin = Path(sys.executable).parent
-    for check in (["check", "."], ["format", "--check", "."]):
-        lint = subprocess.run([str(venv_bin / "ruff"), *check], cwd=ROOT, check=False)
+    for tool, *args in LINTERS:
+        lint = subprocess.run([str(venv_bin / tool), *args], cwd=ROOT, check=False)
         if lint.returncode != 0:
-            print("ruff found problems: run `make format` or fix them by hand", file=sys.stderr)
+            print(f"{tool} found problems: {LINT_HINTS[tool]}", file=sys.stderr)
             return lint.returncode
     code = subprocess.run([sys.executable, "-m", "pytest", *argv], cwd=ROOT, check=False).returncode
     if code == PYTEST_NO_TESTS:

@@ -28,14 +28,19 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from fedlend.chain import anvil as anvil_dev
 from fedlend.chain.accounts import dev_accounts as _dev_accounts
 from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.rpc import connect
 from fedlend.errors import ChainUnavailableError
 from fedlend.settings import Settings
+from fedlend.types import Digest
 
 DAY = 86_400
+# Fixtures every folder may use: the market (fresh contract, real loans, a posted bounty) and the
+# browser (Debian Chromium + a live server). Registered once here instead of star-imported.
+pytest_plugins = ("tests.market", "tests.browser_helpers")
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +107,7 @@ def advance_time(w3: Web3, chain_now: Callable[[], int]) -> Callable[[int], int]
     """advance_time(seconds) -> the new chain time, after mining a block that far ahead."""
 
     def advance(seconds: int) -> int:
-        w3.provider.make_request("evm_increaseTime", [int(seconds)])  # type: ignore[arg-type]
-        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        anvil_dev.advance_time(w3, seconds)
         return chain_now()
 
     return advance
@@ -112,23 +116,22 @@ def advance_time(w3: Web3, chain_now: Callable[[], int]) -> Callable[[int], int]
 @pytest.fixture
 def chain_snapshot(w3: Web3) -> Iterator[str]:
     """Opt-in: snapshot the chain before the test and revert it (clock included) afterwards."""
-    snapshot_id = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot_id = anvil_dev.snapshot(w3)
     yield snapshot_id
-    reverted = w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
-    assert reverted.get("result") is True, f"evm_revert failed: {reverted}"
+    anvil_dev.revert_to(w3, snapshot_id)
 
 
 @pytest.fixture
-def make_digest() -> Callable[[], bytes]:
+def make_digest() -> Callable[[], Digest]:
     """make_digest() -> 32 random bytes: a digest no other test has submitted."""
-    return lambda: os.urandom(32)
+    return lambda: Digest(os.urandom(32))
 
 
 @pytest.fixture
 def new_model(
     repo: ModelRepositoryClient,
     chain_now: Callable[[], int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> Callable[..., int]:
     """new_model(lender=None, bounty_wei=10**18, initial=5000, target=8000, duration=DAY) -> id.
 

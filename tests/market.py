@@ -1,6 +1,6 @@
 """Fixtures for service, app and end-to-end tests: a fresh contract, real loans, a posted bounty.
 
-Import them into a folder's conftest.py:  `from tests.market import *  # noqa: F403`
+tests/conftest.py registers them for every folder (`pytest_plugins`); import only the types.
 Each test module gets its own ModelRepository (so listings hold only that module's models) on the
 session Anvil, and one shared home (embedded content store + each account's local state).
 """
@@ -24,8 +24,10 @@ from fedlend.services.owner import OwnerService
 from fedlend.settings import SHIPPED_LOANS, Settings
 from fl.data import load_loans
 
-__all__ = ["Market", "loan_csvs", "market", "posted"]
+__all__ = ["LoanCsvs", "Market", "PostBounty", "loan_csvs", "market", "posted"]
 DAY = 86_400
+LoanCsvs = dict[str, bytes]  # the `loan_csvs` fixture: "lender", "owner1".. -> CSV bytes
+PostBounty = Callable[..., PostedModel]  # the `posted` fixture: posted(target=.., ...) -> a bounty
 
 
 @dataclass(frozen=True)

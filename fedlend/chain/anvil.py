@@ -13,8 +13,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from fedlend.errors import ChainUnavailableError, ConfigError
+from web3 import Web3
+from web3.types import RPCEndpoint
+
+from fedlend.errors import ChainError, ChainUnavailableError, ConfigError
 from fedlend.settings import LOCAL_CHAIN_ID, ROOT
 
 ANVIL_GLOB = "node_modules/@foundry-rs/anvil-*/bin/anvil"
@@ -168,7 +172,8 @@ class AnvilProcess:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self._proc is not None
+            if self._proc is None:
+                raise ChainUnavailableError("Anvil was never started: call start() first")
             if self._proc.poll() is not None:
                 self._stderr.seek(0)
                 err = self._stderr.read().decode(errors="replace")
@@ -198,3 +203,34 @@ class AnvilProcess:
 def start_anvil(**options: object) -> AnvilProcess:
     """Start an Anvil (see AnvilProcess for options) and return it once ready."""
     return AnvilProcess(**options).start()  # type: ignore[arg-type]
+
+
+# --- Anvil's development RPC methods (a local chain only) ----------------------------------
+def dev_rpc(w3: Web3, method: str, params: list[Any]) -> Any:
+    """Call an Anvil dev method (evm_*, anvil_*) and return its result; ChainError if refused."""
+    answer = w3.provider.make_request(RPCEndpoint(method), params)
+    if "error" in answer:
+        raise ChainError(f"{method} failed: {answer['error']}; is {w3.provider} a local Anvil?")
+    return answer.get("result")
+
+
+def advance_time(w3: Web3, seconds: int) -> None:
+    """Move the local chain's clock `seconds` ahead and mine a block at the new time."""
+    dev_rpc(w3, "evm_increaseTime", [int(seconds)])
+    dev_rpc(w3, "evm_mine", [])
+
+
+def snapshot(w3: Web3) -> str:
+    """Snapshot the whole local chain (clock included); revert_to(w3, id) goes back to it."""
+    return str(dev_rpc(w3, "evm_snapshot", []))
+
+
+def revert_to(w3: Web3, snapshot_id: str) -> None:
+    """Return the local chain to a snapshot; ChainError if Anvil no longer holds it."""
+    if dev_rpc(w3, "evm_revert", [snapshot_id]) is not True:
+        raise ChainError(f"evm_revert {snapshot_id} was refused: take a new snapshot")
+
+
+def set_balance(w3: Web3, address: str, wei: int) -> None:
+    """Give a local account exactly `wei`."""
+    dev_rpc(w3, "anvil_setBalance", [address, hex(wei)])

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
@@ -125,10 +126,10 @@ class ModelRepositoryClient:
         """The block the contract was deployed in (where event scans start)."""
         return int(self._call("deployedBlock"))
 
-    def balance_of(self, address: str) -> Wei:
-        """An account's ETH balance in wei."""
+    def balance_of(self, address: str | None = None) -> Wei:
+        """An account's ETH balance in wei (default: this account)."""
         with rpc_errors():
-            return Wei(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
+            return Wei(self.w3.eth.get_balance(self._who(address, "balance_of")))
 
     def chain_time(self) -> int:
         """The latest block's timestamp (what deadlines are compared with)."""
@@ -217,10 +218,13 @@ class ModelRepositoryClient:
 
     def owed(self, address: str | None = None) -> Wei:
         """Wei credited to `address` (default: this account) and not yet withdrawn."""
+        return Wei(self._call("owed", self._who(address, "owed")))
+
+    def _who(self, address: str | None, what: str) -> ChecksumAddress:
         who = address or self.account_address
         if who is None:
-            raise ConfigError("owed() of whom? pass an address or use a client with an account")
-        return Wei(self._call("owed", Web3.to_checksum_address(who)))
+            raise ConfigError(f"{what}() of whom? pass an address or use a client with an account")
+        return Web3.to_checksum_address(who)
 
     def digest_seen(self, digest: Digest) -> bool:
         """Whether an update digest was ever submitted (such a digest would be refused)."""

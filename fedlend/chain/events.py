@@ -206,7 +206,7 @@ class EventReader:
         abi = self._by_topic.get(bytes(log["topics"][0]))
         if abi is None:
             raise ChainError(f"log with unknown topic in tx {Web3.to_hex(log['transactionHash'])}")
-        data = get_event_data(self.w3.codec, abi, log)  # type: ignore[arg-type]
+        data = get_event_data(self.w3.codec, abi, log)
         fields = {_RENAMES.get(k, k): v for k, v in data["args"].items()}
         if "status" in fields:
             fields["status"] = UpdateStatus(fields["status"])

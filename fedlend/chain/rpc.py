@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import requests
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import (
     ProviderConnectionError,
@@ -109,7 +110,7 @@ def wait_receipt(w3: Web3, tx_hash: bytes, *, timeout: float = RECEIPT_TIMEOUT) 
     """Wait for a transaction's receipt; a failed (status 0) one raises TransactionFailedError."""
     try:
         receipt = w3.eth.wait_for_transaction_receipt(
-            tx_hash, timeout=timeout, poll_latency=RECEIPT_POLL
+            HexBytes(tx_hash), timeout=timeout, poll_latency=RECEIPT_POLL
         )
     except (TimeExhausted, TransactionNotFound) as exc:
         raise TransactionFailedError(

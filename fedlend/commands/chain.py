@@ -50,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
         node.stop()
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt

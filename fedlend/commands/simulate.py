@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from fedlend.errors import FedlendError
@@ -63,7 +64,7 @@ def parse_epsilons(text: str) -> tuple[float | None, ...]:
     return tuple(out)
 
 
-def _progress(label: str):
+def _progress(label: str) -> Callable[[float, str], None]:
     tty = sys.stderr.isatty()
     last = {"line": ""}
 

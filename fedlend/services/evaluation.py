@@ -132,18 +132,18 @@ def weight_versions(lender: LenderService, model_id: int) -> list[Digest]:
 
 def _evaluate_one(lender: LenderService, batch: _Batch, update: UpdateRecord) -> Evaluation:
     judged = _judge(lender, batch, update)
-    improves = judged.weights is not None and judged.score > batch.best
-    if improves:
-        assert judged.weights is not None and judged.merge_input is not None
-        digest = lender.node.put_weights(batch.spec, judged.weights)
+    weights, merge_input = judged.weights, judged.merge_input
+    improves = judged.score > batch.best and weights is not None and merge_input is not None
+    if improves and weights is not None:
+        digest = lender.node.put_weights(batch.spec, weights)
     else:
         digest = batch.weights_digest
     sent = lender.node.client.evaluate_update(
         update.update_id, score=judged.score, new_weights=digest
     )
     reason = judged.reason
-    if improves:
-        batch.accepted[str(update.update_id)] = judged.merge_input  # type: ignore[assignment]
+    if improves and merge_input is not None:
+        batch.accepted[str(update.update_id)] = merge_input
         batch.best, batch.weights_digest = judged.score, digest
         batch.versions.append(digest)
         reason = "improved the model"
@@ -215,7 +215,7 @@ def _judge(lender: LenderService, batch: _Batch, update: UpdateRecord) -> _Judge
     merge_input = MergeInput(checked.weights, base, header.num_examples, staleness)
     inputs = [*batch.accepted.values(), merge_input]
     candidate = fedavg(batch.base, inputs, max_examples=MAX_EXAMPLES_WEIGHT)
-    metrics = score(batch.spec, candidate, batch.validation.X, batch.validation.y)
+    metrics = score(batch.spec, candidate, batch.validation.X, batch.validation.labels)
     return _Judged(
         score_bps(batch.spec, metrics),
         "",
@@ -234,7 +234,7 @@ def _record_contributions(lender: LenderService, batch: _Batch) -> None:
     if not batch.accepted:
         return
     values = leave_one_out(
-        batch.spec, batch.base, batch.accepted, batch.validation.X, batch.validation.y
+        batch.spec, batch.base, batch.accepted, batch.validation.X, batch.validation.labels
     )
     for key, value in values.items():
         row = lender.records.one("evaluations", update_id=int(key))

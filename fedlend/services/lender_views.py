@@ -168,8 +168,7 @@ def _update_rows(timed: list[TimedEvent], local: dict[int, LocalEvaluation]) -> 
         if not isinstance(sub, UpdateSubmitted):
             continue
         verdict = verdicts.get(sub.update_id)
-        ev = verdict.event if verdict else None
-        assert ev is None or isinstance(ev, UpdateEvaluated)
+        ev = verdict.event if verdict and isinstance(verdict.event, UpdateEvaluated) else None
         extra = local.get(sub.update_id)
         share = None
         if extra and extra.contribution is not None and positive > 0:

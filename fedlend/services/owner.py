@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fedlend.chain.events import UpdateSubmitted
 from fedlend.chain.rpc import Sent
-from fedlend.errors import FedlendError, NotFoundError
+from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
@@ -173,9 +173,12 @@ class OwnerService:
             account=self.ledger.account(self.node.address, sha256, note=f"model {model_id}"),
             progress=lambda f, m: report(0.02 + 0.85 * f, m),
         )
-        assert result.epsilon is not None
+        if result.epsilon is None:
+            raise PrivacyBudgetError(
+                "training reported no ε for a private run: nothing was submitted; report this bug"
+            )
         before, after = (
-            metric_value(spec, w, data.X, data.y, spec.metric) for w in (base, result.weights)
+            metric_value(spec, w, data.X, data.labels, spec.metric) for w in (base, result.weights)
         )
         report(0.9, "sealing the update to the lender and storing it")
         header = UpdateHeader.create(

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
+from fedlend.errors import DataError, FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
 from fedlend.types import UpdateStatus
@@ -99,11 +99,13 @@ def dataset_view(owner: OwnerService, sha256: str) -> DatasetView:
 
 
 def _view(owner: OwnerService, row: dict[str, object]) -> DatasetView:
-    sha = str(row["sha256"])
+    sha, rows, at = str(row["sha256"]), row["rows"], row["at"]
+    if not isinstance(rows, int) or not isinstance(at, int | float):
+        raise DataError(
+            f"the local record of dataset {sha[:12]} is damaged: remove it and add the CSV again"
+        )
     spent, budget, remaining = owner.privacy(sha)
-    return DatasetView(
-        sha, str(row["name"]), int(row["rows"]), float(row["at"]), spent, budget, remaining
-    )
+    return DatasetView(sha, str(row["name"]), rows, float(at), spent, budget, remaining)
 
 
 def set_budget(owner: OwnerService, sha256: str, *, epsilon: float) -> DatasetView:
@@ -143,10 +145,10 @@ def preflight(
     reason = closed_reason(bounty)
     if reason:
         raise FedlendError(f"{reason}. Pick another bounty on Open bounties")
-    bounty.require_spec()
+    spec = bounty.require_spec()
     dataset = dataset_view(owner, sha256)
-    data = encode(bounty.spec, load_loans(owner.dataset_bytes(sha256)))
-    cfg = bounty.spec.training
+    data = encode(spec, load_loans(owner.dataset_bytes(sha256)))
+    cfg = spec.training
     plan = plan_dp(
         data.n,
         epsilon=epsilon,

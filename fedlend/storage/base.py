@@ -11,7 +11,10 @@ from fedlend.errors import BlobTooLargeError
 class ContentStore(Protocol):
     """Content addressed by CIDv1 raw sha2-256; every `get` is verified against its CID."""
 
-    max_blob_bytes: int
+    @property
+    def max_blob_bytes(self) -> int:
+        """The largest blob this store accepts, in bytes."""
+        ...
 
     def put(self, data: bytes) -> str:
         """Store `data` as one raw block and return its CID (base32 "bafkrei...")."""

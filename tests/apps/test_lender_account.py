@@ -10,13 +10,13 @@ import pytest
 from markupsafe import escape
 from web3 import Web3
 
+from fedlend.chain import anvil as anvil_dev
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.services.lender import PostedModel
 from fedlend.web.errorpages import CSRF_MESSAGE
 from tests.apps.helpers import assert_no_traceback, csrf_token
 from tests.apps.lender_support import dead_rpc_url, flashes, lender_app, page
-from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
 
@@ -28,19 +28,27 @@ def test_dashboard_lists_this_lenders_models_with_their_state(
     mine = html.split("Your models", 1)[1].split("Other open bounties", 1)[0]
     for model in (first, second):
         assert f'href="/models/{model.model_id}">#{model.model_id} test model</a>' in mine
-    assert mine.count("pill-open") == 2 and "0.5 ETH" in mine and "0.8000" in mine
+    assert mine.count("pill-open") == 2
+    assert "0.5 ETH" in mine
+    assert "0.8000" in mine
     assert "No other lender has an open bounty here right now." in html
-    assert 'class="badge badge-ok"' in html and "chain 31337" in html
+    assert 'class="badge badge-ok"' in html
+    assert "chain 31337" in html
 
 
 def test_account_page_shows_address_balance_owed_and_where(market: Market, tmp_path: Path) -> None:
     node = market.node(0)
     html = page(lender_app(market, tmp_path).test_client(), "/account/")
-    assert node.address in html and market.contract in html and market.rpc_url in html
-    assert "id 31337" in html and "Anvil dev account #0" in html
+    assert node.address in html
+    assert market.contract in html
+    assert market.rpc_url in html
+    assert "id 31337" in html
+    assert "Anvil dev account #0" in html
     shown = re.search(r'<p class="muted mono">(\d+) wei</p>', html)
-    assert shown and int(shown.group(1)) == node.balance()  # exact wei, nothing sent meanwhile
-    assert 'id="owed">0 ETH<' in html and "Withdraw 0 ETH</button>" in html
+    assert shown
+    assert int(shown.group(1)) == node.balance()  # exact wei, nothing sent meanwhile
+    assert 'id="owed">0 ETH<' in html
+    assert "Withdraw 0 ETH</button>" in html
 
 
 def test_the_private_key_is_never_rendered(
@@ -63,9 +71,11 @@ def test_withdrawing_with_nothing_owed_says_so(market: Market, tmp_path: Path) -
     client = lender_app(market, tmp_path).test_client()
     token = csrf_token(client, "/account/")
     response = client.post("/account/withdraw", data={"csrf_token": token})
-    assert response.status_code == 302 and response.headers["Location"] == "/account/"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/"
     [(kind, message)] = flashes(page(client, "/account/"))
-    assert kind == "error" and "nothing is owed" in message
+    assert kind == "error"
+    assert "nothing is owed" in message
 
 
 @pytest.mark.parametrize("path", ["/account/withdraw", "/models/1/reclaim", "/bounties/new"])
@@ -94,7 +104,8 @@ def test_a_dead_chain_is_a_friendly_page(
     settings = market.settings(0).with_(rpc_url=dead_rpc_url())
     client = lender_app(market, tmp_path, FEDLEND_SETTINGS=settings).test_client()
     html = page(client, path, status=status)
-    assert "cannot reach" in html and "start a local chain with `fedlend chain`" in html
+    assert "cannot reach" in html
+    assert "start a local chain with `fedlend chain`" in html
     assert 'class="badge badge-error"' in html
 
 
@@ -108,13 +119,15 @@ def test_a_dead_chain_turns_actions_into_messages(market: Market, tmp_path: Path
         assert_no_traceback(response.get_data(as_text=True))
     html = page(client, "/")
     messages = [text for kind, text in flashes(html) if kind == "error"]
-    assert len(messages) == 3 and all("cannot reach" in m for m in messages)
+    assert len(messages) == 3
+    assert all("cannot reach" in m for m in messages)
 
 
 def test_a_missing_contract_is_explained(market: Market, tmp_path: Path) -> None:
     settings = market.settings(0).with_(contract_address="0x" + "12" * 20)
     html = page(lender_app(market, tmp_path, FEDLEND_SETTINGS=settings).test_client(), "/")
-    assert "no contract at" in html and "fedlend deploy" in html
+    assert "no contract at" in html
+    assert "fedlend deploy" in html
 
 
 def test_a_foreign_host_is_refused_before_anything_runs(market: Market, tmp_path: Path) -> None:
@@ -128,12 +141,13 @@ def test_a_foreign_host_is_refused_before_anything_runs(market: Market, tmp_path
 def test_a_contract_lost_to_a_chain_reset_is_explained_then_reconnected(
     market: Market, tmp_path: Path, w3: Web3
 ) -> None:
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot = anvil_dev.snapshot(w3)
     lost = ModelRepositoryClient.deploy(w3, dev_account(0)).address
     settings = market.settings(0).with_(contract_address=lost)
     client = lender_app(market, tmp_path, FEDLEND_SETTINGS=settings).test_client()
     page(client, "/account/")  # connected and cached
-    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
+    anvil_dev.revert_to(w3, snapshot)
     html = page(client, "/account/", status=503)
-    assert "does not answer on this chain any more" in html and "fedlend deploy" in html
+    assert "does not answer on this chain any more" in html
+    assert "fedlend deploy" in html
     assert f"no contract at {lost}" in page(client, "/account/")  # reconnects, says what to do

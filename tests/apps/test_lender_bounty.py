@@ -20,7 +20,6 @@ from tests.apps.lender_support import (
     post_bounty_form,
     wait_job,
 )
-from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
 HOUR = 3600
@@ -28,7 +27,8 @@ HOUR = 3600
 
 def test_form_offers_every_choice_with_a_csrf_token(market: Market, tmp_path: Path) -> None:
     html = page(lender_app(market, tmp_path).test_client(), "/bounties/new")
-    assert 'enctype="multipart/form-data"' in html and 'name="csrf_token"' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert 'name="csrf_token"' in html
     for name in ("csv", "title", "target", "bounty_eth", "deadline_hours", "deadline_at"):
         assert f'name="{name}"' in html, name
     for value in ("logreg", "mlp", "roc_auc", "accuracy", "own-data", "zero"):
@@ -43,7 +43,8 @@ def test_preview_shows_the_deduced_spec_and_keeps_the_upload_private(
     response = post_bounty_form(app.test_client(), csv=loan_csvs["lender"], action="preview")
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
-    assert 'id="spec-preview"' in html and "<dd>1600</dd>" in html
+    assert 'id="spec-preview"' in html
+    assert "<dd>1600</dd>" in html
     for column in ("int_rate", "grade", "annual_inc", "addr_state"):
         assert f'<td class="mono">{column}</td>' in html
     [upload] = re.findall(r'name="upload" value="([0-9a-f]{64})"', html)
@@ -52,7 +53,8 @@ def test_preview_shows_the_deduced_spec_and_keeps_the_upload_private(
     assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(kept.parent).st_mode) == 0o700
     default_rate = re.search(r"In your file ([\d.]+)% of loans default", html)
-    assert default_rate and 5 < float(default_rate.group(1)) < 30
+    assert default_rate
+    assert 5 < float(default_rate.group(1)) < 30
 
 
 CSV_PROBLEMS = [
@@ -74,7 +76,8 @@ def test_bad_validation_csv_is_refused_with_its_reason(
     response = post_bounty_form(app.test_client(), csv=csv)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert message in html and 'id="error-csv"' in html
+    assert message in html
+    assert 'id="error-csv"' in html
     assert not app.extensions["fedlend_jobs"].recent(kind="post")
     assert app_model_count(app) == count
 
@@ -127,11 +130,13 @@ def test_bad_field_re_shows_the_form_with_a_clear_message(
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', html)
-    assert error and message in error.group(1), (error and error.group(1), message)
+    assert error, f"no error shown for {field}; expected {message!r}"
+    assert message in error.group(1), (error.group(1), message)
     assert "fix the 1 problem marked below" in html
     for name, value in fields.items():  # what the user typed is shown again (not the choices)
         if name not in ("model_kind", "metric", "deadline_mode"):
-            assert f'name="{name}"' in html and f'value="{escape(value)}"' in html, name
+            assert f'name="{name}"' in html, name
+            assert f'value="{escape(value)}"' in html, name
     assert not app.extensions["fedlend_jobs"].recent(kind="post")
 
 
@@ -157,18 +162,22 @@ def test_posting_runs_in_the_background_and_escrows_the_exact_bounty(
     record = node.client.get_model(model_id)
     bounty_wei = 1_234_567_890_123_456_789
     assert record.bounty_wei == record.remaining_wei == bounty_wei
-    assert record.lender == node.address and record.status == ModelStatus.OPEN
-    assert record.target_score == 7500 and 0 < record.initial_score < 7500
+    assert record.lender == node.address
+    assert record.status == ModelStatus.OPEN
+    assert record.target_score == 7500
+    assert 0 < record.initial_score < 7500
     assert chain_time + 24 * HOUR <= record.deadline <= chain_time + 24 * HOUR + 60
     receipt = node.client.w3.eth.get_transaction_receipt(job.result["tx_hash"])
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert node.balance() == before - bounty_wei - fee
 
     done = client.get(f"/bounties/posting/{job_id}")
-    assert done.status_code == 302 and done.headers["Location"] == f"/models/{model_id}"
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/models/{model_id}"
     html = page(client, f"/models/{model_id}")
     posted = f"Posted model #{model_id}: the bounty is escrowed on-chain."
-    assert VALID_FIELDS["title"] in html and ("success", posted) in flashes(html)
+    assert VALID_FIELDS["title"] in html
+    assert ("success", posted) in flashes(html)
     assert "1.234567890123456789 ETH" in html
     assert not (tmp_path / "uploads" / f"{upload}.csv").exists()
 
@@ -181,11 +190,14 @@ def test_a_failed_post_says_why_and_the_form_comes_back_filled_in(
     count = app_model_count(app)
     response = post_bounty_form(client, csv=loan_csvs["lender"], target="0.5", title="Too easy")
     job = wait_job(app, response.headers["Location"].rsplit("/", 1)[1])
-    assert job.state == JobState.FAILED and "set a target above it" in (job.error or "")
+    assert job.state == JobState.FAILED
+    assert "set a target above it" in (job.error or "")
     html = page(client, f"/bounties/posting/{job.id}")
-    assert "set a target above it" in html and f"/bounties/new?retry={job.id}" in html
+    assert "set a target above it" in html
+    assert f"/bounties/new?retry={job.id}" in html
     again = page(client, f"/bounties/new?retry={job.id}")
-    assert 'value="Too easy"' in again and 'value="0.5"' in again
+    assert 'value="Too easy"' in again
+    assert 'value="0.5"' in again
     assert 'id="spec-preview"' in again  # the upload was kept: no need to choose the file again
     assert app_model_count(app) == count
 

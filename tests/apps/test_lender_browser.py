@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 from fedlend.types import ModelStatus
 from tests.apps.lender_support import lender_app
 from tests.browser_helpers import LiveServer, screenshot
-from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
 pytestmark = pytest.mark.browser
@@ -57,6 +56,7 @@ def test_post_a_bounty_through_the_form_and_see_it_on_its_model_page(
 
     model_id = int(page.url.rsplit("/", 1)[1])
     record = market.node(0).client.get_model(model_id)
-    assert record.bounty_wei == 25 * 10**16 and record.status == ModelStatus.OPEN
+    assert record.bounty_wei == 25 * 10**16
+    assert record.status == ModelStatus.OPEN
     page.get_by_role("navigation").get_by_role("link", name="Home").click()
     expect(page.locator(f"a[href='/models/{model_id}']")).to_contain_text(TITLE)

@@ -21,7 +21,6 @@ from tests.apps.lender_support import (
     update_row,
     wait_job,
 )
-from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
 
@@ -35,7 +34,8 @@ def test_evaluate_now_judges_a_real_contribution_and_pays_it(
     app = lender_app(market, tmp_path)
     client = app.test_client()
     html = page(client, f"/models/{model_id}")
-    assert "Evaluate 1 pending update now" in html and "awaiting evaluation" in html
+    assert "Evaluate 1 pending update now" in html
+    assert "awaiting evaluation" in html
     owed_before = owner.owed()
 
     post_action(client, f"/models/{model_id}/evaluate")
@@ -43,14 +43,16 @@ def test_evaluate_now_judges_a_real_contribution_and_pays_it(
     job = wait_job(app, job.id)
     assert job.state == JobState.DONE, job.error
     record = owner.node.client.get_update(update_id)
-    assert record.status == UpdateStatus.ACCEPTED and record.reward_wei > 0
+    assert record.status == UpdateStatus.ACCEPTED
+    assert record.reward_wei > 0
     assert job.result == {"evaluated": 1, "accepted": 1, "paid_wei": str(record.reward_wei)}
     assert owner.owed() - owed_before == record.reward_wei
     html = page(client, f"/models/{model_id}")
     assert ("info", f"Evaluating model #{model_id}'s pending updates in the background.") in (
         flashes(html)
     )
-    assert "1 accepted" in html and "pill-accepted" in update_row(html, update_id)
+    assert "1 accepted" in html
+    assert "pill-accepted" in update_row(html, update_id)
     assert "evaluated 1 update(s): 1 accepted" in html  # the finished job's summary
 
 
@@ -66,7 +68,9 @@ def test_an_update_that_fails_validation_is_rejected_with_its_reason(
     [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
     assert wait_job(app, job.id).state == JobState.DONE
     row = update_row(page(client, f"/models/{model_id}"), update_id)
-    assert "pill-rejected" in row and "refused:" in row and "0 ETH" in row
+    assert "pill-rejected" in row
+    assert "refused:" in row
+    assert "0 ETH" in row
     assert forger.client.get_update(update_id).status == UpdateStatus.REJECTED
 
 
@@ -77,7 +81,7 @@ def test_evaluations_of_one_model_never_overlap(
     app = lender_app(market, tmp_path)
     jobs, client = app.extensions["fedlend_jobs"], app.test_client()
     gate = threading.Event()
-    blocker = jobs.submit("block", lambda progress, cancelled: gate.wait(WAIT_S))
+    blocker = jobs.submit("block", lambda _progress, _cancelled: gate.wait(WAIT_S))
     post_action(client, f"/models/{model_id}/evaluate")
     post_action(client, f"/models/{model_id}/evaluate")  # while the first still waits in line
     [queued] = jobs.recent(kind=job_kind(model_id))
@@ -94,7 +98,8 @@ def test_evaluations_of_one_model_never_overlap(
     assert wait_job(app, blocker).state == JobState.DONE
     post_action(client, f"/models/{model_id}/evaluate")
     latest = jobs.recent(kind=job_kind(model_id))[0]
-    assert latest.id != queued.id and wait_job(app, latest.id).state == JobState.DONE
+    assert latest.id != queued.id
+    assert wait_job(app, latest.id).state == JobState.DONE
     assert jobs.get(latest.id).message == "no pending updates to evaluate"
 
 
@@ -117,7 +122,8 @@ def test_automatic_evaluation_is_persisted_polls_and_stops(
         time.sleep(0.2)
     [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
     assert job.title.endswith("(auto)")
-    assert poller.stop(timeout_s=WAIT_S) and not poller.running
+    assert poller.stop(timeout_s=WAIT_S)
+    assert not poller.running
     wait_job(app, job.id)
 
     again = lender_app(market, tmp_path)  # same data dir, new process: the switch is remembered
@@ -134,7 +140,8 @@ def test_automatic_evaluation_is_persisted_polls_and_stops(
 def test_the_poller_ends_with_its_app(market: Market, tmp_path: Path) -> None:
     app = lender_app(market, tmp_path, AUTO_EVALUATE=True, AUTO_EVALUATE_INTERVAL_S=0.05)
     thread = app.extensions["lender_evaluations"]._thread
-    assert thread is not None and thread.is_alive()
+    assert thread is not None
+    assert thread.is_alive()
     del app
     gc.collect()
     thread.join(WAIT_S)

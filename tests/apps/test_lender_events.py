@@ -7,6 +7,7 @@ from pathlib import Path
 
 from web3 import Web3
 
+from fedlend.chain import anvil as anvil_dev
 from fedlend.chain.events import (
     BountyReclaimed,
     ModelCompleted,
@@ -16,7 +17,6 @@ from fedlend.chain.events import (
 )
 from fedlend.services.event_cache import EventCache
 from fedlend.types import Digest
-from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
 DAY = 86_400
@@ -61,7 +61,8 @@ def test_every_event_kind_round_trips_with_its_block_time(market: Market, tmp_pa
 
     assert lender.reclaim(model_id).value == 1  # the wei the rounding left
     reclaimed = cache.model_events(lender, model_id)[-1].event
-    assert isinstance(reclaimed, BountyReclaimed) and reclaimed.amount_wei == 1
+    assert isinstance(reclaimed, BountyReclaimed)
+    assert reclaimed.amount_wei == 1
     (tmp_path / "events.sqlite3").unlink()
     rebuilt = EventCache(tmp_path / "events.sqlite3").model_events(lender, model_id)
     assert [t.event for t in rebuilt] == lender.events(model_id=model_id)
@@ -79,11 +80,11 @@ def test_events_undone_by_a_revert_leave_the_cache(market: Market, tmp_path: Pat
         bounty_wei=10**15,
     ).value
     cache = EventCache(tmp_path / "events.sqlite3")
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot = anvil_dev.snapshot(w3)
     owner.submit_update(model_id, digest())
     assert len(cache.model_events(lender, model_id)) == 2
-    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
+    anvil_dev.revert_to(w3, snapshot)
     for _ in range(3):  # the new chain grows past the height the cache had read
-        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        anvil_dev.dev_rpc(w3, "evm_mine", [])
     timed = cache.model_events(lender, model_id)
     assert [type(t.event) for t in timed] == [ModelCreated]

@@ -25,8 +25,7 @@ from tests.apps.lender_support import (
     post_action,
     update_row,
 )
-from tests.market import *  # noqa: F403  (the market fixtures)
-from tests.market import Market
+from tests.market import LoanCsvs, Market, PostBounty
 
 REWARD_WEI = 1_546_000_000_000_000_000  # what the seeded accepted update earns (pinned below)
 
@@ -48,7 +47,7 @@ class Evaluated:
 
 
 @pytest.fixture(scope="module")
-def evaluated(market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes]):
+def evaluated(market: Market, posted: PostBounty, loan_csvs: LoanCsvs) -> Evaluated:
     model = posted(target=0.80, bounty_wei=3 * 10**18, base="zero")
     for dev, part, seed in ((1, "owner1", 1), (2, "owner2", 2)):
         owner = market.owner(dev)
@@ -73,10 +72,15 @@ def test_model_page_shows_scores_payments_and_each_update(
     assert f'id="current-score">{accepted.score / 10_000:.4f}<' in html
     assert 'id="bounty-left">1.454 ETH<' in html
     row = update_row(html, accepted.update_id)
-    assert "pill-accepted" in row and "1.546 ETH" in row and "improved the model" in row
-    assert "ε 1.99, δ 1e-05, n 2000" in row and "100%" in row
+    assert "pill-accepted" in row
+    assert "1.546 ETH" in row
+    assert "improved the model" in row
+    assert "ε 1.99, δ 1e-05, n 2000" in row
+    assert "100%" in row
     row = update_row(html, rejected.update_id)
-    assert "pill-rejected" in row and "did not improve" in row and "0 ETH" in row
+    assert "pill-rejected" in row
+    assert "did not improve" in row
+    assert "0 ETH" in row
     assert 'id="local-missing"' not in html
 
 
@@ -86,9 +90,12 @@ def test_without_local_records_the_page_still_renders_from_the_chain(
     app = lender_app(market, tmp_path / "fresh", LENDER_STATE_DIR=tmp_path / "empty-state")
     client = app.test_client()
     html = page(client, f"/models/{evaluated.model_id}")
-    assert "no evaluation records for 2" in html and 'id="local-missing"' in html
+    assert "no evaluation records for 2" in html
+    assert 'id="local-missing"' in html
     row = update_row(html, evaluated.accepted.update_id)
-    assert "pill-accepted" in row and "1.546 ETH" in row and "no local record" in row
+    assert "pill-accepted" in row
+    assert "1.546 ETH" in row
+    assert "no local record" in row
     assert charts(html)[1]["datasets"][0]["data"] == [0.0, 1.546]
     card = client.get(f"/models/{evaluated.model_id}/card.md").get_data(as_text=True)
     assert "unknown (no local evaluation record on this machine)" in card
@@ -99,7 +106,8 @@ def test_model_zip_holds_a_loadable_model_and_its_card(
 ) -> None:
     client = lender_app(market, tmp_path / "app").test_client()
     response = client.get(f"/models/{evaluated.model_id}/model.zip")
-    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
     assert f"fedlend-model-{evaluated.model_id}.zip" in response.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         assert sorted(archive.namelist()) == sorted(
@@ -114,14 +122,14 @@ def test_model_zip_holds_a_loadable_model_and_its_card(
     assert weights.keys() == on_chain.keys()
     assert all(torch.equal(weights[k], on_chain[k]) for k in weights)
     card = json.loads((tmp_path / "model" / "model_card.json").read_text())
-    assert card["paid_wei"] == str(REWARD_WEI) and card["remaining_wei"] == str(
-        record.remaining_wei
-    )
+    assert card["paid_wei"] == str(REWARD_WEI)
+    assert card["remaining_wei"] == str(record.remaining_wei)
     assert [p["update_id"] for p in card["history"]] == [None, evaluated.accepted.update_id]
     privacy = {p["update_id"]: p for p in card["privacy"]}
     for verdict in evaluated.verdicts:
         entry = privacy[verdict.update_id]
-        assert entry["epsilon"] == pytest.approx(verdict.epsilon) and entry["delta"] == 1e-5
+        assert entry["epsilon"] == pytest.approx(verdict.epsilon)
+        assert entry["delta"] == 1e-5
         assert entry["n_examples"] == 2000
     assert "annual_inc" in [f["name"] for f in card["data_schema"]["features"]]
 
@@ -131,11 +139,13 @@ def test_model_card_downloads_as_markdown_and_json(
 ) -> None:
     client = lender_app(market, tmp_path).test_client()
     md = client.get(f"/models/{evaluated.model_id}/card.md")
-    assert md.status_code == 200 and md.mimetype == "text/markdown"
+    assert md.status_code == 200
+    assert md.mimetype == "text/markdown"
     text = md.get_data(as_text=True)
     for heading in ("## ROC-AUC history", "## Data schema", "## Privacy of the contributions"):
         assert heading in text
-    assert f"| #{evaluated.accepted.update_id} | " in text and "| 2.0e-05 |" not in text
+    assert f"| #{evaluated.accepted.update_id} | " in text
+    assert "| 2.0e-05 |" not in text
     assert json.loads(client.get(f"/models/{evaluated.model_id}/card.json").data)["metric"]
     bad = page(client, f"/models/{evaluated.model_id}/card.txt", status=400)
     assert "card.md or card.json" in bad
@@ -154,12 +164,15 @@ def test_reclaim_is_refused_before_the_deadline_then_paid_out_to_the_wei(
     post_action(client, f"/models/{model_id}/reclaim")
     html = page(client, f"/models/{model_id}")
     [(kind, message)] = flashes(html)
-    assert kind == "error" and f"model {model_id} is open until" in message
-    assert "reclaim after the deadline" in message and 'id="reclaim"' not in html
+    assert kind == "error"
+    assert f"model {model_id} is open until" in message
+    assert "reclaim after the deadline" in message
+    assert 'id="reclaim"' not in html
 
     advance_time(3601)
     html = page(client, f"/models/{model_id}")
-    assert "pill-expired" in html and "Reclaim 0.123456789012345678 ETH" in html
+    assert "pill-expired" in html
+    assert "Reclaim 0.123456789012345678 ETH" in html
     owed_before = node.client.owed(node.address)
     post_action(client, f"/models/{model_id}/reclaim")
     html = page(client, f"/models/{model_id}")
@@ -175,7 +188,8 @@ def test_reclaim_is_refused_before_the_deadline_then_paid_out_to_the_wei(
     balance = node.balance()
     post_action(client, "/account/withdraw")
     [withdrawn] = node.client.events(names=["Withdrawn"])[-1:]
-    assert withdrawn.account == node.address and withdrawn.amount_wei == owed
+    assert withdrawn.account == node.address
+    assert withdrawn.amount_wei == owed
     receipt = node.client.w3.eth.get_transaction_receipt(withdrawn.at.tx_hash)
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert node.balance() == balance + owed - fee
@@ -184,7 +198,8 @@ def test_reclaim_is_refused_before_the_deadline_then_paid_out_to_the_wei(
     assert 'id="owed">0 ETH<' in html
     post_action(client, "/account/withdraw")
     [(kind, message)] = flashes(page(client, "/account/"))
-    assert kind == "error" and "nothing is owed" in message
+    assert kind == "error"
+    assert "nothing is owed" in message
 
 
 def test_another_lenders_bounty_is_shown_read_only(
@@ -200,10 +215,12 @@ def test_another_lenders_bounty_is_shown_read_only(
     ).model_id
     client = lender_app(market, tmp_path).test_client()
     html = page(client, f"/models/{model_id}")
-    assert "another lender's bounty" in html and 'id="evaluate-now"' not in html
+    assert "another lender's bounty" in html
+    assert 'id="evaluate-now"' not in html
     post_action(client, f"/models/{model_id}/evaluate")
     [(kind, message)] = flashes(page(client, f"/models/{model_id}"))
-    assert kind == "error" and "not to this account" in message
+    assert kind == "error"
+    assert "not to this account" in message
     home = page(client, "/")
     others = home.split("Other open bounties", 1)[1]
     assert "Someone else&#39;s bounty" in others
@@ -220,7 +237,8 @@ def test_storage_outage_is_explained_on_the_page(
     settings = market.settings(0).with_(ipfs_url=dead_rpc_url())
     client = lender_app(market, tmp_path, FEDLEND_SETTINGS=settings).test_client()
     html = page(client, f"/models/{evaluated.model_id}")
-    assert "The model spec cannot be fetched" in html and "cannot reach the IPFS node" in html
+    assert "The model spec cannot be fetched" in html
+    assert "cannot reach the IPFS node" in html
     assert "pill-accepted" in html  # scores and rewards still come from the chain
     assert "cannot reach the IPFS node" in page(
         client, f"/models/{evaluated.model_id}/model.zip", status=503

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from fedlend.types import UpdateStatus
 from tests.apps.helpers import build_app
 from tests.browser_helpers import LiveServer, screenshot
-from tests.market import *  # noqa: F403
-from tests.market import Market
+from tests.market import Market, PostBounty
 
 pytestmark = pytest.mark.browser
 TRAIN_TIMEOUT_MS = 60_000
@@ -21,7 +20,7 @@ TRAIN_TIMEOUT_MS = 60_000
 
 def test_an_owner_contributes_to_a_bounty_through_the_pages(
     market: Market,
-    posted,
+    posted: PostBounty,
     loan_csvs: dict[str, bytes],
     tmp_path: Path,
     page: Page,
@@ -35,7 +34,7 @@ def test_an_owner_contributes_to_a_bounty_through_the_pages(
     page.goto(server.url("/data/"))
     page.set_input_files(
         "#file",
-        files=[{"name": "owner1.csv", "mimeType": "text/csv", "buffer": loan_csvs["owner1"]}],
+        files=[FilePayload(name="owner1.csv", mimeType="text/csv", buffer=loan_csvs["owner1"])],
     )
     page.select_option("#model", str(model.model_id))
     page.get_by_role("button", name="Check and keep").click()
@@ -61,7 +60,8 @@ def test_an_owner_contributes_to_a_bounty_through_the_pages(
     screenshot(page, "owner-contribute-done")
 
     record = market.node(0).client.get_update(update_id)
-    assert record.submitter == market.node(1).address and record.status == UpdateStatus.PENDING
+    assert record.submitter == market.node(1).address
+    assert record.status == UpdateStatus.PENDING
     page.get_by_role("link", name="See My contributions").click()
     row = page.locator(f'tr[data-update="{update_id}"]')
     expect(row).to_have_attribute("data-status", "pending")

@@ -6,10 +6,11 @@ import html
 import io
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from eth_typing import HexStr
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -18,17 +19,17 @@ from fedlend.errors import JobCancelledError
 from fedlend.services.owner import OwnerService
 from fedlend.types import UpdateStatus
 from fedlend.web import Job, JobRunner, JobState
+from fedlend.web.jobs import Progress
 from owner_app.connection import owner_service
 from owner_app.contribute import train_and_submit
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
-from tests.market import *  # noqa: F403
-from tests.market import Market
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
+from tests.market import Market, PostBounty
 
 WAIT_S = 120.0
 
 
 @pytest.fixture(scope="module")
-def model_id(posted) -> int:
+def model_id(posted: PostBounty) -> int:
     return posted(target=0.80, bounty_wei=2 * 10**18).model_id
 
 
@@ -87,7 +88,7 @@ def block_worker(app: Flask) -> threading.Event:
     """Occupy the single job worker until the returned event is set."""
     started, release = threading.Event(), threading.Event()
 
-    def hold(progress, cancelled) -> None:
+    def hold(_progress: Progress, _cancelled: Callable[[], bool]) -> None:
         started.set()
         release.wait(WAIT_S)
 
@@ -106,9 +107,11 @@ def test_review_shows_the_cost_before_anything_runs(
     client: FlaskClient, model_id: int, sha: str
 ) -> None:
     page = text(client.get(f"/contribute/?model={model_id}&dataset={sha}&epsilon=0.5"))
-    assert "data-review" in page and "Smaller ε = more noise" in page
+    assert "data-review" in page
+    assert "Smaller ε = more noise" in page
     planned = re.search(r"data-plan-epsilon>ε ([\d.]+) at δ 1e-05", page)
-    assert planned and float(planned.group(1)) == pytest.approx(0.5, rel=0.05)
+    assert planned
+    assert float(planned.group(1)) == pytest.approx(0.5, rel=0.05)
     assert "owner1.csv: 2,000 loans" in page
     assert f"data-spent-after>ε {float(planned.group(1)):.3g} spent of 10<" in page
     assert 'name="epsilon" value="0.5"' in page
@@ -123,14 +126,18 @@ def test_a_contribution_trains_submits_and_shows_its_on_chain_outcome(
     page = text(client.get(f"/contribute/jobs/{job.id}"))
     assert f"Submitted as update #{update_id}" in page
     spent = re.search(r"data-result-epsilon>ε ([\d.]+) at δ 1e-05", page)
-    assert spent and float(spent.group(1)) == pytest.approx(1.0, rel=0.05)
-    assert "ROC-AUC on your own loans" in page and "2,000 of your loans" in page
+    assert spent
+    assert float(spent.group(1)) == pytest.approx(1.0, rel=0.05)
+    assert "ROC-AUC on your own loans" in page
+    assert "2,000 of your loans" in page
 
     record = market.node(0).client.get_update(update_id)
-    assert record.submitter == market.node(1).address and record.model_id == model_id
+    assert record.submitter == market.node(1).address
+    assert record.model_id == model_id
     assert record.status == UpdateStatus.PENDING
     row = row_of(text(client.get("/contributions/")), update_id)
-    assert 'data-status="pending"' in row and "owner1.csv" in row
+    assert 'data-status="pending"' in row
+    assert "owner1.csv" in row
 
     from fedlend.services.evaluation import evaluate_pending
 
@@ -141,9 +148,10 @@ def test_a_contribution_trains_submits_and_shows_its_on_chain_outcome(
     assert f'data-status="{status}"' in row
     assert f'data-reward-wei="{verdict.reward_wei}"' in row
     assert f"{verdict.score / 10_000:.4f}" in row
-    spent = service(app).privacy(sha)[0].epsilon
-    assert spent == pytest.approx(job.result["epsilon"])
-    assert 'data-chart="line"' in page and str(round(spent, 4)) in page
+    recorded = service(app).privacy(sha)[0].epsilon
+    assert recorded == pytest.approx(job.result["epsilon"])
+    assert 'data-chart="line"' in page
+    assert str(round(recorded, 4)) in page
 
 
 def test_accepted_rewards_are_owed_and_withdrawn_to_the_wei(
@@ -165,11 +173,12 @@ def test_accepted_rewards_are_owed_and_withdrawn_to_the_wei(
     response = client.post("/contributions/withdraw", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     page = text(client.get("/contributions/"))
-    tx_hash = re.search(r"Transaction (0x[0-9a-f]{64})", page).group(1)
-    receipt = lender.w3.eth.get_transaction_receipt(tx_hash)
+    tx_hash = found(r"Transaction (0x[0-9a-f]{64})", page).group(1)
+    receipt = lender.w3.eth.get_transaction_receipt(HexStr(tx_hash))
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert owner.node.balance() == before + owed - fee
-    assert owner.owed() == 0 and 'data-owed="0"' in page
+    assert owner.owed() == 0
+    assert 'data-owed="0"' in page
     again = client.post("/contributions/withdraw", data={"csrf_token": csrf_token(client)})
     assert again.status_code == 302
     page = text(client.get("/contributions/"))
@@ -191,7 +200,8 @@ def test_an_app_restart_keeps_submissions_and_resyncs_their_status(
     try:
         fresh = restarted.test_client()
         row = row_of(text(fresh.get("/contributions/")), update_id)
-        assert 'data-status="rejected"' in row and "owner1.csv" in row
+        assert 'data-status="rejected"' in row
+        assert "owner1.csv" in row
         assert f"{job.result['epsilon']:.3g}" in row
         assert f"Submitted as update #{update_id}" in text(fresh.get(f"/contribute/jobs/{job.id}"))
     finally:
@@ -216,10 +226,12 @@ def test_the_privacy_budget_is_enforced_with_the_numbers(
         page,
     ), page
     review = text(client.get(f"/contribute/?model={model_id}&dataset={sha}&epsilon=1"))
-    assert "of its budget epsilon 1.2" in review and "data-review" not in review
+    assert "of its budget epsilon 1.2" in review
+    assert "data-review" not in review
     assert market.node(0).client.update_count() == updates  # nothing was submitted
     spent = service(app).privacy(sha)[0]
-    assert spent.charges == 1 and spent.epsilon == pytest.approx(first.result["epsilon"])
+    assert spent.charges == 1
+    assert spent.epsilon == pytest.approx(first.result["epsilon"])
     again = client.post(
         "/data/",
         data={"csrf_token": token, "file": (io.BytesIO(loan_csv_bytes(app, sha)), "copy.csv")},
@@ -234,7 +246,7 @@ def loan_csv_bytes(app: Flask, sha: str) -> bytes:
 
 
 def test_a_passed_deadline_is_refused_with_a_clear_message(
-    client: FlaskClient, posted, advance_time, sha: str
+    client: FlaskClient, posted: PostBounty, advance_time: Callable[[int], int], sha: str
 ) -> None:
     short = posted(duration=3600, bounty_wei=10**16).model_id
     assert f'data-model="{short}"' in text(client.get("/bounties/"))
@@ -250,7 +262,12 @@ def test_a_passed_deadline_is_refused_with_a_clear_message(
 
 
 def test_a_deadline_passing_while_the_job_waits_fails_it_clearly(
-    app: Flask, client: FlaskClient, market: Market, posted, advance_time, sha: str
+    app: Flask,
+    client: FlaskClient,
+    market: Market,
+    posted: PostBounty,
+    advance_time: Callable[[int], int],
+    sha: str,
 ) -> None:
     short = posted(duration=3600, bounty_wei=10**16).model_id
     release = block_worker(app)
@@ -262,12 +279,13 @@ def test_a_deadline_passing_while_the_job_waits_fails_it_clearly(
     assert job.state == JobState.FAILED
     assert job.error == f"model #{short} is expired: it no longer takes updates"
     page = text(client.get(response.headers["Location"]))
-    assert job.error in page and "Nothing was submitted" in page
+    assert job.error in page
+    assert "Nothing was submitted" in page
     assert market.node(0).client.updates_of_model(short) == []
 
 
 def test_a_completed_model_takes_no_more_updates(
-    app: Flask, client: FlaskClient, market: Market, posted, sha: str
+    app: Flask, client: FlaskClient, market: Market, posted: PostBounty, sha: str
 ) -> None:
     done = posted(target=0.8, bounty_wei=10**16)
     job = contribute(app, client, done.model_id, sha, "0.5")
@@ -295,11 +313,13 @@ def test_cancelling_a_queued_contribution_submits_and_charges_nothing(
     cancel = client.post(
         f"/jobs/{job_id}/cancel", data={"csrf_token": csrf_token(client), "next": job_path}
     )
-    assert cancel.status_code == 302 and cancel.headers["Location"] == job_path
+    assert cancel.status_code == 302
+    assert cancel.headers["Location"] == job_path
     release.set()
     assert jobs(app).wait(job_id).state == JobState.CANCELLED
     page = text(client.get(job_path))
-    assert "was cancelled." in page and "cancelled before it finished" in page
+    assert "was cancelled." in page
+    assert "cancelled before it finished" in page
     assert market.node(0).client.update_count() == updates
     assert service(app).privacy(sha)[0].charges == 0
 

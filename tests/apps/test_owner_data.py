@@ -17,14 +17,13 @@ from werkzeug.test import TestResponse
 
 from fedlend.web.errorpages import CSRF_MESSAGE
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
-from tests.market import *  # noqa: F403
-from tests.market import Market
+from tests.market import Market, PostBounty
 
 LIMIT = 256 << 10  # a small upload limit so the over-limit case stays cheap
 
 
 @pytest.fixture(scope="module")
-def model_id(posted) -> int:
+def model_id(posted: PostBounty) -> int:
     return posted().model_id
 
 
@@ -48,8 +47,13 @@ def small_csv(loan_csvs: dict[str, bytes]) -> bytes:
     return b"\n".join(loan_csvs["owner1"].split(b"\n")[:301]) + b"\n"
 
 
-def upload(client: FlaskClient, data: bytes, *, name: str = "loans.csv", model: int | None = None):
-    form = {"csrf_token": csrf_token(client, "/data/"), "file": (io.BytesIO(data), name)}
+def upload(
+    client: FlaskClient, data: bytes, *, name: str = "loans.csv", model: int | None = None
+) -> TestResponse:
+    form: dict[str, object] = {
+        "csrf_token": csrf_token(client, "/data/"),
+        "file": (io.BytesIO(data), name),
+    }
     if model is not None:
         form["model"] = str(model)
     return client.post("/data/", data=form, content_type="multipart/form-data")
@@ -77,19 +81,23 @@ def test_a_good_csv_is_checked_against_the_model_and_kept_locally(
     response = upload(client, small_csv, name="../../etc/my loans.csv", model=model_id)
     assert response.status_code == 302
     sha = re.search(r"/data/([0-9a-f]{64})\?model=(\d+)", response.headers["Location"])
-    assert sha and int(sha.group(2)) == model_id
+    assert sha
+    assert int(sha.group(2)) == model_id
     [path] = kept_files(app)
-    assert path.read_bytes() == small_csv and path.name == f"{sha.group(1)}.csv"
+    assert path.read_bytes() == small_csv
+    assert path.name == f"{sha.group(1)}.csv"
     page = text(client.get(response.headers["Location"]))
     frame = pd.read_csv(io.BytesIO(small_csv))
     assert "<h1>my loans.csv</h1>" in page  # the display name only, never a path
     assert "data-rows>300<" in page
     assert f"{100 * frame['default'].mean():.1f}%" in page
-    assert "data-verdict>usable<" in page and f"for model #{model_id}" in page
+    assert "data-verdict>usable<" in page
+    assert f"for model #{model_id}" in page
     for column in ("annual_inc", "int_rate", "default"):
         assert f'data-column="{column}"' in page
     listing = text(client.get("/data/"))
-    assert sha.group(1) in listing and "my loans.csv" in listing
+    assert sha.group(1) in listing
+    assert "my loans.csv" in listing
 
 
 def test_a_gzipped_csv_reads_the_same(app: Flask, client: FlaskClient, small_csv: bytes) -> None:
@@ -154,13 +162,14 @@ def test_every_bad_required_column_is_named(
     data = frame.drop(columns=["annual_inc", "grade"]).to_csv(index=False).encode()
     page = text(upload(client, data, model=model_id))
     missing = re.search(r"Missing required columns: <strong>([^<]+)</strong>", page)
-    assert missing and set(missing.group(1).split(", ")) == {"annual_inc", "grade"}
+    assert missing
+    assert set(missing.group(1).split(", ")) == {"annual_inc", "grade"}
     assert re.search(r'data-column="dti">.*?malformed.*?n/a.*?line 2', page, re.S)
     assert "Nothing was kept" in page
 
 
 def test_without_a_model_only_the_outcome_column_is_required(
-    app: Flask, client: FlaskClient, small_csv: bytes
+    client: FlaskClient, small_csv: bytes
 ) -> None:
     refused = upload(client, b"loan_amnt,grade\n5000,A\n")
     assert refused.status_code == 422
@@ -168,7 +177,8 @@ def test_without_a_model_only_the_outcome_column_is_required(
     kept = upload(client, small_csv)
     page = text(client.get(kept.headers["Location"]))
     assert "checked without a model" in page
-    assert 'data-column="default"' in page and 'data-column="annual_inc"' not in page
+    assert 'data-column="default"' in page
+    assert 'data-column="annual_inc"' not in page
 
 
 @pytest.mark.parametrize(
@@ -208,7 +218,8 @@ def test_a_kept_dataset_is_rechecked_against_any_model(
 ) -> None:
     sha = kept_sha(client, small_csv)
     page = text(client.get(f"/data/{sha}?model={model_id}"))
-    assert 'data-column="annual_inc"' in page and "data-verdict>usable<" in page
+    assert 'data-column="annual_inc"' in page
+    assert "data-verdict>usable<" in page
     page = text(client.get(f"/data/{sha}?model=999"))
     assert "Could not check against model #999: model 999 does not exist" in page
     assert "checked without a model" in page
@@ -236,7 +247,8 @@ def test_the_budget_can_be_changed(client: FlaskClient, small_csv: bytes) -> Non
     assert budget_of(client, sha) == "10"  # the ledger's default
     token = csrf_token(client, f"/data/{sha}")
     response = client.post(f"/data/{sha}/budget", data={"csrf_token": token, "budget": "2.5"})
-    assert response.status_code == 302 and response.headers["Location"] == f"/data/{sha}"
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/data/{sha}"
     page = text(client.get(f"/data/{sha}"))
     assert "Budget for loans.csv set to ε 2.5; ε 2.5 remains." in page
     assert budget_of(client, sha) == "2.5"
@@ -250,6 +262,7 @@ def test_a_bad_budget_is_refused_and_changes_nothing(
     token = csrf_token(client, f"/data/{sha}")
     form = {"csrf_token": token, "budget": value, "next": "//evil.example/x"}
     response = client.post(f"/data/{sha}/budget", data=form)
-    assert response.status_code == 302 and response.headers["Location"] == "/"  # no open redirect
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"  # no open redirect
     assert "the total budget must be a number from 0.05 to 1000" in text(client.get("/"))
     assert budget_of(client, sha) == "10"

@@ -9,7 +9,7 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +26,8 @@ from fedlend.settings import Settings
 from fedlend.storage.kubo import KuboStore
 from fedlend.storage.local import LocalStore
 from fedlend.web.filters import short_address, utc
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
-from tests.market import *  # noqa: F403
-from tests.market import Market
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
+from tests.market import Market, PostBounty
 
 PAGES = ["/", "/data/", "/bounties/", "/bounties/?all=1", "/contribute/", "/contributions/"]
 
@@ -45,8 +44,11 @@ def text(body: bytes | str) -> str:
     return html.unescape(page)
 
 
+MakeClient = Callable[[Settings], FlaskClient]  # the `make_client` fixture
+
+
 @pytest.fixture
-def make_client(tmp_path: Path) -> Iterator:
+def make_client(tmp_path: Path) -> Iterator[MakeClient]:
     apps: list[Flask] = []
 
     def make(settings: Settings) -> FlaskClient:
@@ -60,12 +62,12 @@ def make_client(tmp_path: Path) -> Iterator:
 
 
 def test_open_bounties_list_what_an_owner_needs_to_choose(
-    market: Market, posted, make_client
+    market: Market, posted: PostBounty, make_client: MakeClient
 ) -> None:
     model = posted(target=0.8, bounty_wei=3 * 10**18 + 5)
     record = market.node(0).client.get_model(model.model_id)
     page = text(make_client(market.settings(1)).get("/bounties/").get_data())
-    row = re.search(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
+    row = found(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
     for expected in (
         f"#{model.model_id} · test model",
         short_address(record.lender),
@@ -81,18 +83,25 @@ def test_open_bounties_list_what_an_owner_needs_to_choose(
     assert re.search(r'<td class="num">0</td>', row)  # no updates yet
 
 
-def test_home_sums_up_and_the_badge_names_the_account(market: Market, posted, make_client) -> None:
+def test_home_sums_up_and_the_badge_names_the_account(
+    market: Market, posted: PostBounty, make_client: MakeClient
+) -> None:
     posted()
     client = make_client(market.settings(1))
     page = text(client.get("/").get_data())
-    assert "<h1>Data owner</h1>" in page and "badge-ok" in page
-    assert short_address(market.node(1).address) in page and "chain 31337" in page
+    assert "<h1>Data owner</h1>" in page
+    assert "badge-ok" in page
+    assert short_address(market.node(1).address) in page
+    assert "chain 31337" in page
     assert re.search(r"Open bounties</div><div class=\"stat\">[1-9]", page)
     assert "data-owed>0 ETH<" in page
 
 
 def test_no_page_shows_or_logs_the_private_key(
-    market: Market, make_client, loan_csvs, dev_keys: list[str], caplog: pytest.LogCaptureFixture
+    market: Market,
+    make_client: MakeClient,
+    dev_keys: list[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client = make_client(market.settings(1))
@@ -106,47 +115,56 @@ def test_no_page_shows_or_logs_the_private_key(
 
 
 @pytest.mark.parametrize("path", PAGES[1:])
-def test_chain_down_menu_pages_open_and_say_why(market: Market, make_client, path: str) -> None:
+def test_chain_down_menu_pages_open_and_say_why(
+    market: Market, make_client: MakeClient, path: str
+) -> None:
     dead = market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}")
     response = make_client(dead).get(path)
     assert response.status_code == 200
     page = text(response.get_data())
-    assert "data-offline" in page and "Not connected" in page
-    assert "cannot reach" in page and "fedlend chain" in page
-    assert "badge-error" in page and "offline" in page
+    assert "data-offline" in page
+    assert "Not connected" in page
+    assert "cannot reach" in page
+    assert "fedlend chain" in page
+    assert "badge-error" in page
+    assert "offline" in page
 
 
 @pytest.mark.parametrize("path", [f"/data/{'a' * 64}", "/data/", "/contributions/withdraw"])
 def test_chain_down_pages_and_actions_get_a_friendly_503(
-    market: Market, make_client, path: str
+    market: Market, make_client: MakeClient, path: str
 ) -> None:
     client = make_client(market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}"))
-    token = re.search(
-        r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)
-    )
+    token = found(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True))
     if path.startswith("/data/a"):
         response = client.get(path)
     else:
         response = client.post(path, data={"csrf_token": token.group(1)})
     assert response.status_code == 503
     page = text(response.get_data())
-    assert "cannot reach" in page and "badge-error" in page
+    assert "cannot reach" in page
+    assert "badge-error" in page
 
 
-def test_no_account_configured_says_how_to_set_one(market: Market, make_client) -> None:
+def test_no_account_configured_says_how_to_set_one(market: Market, make_client: MakeClient) -> None:
     page = text(make_client(market.settings(1).with_(dev_account=None)).get("/bounties/").data)
-    assert "data-offline" in page and "no account configured: set FEDLEND_PRIVATE_KEY" in page
+    assert "data-offline" in page
+    assert "no account configured: set FEDLEND_PRIVATE_KEY" in page
 
 
-def test_chain_down_home_still_opens(market: Market, make_client) -> None:
+def test_chain_down_home_still_opens(market: Market, make_client: MakeClient) -> None:
     client = make_client(market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}"))
     home = client.get("/")
     assert home.status_code == 200
     page = text(home.get_data())
-    assert "<h1>Data owner</h1>" in page and "Not connected" in page and "cannot reach" in page
+    assert "<h1>Data owner</h1>" in page
+    assert "Not connected" in page
+    assert "cannot reach" in page
 
 
-def test_a_chain_that_stops_or_resets_mid_session_is_explained(make_client, tmp_path: Path) -> None:
+def test_a_chain_that_stops_or_resets_mid_session_is_explained(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
     node = AnvilProcess().start()
     try:
         contract = ModelRepositoryClient.deploy(
@@ -163,26 +181,29 @@ def test_a_chain_that_stops_or_resets_mid_session_is_explained(make_client, tmp_
     finally:
         node.stop()
     page = text(client.get("/contributions/").data)
-    assert "data-offline" in page and "cannot reach" in page
+    assert "data-offline" in page
+    assert "cannot reach" in page
     fresh = AnvilProcess(port=node.port).start()  # the same URL, a new chain without the contract
     try:
         lost = client.get("/contributions/")
         assert lost.status_code == 503
         assert "does not answer on this chain any more" in text(lost.data)
         page = text(client.get("/contributions/").data)  # reconnects and finds no contract
-        assert "data-offline" in page and f"no contract at {contract.address}" in page
+        assert "data-offline" in page
+        assert f"no contract at {contract.address}" in page
     finally:
         fresh.stop()
 
 
 def test_storage_down_names_the_problem_instead_of_failing(
-    market: Market, posted, make_client, loan_csvs: dict[str, bytes]
+    market: Market, posted: PostBounty, make_client: MakeClient, loan_csvs: dict[str, bytes]
 ) -> None:
     model = posted()
     offline_store = market.settings(1).with_(ipfs_url=f"http://127.0.0.1:{free_port()}")
     client = make_client(offline_store)
     bounties = text(client.get("/bounties/").get_data())
-    assert "Spec unavailable:" in bounties and "data-spec-error" in bounties
+    assert "Spec unavailable:" in bounties
+    assert "data-spec-error" in bounties
     form_page = text(client.get("/contribute/").get_data())
     assert "could not be fetched from storage" in form_page
     upload = {
@@ -199,7 +220,8 @@ def test_the_apps_store_caches_verified_reads_and_fails_fast_in_an_outage(tmp_pa
     local = LocalStore(tmp_path / "store")
     guarded = GuardedStore(local, cache_bytes=4 * 1024)
     first, second = guarded.put(b"a" * 1000), guarded.put(b"b" * 1000)
-    assert guarded.get(first) == b"a" * 1000 and guarded.get(second) == b"b" * 1000
+    assert guarded.get(first) == b"a" * 1000
+    assert guarded.get(second) == b"b" * 1000
     shutil.rmtree(tmp_path / "store")
     assert guarded.get(first) == b"a" * 1000  # served from the cache: content never changes
     for size in (900, 901, 902, 903):  # evicts the least recently used
@@ -214,9 +236,11 @@ def test_the_apps_store_caches_verified_reads_and_fails_fast_in_an_outage(tmp_pa
         with pytest.raises(StorageUnavailableError, match="cannot reach the IPFS node") as exc:
             dead.get(first)
         timings.append(time.monotonic() - started)
-    assert timings[0] > 0.5 and timings[1] < 0.1  # the second call did not wait on retries
+    assert timings[0] > 0.5
+    assert timings[1] < 0.1  # the second call did not wait on retries
     time.sleep(0.3)
     started = time.monotonic()
     with pytest.raises(StorageUnavailableError) as again:
         dead.get(first)
-    assert time.monotonic() - started > 0.5 and str(again.value) == str(exc.value)
+    assert time.monotonic() - started > 0.5
+    assert str(again.value) == str(exc.value)

@@ -37,7 +37,8 @@ def test_chart_js_is_served_locally(app: Flask) -> None:
 )
 def test_shared_static_files(app: Flask, name: str, mimetype: str, marker: bytes) -> None:
     response = app.test_client().get(f"/_web/static/{name}")
-    assert response.status_code == 200 and response.mimetype == mimetype
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
     assert marker in response.get_data()
 
 
@@ -71,7 +72,8 @@ def test_line_chart_macro_embeds_escaped_json(app: Flask) -> None:
             data=data,
         )
     attr = html.split("data-chart-data='")[1].split("'")[0]
-    assert "<" not in attr and "'" not in attr  # safe inside a single-quoted attribute
+    assert "<" not in attr
+    assert "'" not in attr  # safe inside a single-quoted attribute
     import json
 
     assert json.loads(attr.replace("&#34;", '"')) == data

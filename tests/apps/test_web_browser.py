@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Blueprint, Flask, redirect, render_template_string, request
+from flask.typing import ResponseReturnValue
 from playwright.sync_api import Page, expect
 
 from fedlend.web import JobRunner, get_jobs, line_chart_data
@@ -45,7 +46,7 @@ def probe_page() -> str:
 
 
 @probe.post("/form")
-def probe_form() -> object:
+def probe_form() -> ResponseReturnValue:
     from flask import flash
 
     flash(f"Saved {request.form['name']}", "success")
@@ -68,7 +69,8 @@ def test_home_page_renders_cleanly(
 ) -> None:
     server = serve(which, tmp_path, live_server)
     response = page.goto(server.url("/"))
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     expect(page).to_have_title(f"Home · fedlend · {which.capitalize()}")
     expect(page.locator("h1")).to_have_text("Lender" if which == "lender" else "Data owner")
     expect(page.locator("nav a.active")).to_have_text("Home")
@@ -76,7 +78,8 @@ def test_home_page_renders_cleanly(
     assert color != "rgba(0, 0, 0, 0)"  # the stylesheet loaded under the CSP
     assert screenshot(page, f"{which}-home").stat().st_size > 5_000
     response = page.goto(server.url("/no/such/page"))
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     expect(page.locator("h1")).to_have_text("Page not found")
     screenshot(page, f"{which}-404")
     assert console_errors == [
@@ -93,7 +96,7 @@ def test_progress_bar_polls_and_reloads_when_the_job_ends(
     server = serve("owner", tmp_path, live_server)
     step, release = threading.Event(), threading.Event()
 
-    def job(progress: Callable[..., None], cancelled: Callable[[], bool]) -> None:
+    def job(progress: Callable[..., None], _cancelled: Callable[[], bool]) -> None:
         progress(0.1, "loading loans.csv")
         assert step.wait(WAIT_S)
         progress(0.6, "epoch 3 of 5")
@@ -122,7 +125,7 @@ def test_cancel_button_stops_a_running_job(
     server = serve("lender", tmp_path, live_server)
     started = threading.Event()
 
-    def endless(progress: Callable[..., None], cancelled: Callable[[], bool]) -> None:
+    def endless(progress: Callable[..., None], _cancelled: Callable[[], bool]) -> None:
         started.set()
         for i in range(10_000):
             progress(i / 10_000, f"update {i}")
@@ -152,7 +155,9 @@ def test_chart_draws_under_the_csp_and_a_csrf_form_posts(
         ".map(d => d.data.length)"
     )
     assert points == [6, 6]
-    assert canvas.bounding_box()["height"] > 200
+    box = canvas.bounding_box()
+    assert box is not None
+    assert box["height"] > 200
     screenshot(page, "lender-chart")
     page.fill("#name", "alice")
     page.click("button[type=submit]")

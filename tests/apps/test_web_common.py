@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from fedlend.errors import (
 )
 from fedlend.web.errorpages import CSRF_MESSAGE
 from fedlend.web.security import SECURITY_HEADERS
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, json_body
 
 probe = Blueprint("probe", __name__, url_prefix="/_probe")
 FORM_PAGE = """{% extends "base.html" %}{% from "_macros.html" import csrf_field %}
@@ -192,11 +193,13 @@ def test_unexpected_exception_shows_generic_page_with_incident_id(
     assert response.status_code == 500
     text = response.get_data(as_text=True)
     assert_no_traceback(text)
-    assert "secret" not in text and "hunter2" not in text
+    assert "secret" not in text
+    assert "hunter2" not in text
     incident = re.search(r"Incident id: <code>([0-9a-f]{8})</code>", text)
     assert incident, text
     logged = [r for r in caplog.records if incident.group(1) in r.getMessage()]
-    assert logged and logged[0].exc_info is not None  # the traceback went to the server log
+    assert logged
+    assert logged[0].exc_info is not None  # the traceback went to the server log
 
 
 def test_template_error_is_a_generic_500(app: Flask) -> None:
@@ -321,7 +324,8 @@ def test_pages_have_no_inline_script_or_style(app: Flask) -> None:
     for path in ("/", "/_probe/form", "/no/such/page", "/_probe/raise/runtime"):
         html = app.test_client().get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html), path
-        assert " style=" not in html and "<style" not in html, path
+        assert " style=" not in html, path
+        assert "<style" not in html, path
         assert "http://" not in html.replace("http://127.0.0.1", ""), path  # no CDN
 
 
@@ -330,7 +334,8 @@ def test_each_app_has_its_own_session_cookie(tmp_path: Path) -> None:
     for which in ("lender", "owner"):
         response = build_app(which, tmp_path / which).test_client().get("/")
         cookie = response.headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=Strict" in cookie
         names.add(cookie.split("=", 1)[0])
     assert names == {"fedlend_lender_session", "fedlend_owner_session"}
 
@@ -352,7 +357,9 @@ def test_flash_messages_render_in_the_layout(app: Flask) -> None:
 def test_nav_and_badge_slots(tmp_path: Path) -> None:
     from fedlend.web import Badge, make_app
 
-    calls = iter([Badge("0x1234…abcd", "chain 31337", "ok"), FedlendError("RPC down: start Anvil")])
+    calls: Iterator[Badge | Exception] = iter(
+        [Badge("0x1234…abcd", "chain 31337", "ok"), FedlendError("RPC down: start Anvil")]
+    )
 
     def badge() -> Badge:
         item = next(calls)
@@ -370,12 +377,15 @@ def test_nav_and_badge_slots(tmp_path: Path) -> None:
     )
     app.add_url_rule("/", "index", lambda: render_template_string('{% extends "base.html" %}'))
     html = app.test_client().get("/").get_data(as_text=True)
-    assert '<a href="/healthz">Health</a>' in html and "Broken" not in html
-    assert 'class="badge badge-ok" title="chain 31337"' in html and "0x1234…abcd" in html
+    assert '<a href="/healthz">Health</a>' in html
+    assert "Broken" not in html
+    assert 'class="badge badge-ok" title="chain 31337"' in html
+    assert "0x1234…abcd" in html
     html = app.test_client().get("/").get_data(as_text=True)
     assert 'class="badge badge-error" title="RPC down: start Anvil"' in html
 
 
 def test_healthz_names_the_app(app: Flask) -> None:
-    body = app.test_client().get("/healthz").json
-    assert body["status"] == "ok" and body["app"] == app.config["APP_SLUG"]
+    body = json_body(app.test_client().get("/healthz"))
+    assert body["status"] == "ok"
+    assert body["app"] == app.config["APP_SLUG"]

@@ -9,6 +9,7 @@ import pytest
 
 from fedlend.errors import ConfigError
 from fedlend.web.db import Database
+from tests.apps.helpers import one_row
 
 V1 = ["CREATE TABLE ledger (id INTEGER PRIMARY KEY, epsilon REAL NOT NULL)"]
 V2 = [*V1, "ALTER TABLE ledger ADD COLUMN dataset TEXT NOT NULL DEFAULT ''"]
@@ -16,8 +17,8 @@ V2 = [*V1, "ALTER TABLE ledger ADD COLUMN dataset TEXT NOT NULL DEFAULT ''"]
 
 def test_wal_and_foreign_keys_are_on(tmp_path: Path) -> None:
     db = Database(tmp_path / "nested" / "app.sqlite3")
-    assert db.query_one("PRAGMA journal_mode")[0] == "wal"
-    assert db.query_one("PRAGMA foreign_keys")[0] == 1
+    assert one_row(db, "PRAGMA journal_mode")[0] == "wal"
+    assert one_row(db, "PRAGMA foreign_keys")[0] == 1
     assert (tmp_path / "nested" / "app.sqlite3").exists()
 
 
@@ -51,9 +52,14 @@ def test_transaction_commits_or_rolls_back(tmp_path: Path) -> None:
     db.migrate("owner", V1)
     with db.transaction() as conn:
         conn.execute("INSERT INTO ledger (epsilon) VALUES (1)")
-    with pytest.raises(ValueError, match="boom"), db.transaction() as conn:
-        conn.execute("INSERT INTO ledger (epsilon) VALUES (2)")
-        raise ValueError("boom")
+
+    def insert_then_fail() -> None:
+        with db.transaction() as conn:
+            conn.execute("INSERT INTO ledger (epsilon) VALUES (2)")
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        insert_then_fail()
     assert [r["epsilon"] for r in db.query("SELECT epsilon FROM ledger")] == [1.0]
 
 
@@ -74,7 +80,7 @@ def test_each_thread_gets_its_own_connection_and_sees_commits(tmp_path: Path) ->
     worker.start()
     worker.join()
     assert seen == [True]
-    assert db.query_one("SELECT epsilon FROM ledger")["epsilon"] == 3.0
+    assert one_row(db, "SELECT epsilon FROM ledger")["epsilon"] == 3.0
 
 
 def test_close_reopens_on_next_use(tmp_path: Path) -> None:

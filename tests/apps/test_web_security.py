@@ -18,7 +18,8 @@ def test_secret_key_is_created_0600_and_stable(tmp_path: Path) -> None:
     first = load_secret_key(tmp_path, env={})
     path = tmp_path / SECRET_KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(first) == 64 and load_secret_key(tmp_path, env={}) == first
+    assert len(first) == 64
+    assert load_secret_key(tmp_path, env={}) == first
     assert load_secret_key(tmp_path / "other", env={}) != first  # per data dir
 
 

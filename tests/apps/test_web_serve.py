@@ -50,7 +50,8 @@ def listening_addresses(port: int) -> set[str]:
 @pytest.mark.parametrize(("command", "port"), [("lender-app", 5001), ("owner-app", 5002)])
 def test_default_ports_avoid_anvil(command: str, port: int) -> None:
     args = build_parser().parse_args([command])
-    assert args.port == port and port != 8545
+    assert args.port == port
+    assert port != 8545
     assert not hasattr(args, "host")  # no way to bind another interface
 
 
@@ -62,7 +63,8 @@ def test_busy_port_is_a_clear_error(command: str, capsys: pytest.CaptureFixture[
         port = busy.getsockname()[1]
         assert main([command, "--port", str(port)]) == 1
     err = capsys.readouterr().err
-    assert f"port {port} on 127.0.0.1 is already in use" in err and "--port" in err
+    assert f"port {port} on 127.0.0.1 is already in use" in err
+    assert "--port" in err
 
 
 @pytest.mark.parametrize("port", ["0", "70000"])
@@ -91,7 +93,8 @@ def test_the_command_serves_the_app_on_loopback_only(
         banner = proc.stdout.readline()
         assert f"running at http://127.0.0.1:{port}/" in banner
         status, body = _wait_for_health(port)
-        assert status == 200 and f'"app":"{slug}"' in body.decode().replace(" ", "")
+        assert status == 200
+        assert f'"app":"{slug}"' in body.decode().replace(" ", "")
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
         assert get(port, "/", host=f"localhost:{port}")[0] == 200
         status, body = get(port, "/", host="evil.com")

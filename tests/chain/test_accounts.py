@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_typing import HexStr
 
 from fedlend.chain.accounts import dev_account, dev_accounts, load_account
 from fedlend.errors import ConfigError
@@ -15,7 +16,7 @@ from fedlend.settings import Settings
 # Anvil's first two dev accounts, as printed by `anvil` itself.
 ANVIL_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 ANVIL_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-KEY = "0x" + "4c" * 32
+KEY = HexStr("0x" + "4c" * 32)
 
 
 def test_dev_accounts_match_anvil() -> None:

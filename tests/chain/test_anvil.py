@@ -11,6 +11,7 @@ from fedlend.chain.anvil import AnvilProcess, free_port, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.rpc import connect
 from fedlend.errors import ChainUnavailableError, ConfigError
+from fedlend.types import Digest
 
 
 @pytest.mark.slow
@@ -21,8 +22,8 @@ def test_state_file_keeps_deployments_across_restarts(tmp_path: Path) -> None:
         client = ModelRepositoryClient.deploy(connect(node.rpc_url), dev_account(0))
         now = client.chain_time()
         model_id = client.create_model(
-            weights=b"\x01" * 32,
-            spec=b"\x02" * 32,
+            weights=Digest(b"\x01" * 32),
+            spec=Digest(b"\x02" * 32),
             initial_score=1,
             target_score=2,
             deadline=now + 3600,

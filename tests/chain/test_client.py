@@ -25,14 +25,14 @@ from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import connect
 from fedlend.errors import ChainUnavailableError, ConfigError, TransactionFailedError
 from fedlend.settings import Settings
-from fedlend.types import ModelStatus, UpdateRecord, UpdateStatus
+from fedlend.types import Address, Digest, ModelStatus, UpdateRecord, UpdateStatus
 
 
 def test_records_round_trip(
     repo: ModelRepositoryClient,
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     chain_now: Callable[[], int],
 ) -> None:
     weights, spec, deadline = make_digest(), make_digest(), chain_now() + 5000
@@ -46,7 +46,9 @@ def test_records_round_trip(
     )
     model_id = created.value
     assert model_id == repo.model_count()
-    assert created.gas_used > 21_000 and created.fee_wei > 0 and created.tx_hash.startswith("0x")
+    assert created.gas_used > 21_000
+    assert created.fee_wei > 0
+    assert created.tx_hash.startswith("0x")
     model = repo.get_model(model_id)
     assert (model.model_id, model.lender, model.weights, model.spec) == (
         model_id,
@@ -69,7 +71,7 @@ def test_records_round_trip(
         update_id=submitted.value,
         model_id=model_id,
         submitter=owner.account_address,  # type: ignore[arg-type]
-        digest=digest,  # type: ignore[arg-type]
+        digest=digest,
         submitted_at=block_time,
         status=UpdateStatus.PENDING,
         score=0,  # type: ignore[arg-type]
@@ -88,7 +90,7 @@ def test_events_rebuild_the_history_page_by_page(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     advance_time: Callable[[int], int],
 ) -> None:
     start = repo.w3.eth.block_number + 1
@@ -118,7 +120,8 @@ def test_events_rebuild_the_history_page_by_page(
         BountyReclaimed,
     ]
     assert [e.reward_wei for e in mine if isinstance(e, UpdateEvaluated)] == [400, 600]
-    assert isinstance(one_page[-1], Withdrawn) and one_page[-1].amount_wei >= 1000
+    assert isinstance(one_page[-1], Withdrawn)
+    assert one_page[-1].amount_wei >= 1000
     by_model = repo.event_reader(page_size=3).fetch(model_id=model_id, from_block=start)
     assert by_model == mine
     by_update = repo.events(update_id=second)
@@ -132,7 +135,8 @@ def test_event_cursor_returns_only_new_events(
     assert cursor.poll() == []
     model_id = new_model()
     [created] = cursor.poll()
-    assert isinstance(created, ModelCreated) and created.model_id == model_id
+    assert isinstance(created, ModelCreated)
+    assert created.model_id == model_id
     assert cursor.poll() == []
 
 
@@ -161,7 +165,7 @@ def test_connect_from_settings(
     chain_settings: Callable[..., Settings], dev_accounts: list[LocalAccount]
 ) -> None:
     client = ModelRepositoryClient.connect(chain_settings(dev_account=3))
-    assert client.account_address == dev_accounts[3].address
+    assert client.account_address == Address(dev_accounts[3].address)
     assert client.chain_id == 31337
     reader = ModelRepositoryClient.connect(chain_settings(dev_account=None))
     assert reader.account_address is None
@@ -200,7 +204,7 @@ def test_digests_must_be_32_bytes(repo: ModelRepositoryClient, digest: object) -
 
 
 def test_an_account_without_ether_is_told_to_fund_it(
-    repo: ModelRepositoryClient, make_digest: Callable[[], bytes], chain_now: Callable[[], int]
+    repo: ModelRepositoryClient, make_digest: Callable[[], Digest], chain_now: Callable[[], int]
 ) -> None:
     poor = repo.with_account(Account.create())
     with pytest.raises(TransactionFailedError, match="cannot pay value \\+ gas: fund it"):

@@ -42,8 +42,10 @@ def test_model_repository_artifact_has_the_agreed_interface() -> None:
         "Withdrawn",
     } <= names
     errors = [item["name"] for item in artifact.abi if item["type"] == "error"]
-    assert errors and all(name.startswith("ModelRepository") for name in errors)
-    assert artifact.bytecode.startswith("0x60") and len(artifact.deployed_bytecode) > 1000
+    assert errors
+    assert all(name.startswith("ModelRepository") for name in errors)
+    assert artifact.bytecode.startswith("0x60")
+    assert len(artifact.deployed_bytecode) > 1000
     assert COMPILER_SETTINGS["evmVersion"] in {"cancun", "prague"}
     assert COMPILER_SETTINGS["optimizer"] == {"enabled": True, "runs": 200}
 

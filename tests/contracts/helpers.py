@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,7 +54,7 @@ def snapshot_counts(repo: ModelRepositoryClient) -> tuple[int, int, int]:
 
 
 def read_books(
-    repo: ModelRepositoryClient, accounts: list[str], model_ids: list[int]
+    repo: ModelRepositoryClient, accounts: Sequence[str], model_ids: list[int]
 ) -> tuple[int, list[int], list[list[int]]]:
     """(contract balance, owed per account, getModel words per model) in one JSON-RPC batch.
 
@@ -64,7 +64,9 @@ def read_books(
     calls: list[tuple[str, list[object]]] = [("eth_getBalance", [repo.address, "latest"])]
     calls += [_eth_call(repo.address, "owed(address)", int(a, 16)) for a in accounts]
     calls += [_eth_call(repo.address, "getModel(uint256)", i) for i in model_ids]
-    body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+    body: list[dict[str, Any]] = [
+        {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+    ]
     url = repo.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     replies = sorted(requests.post(url, json=body, timeout=30).json(), key=lambda r: r["id"])
     words = [_words(reply["result"]) for reply in replies]

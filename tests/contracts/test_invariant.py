@@ -18,8 +18,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from fedlend.chain.anvil import advance_time
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ContractError
+from fedlend.types import Digest
 from tests.contracts.helpers import read_books
 
 STEPS = 400
@@ -54,7 +56,7 @@ class Shadow:
     models: dict[int, SModel] = field(default_factory=dict)
     updates: dict[int, SUpdate] = field(default_factory=dict)
     owed: Counter[str] = field(default_factory=Counter)
-    seen: list[bytes] = field(default_factory=list)
+    seen: list[Digest] = field(default_factory=list)
 
 
 class Walk:
@@ -62,7 +64,9 @@ class Walk:
 
     def __init__(self, repo: ModelRepositoryClient, accounts: list[LocalAccount], seed: int):
         self.rng = random.Random(seed)
-        self.clients = {a.address: repo.with_account(a) for a in accounts}
+        self.clients: dict[str, ModelRepositoryClient] = {
+            a.address: repo.with_account(a) for a in accounts
+        }
         self.addresses = list(self.clients)
         self.repo = repo
         self.s = Shadow()
@@ -73,8 +77,7 @@ class Walk:
         return int(self.repo.w3.eth.get_block("latest")["timestamp"])
 
     def advance(self, seconds: int) -> None:
-        self.repo.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-        self.repo.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        advance_time(self.repo.w3, seconds)
 
     def clear_of(self, deadline: int) -> int:
         """The chain time, first moved past `deadline` if it is within MARGIN of it."""
@@ -125,13 +128,13 @@ class Walk:
             if deadline <= now + MARGIN
             else None
         )
-        digest = os.urandom(32)
+        digest = Digest(os.urandom(32))
         sent = self.expect(
             "create",
             error,
             lambda: self.clients[lender].create_model(
                 weights=digest,
-                spec=os.urandom(32),
+                spec=Digest(os.urandom(32)),
                 initial_score=initial,
                 target_score=target,
                 deadline=deadline,
@@ -149,7 +152,7 @@ class Walk:
         model_id = self.pick_id(len(self.s.models), open_ids)
         model = self.s.models.get(model_id)
         replay = self.s.seen and self.rng.random() < 0.1
-        digest = self.rng.choice(self.s.seen) if replay else os.urandom(32)
+        digest = self.rng.choice(self.s.seen) if replay else Digest(os.urandom(32))
         now = self.clear_of(model.deadline) if model else self.now()
         error = (
             "UnknownModel"
@@ -185,7 +188,7 @@ class Walk:
         if model and self.rng.random() < 0.6:  # mostly near the current best: small steps
             score = max(0, min(10_000, model.best + self.rng.randint(-300, 1_200)))
         error = self._evaluate_error(update, model, caller, score)
-        weights = os.urandom(32)
+        weights = Digest(os.urandom(32))
         client = self.clients[caller]
         sent = self.expect(
             "evaluate",
@@ -194,7 +197,8 @@ class Walk:
         )
         if sent is None:
             return
-        assert update is not None and model is not None
+        assert update is not None
+        assert model is not None
         reward = self._apply_evaluation(update, model, score)
         self.tally["accepted" if update.status == ACCEPTED else "rejected"] += 1
         self.tally["completed"] += model.status == COMPLETED and update.status == ACCEPTED

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from fedlend.chain.anvil import set_balance
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.types import ModelStatus, UpdateStatus
+from fedlend.types import Digest, ModelStatus, UpdateStatus
 from tests.contracts.helpers import contract_balance, refused
 
 SHORT = 120
@@ -62,7 +63,7 @@ def test_reward_math(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     bounty: int,
     initial: int,
     target: int,
@@ -72,9 +73,7 @@ def test_reward_math(
     completed: bool,
 ) -> None:
     lender_account = dev_accounts[8]
-    repo.w3.provider.make_request(  # type: ignore[arg-type]
-        "anvil_setBalance", [lender_account.address, hex(2**97)]
-    )
+    set_balance(repo.w3, lender_account.address, 2**97)
     lender = client_for(lender_account)
     owner = client_for(dev_accounts[3])
     model_id = new_model(lender_account, bounty_wei=bounty, initial=initial, target=target)
@@ -104,7 +103,7 @@ def test_withdraw_pays_exact_wei(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     owner = client_for(dev_accounts[4])
     model_id = new_model(bounty_wei=3 * 10**18, initial=6000, target=9000)
@@ -112,10 +111,10 @@ def test_withdraw_pays_exact_wei(
     repo.evaluate_update(update_id, score=7000, new_weights=make_digest())
     owed = owner.owed()
     assert owed == 10**18
-    balance, escrow = owner.balance_of(owner.account_address), contract_balance(repo)
+    balance, escrow = owner.balance_of(), contract_balance(repo)
     paid = owner.withdraw()
     assert paid.value == owed
-    assert owner.balance_of(owner.account_address) == balance + owed - paid.fee_wei
+    assert owner.balance_of() == balance + owed - paid.fee_wei
     assert contract_balance(repo) == escrow - owed
     assert owner.owed() == 0
     with refused("NothingOwed"):
@@ -123,11 +122,10 @@ def test_withdraw_pays_exact_wei(
 
 
 def test_lender_reclaims_the_rest_after_the_deadline(
-    repo: ModelRepositoryClient,
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     advance_time: Callable[[int], int],
 ) -> None:
     lender = client_for(dev_accounts[5])
@@ -148,9 +146,9 @@ def test_lender_reclaims_the_rest_after_the_deadline(
     assert lender.owed() == owed_before + reclaimed.value
     assert lender.get_model(model_id).status == ModelStatus.RECLAIMED
     assert lender.get_model(model_id).remaining_wei == 0
-    balance = lender.balance_of(lender.account_address)
+    balance = lender.balance_of()
     paid = lender.withdraw()
-    assert lender.balance_of(lender.account_address) == balance + paid.value - paid.fee_wei
+    assert lender.balance_of() == balance + paid.value - paid.fee_wei
     assert paid.value == owed_before + reclaimed.value
 
 
@@ -159,7 +157,7 @@ def test_completed_model_can_be_reclaimed_before_its_deadline(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     owner = client_for(dev_accounts[1])
     model_id = new_model(bounty_wei=1000, initial=7000, target=7003)
@@ -177,7 +175,7 @@ def test_models_never_pay_from_each_others_escrow(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     small_lender, big_lender = client_for(dev_accounts[2]), client_for(dev_accounts[3])
     owner = client_for(dev_accounts[7])
@@ -203,7 +201,7 @@ def test_rejected_update_is_recorded_with_its_score_and_pays_nothing(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     owner = client_for(dev_accounts[1])
     model_id = new_model(initial=6000, target=9000)

@@ -8,7 +8,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.revert import RevertDecoder
-from fedlend.types import ModelStatus
+from fedlend.types import Address, Digest, ModelStatus
 from tests.contracts.helpers import contract_balance, deploy_helper, refused, send_helper
 
 
@@ -16,7 +16,7 @@ def _credit_attacker(
     repo: ModelRepositoryClient,
     account: LocalAccount,
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> tuple[object, int]:
     attacker = deploy_helper(repo.w3, account, "ReentrantWithdrawer", repo.address)
     model_id = new_model(bounty_wei=10**18, initial=0, target=10_000)
@@ -35,7 +35,7 @@ def test_reentrant_withdraw_is_refused_and_pays_once(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     account = dev_accounts[5]
     attacker, owed = _credit_attacker(repo, account, new_model, make_digest)
@@ -55,7 +55,7 @@ def test_reentry_that_bubbles_reverts_the_whole_withdrawal(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     account = dev_accounts[6]
     attacker, owed = _credit_attacker(repo, account, new_model, make_digest)
@@ -75,7 +75,7 @@ def test_reverting_owner_cannot_block_other_owners_or_the_lender(
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     advance_time: Callable[[int], int],
 ) -> None:
     account = dev_accounts[7]
@@ -94,10 +94,10 @@ def test_reverting_owner_cannot_block_other_owners_or_the_lender(
     with refused("TransferFailed"):
         send_helper(repo, account, blocker.functions.withdraw())
     assert repo.owed(blocker.address) == 10**17  # still credited, still escrowed
-    balance = honest.balance_of(honest.account_address)
+    balance = honest.balance_of()
     paid = honest.withdraw()
     assert paid.value == honest_owed + 2 * 10**17
-    assert honest.balance_of(honest.account_address) == balance + paid.value - paid.fee_wei
+    assert honest.balance_of() == balance + paid.value - paid.fee_wei
     advance_time(301)
     lender_owed = repo.owed()
     assert repo.reclaim(model_id).value == 7 * 10**17
@@ -110,7 +110,7 @@ def test_reverting_lender_cannot_block_its_owners(
     repo: ModelRepositoryClient,
     client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
     dev_accounts: list[LocalAccount],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     chain_now: Callable[[], int],
     advance_time: Callable[[int], int],
 ) -> None:
@@ -122,7 +122,7 @@ def test_reverting_lender_cannot_block_its_owners(
     )
     send_helper(repo, account, create, value=10**18)
     model_id = repo.model_count()
-    assert repo.get_model(model_id).lender == lender.address
+    assert repo.get_model(model_id).lender == Address(lender.address)
     update_id = owner.submit_update(model_id, make_digest()).value
     owed_before = owner.owed()
     send_helper(repo, account, lender.functions.evaluate(update_id, 2000, make_digest()))

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from fedlend.chain.anvil import set_balance
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ContractError
+from fedlend.types import Digest
 from tests.contracts.helpers import refused, snapshot_counts
 
 SHORT = 120  # seconds: models that tests expire on purpose
@@ -24,7 +26,7 @@ class World:
     stranger: ModelRepositoryClient
     new_model: Callable[..., int]
     advance_time: Callable[[int], int]
-    digest: Callable[[], bytes]
+    digest: Callable[[], Digest]
     now: Callable[[], int]
 
     def create(self, **overrides: object) -> Callable[[], object]:
@@ -61,7 +63,7 @@ def world(
     dev_accounts: list[LocalAccount],
     new_model: Callable[..., int],
     advance_time: Callable[[int], int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     chain_now: Callable[[], int],
 ) -> World:
     return World(
@@ -165,7 +167,7 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
     ),
     (
         "zero update digest",
-        lambda w: (lambda m: lambda: w.owner.submit_update(m, bytes(32)))(w.new_model()),
+        lambda w: (lambda m: lambda: w.owner.submit_update(m, Digest(bytes(32))))(w.new_model()),
         "ZeroDigest",
     ),
     # evaluateUpdate
@@ -217,7 +219,7 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
     (
         "accept with zero new weights",
         lambda w: (
-            lambda u: lambda: w.lender.evaluate_update(u, score=6000, new_weights=bytes(32))
+            lambda u: lambda: w.lender.evaluate_update(u, score=6000, new_weights=Digest(bytes(32)))
         )(w.submitted(w.new_model())),
         "ZeroDigest",
     ),
@@ -265,11 +267,11 @@ def test_refused_with_custom_error_and_no_effect(
 def test_bounty_above_uint96_is_refused(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     chain_now: Callable[[], int],
 ) -> None:
     rich = dev_accounts[9]
-    repo.w3.provider.make_request("anvil_setBalance", [rich.address, hex(2**97)])  # type: ignore[arg-type]
+    set_balance(repo.w3, rich.address, 2**97)
     with refused("BountyTooLarge") as info:
         repo.with_account(rich).create_model(
             weights=make_digest(),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from eth_typing import HexStr
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 from web3 import Web3
@@ -14,9 +15,9 @@ from web3 import Web3
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted, Withdrawn
-from fedlend.types import ModelStatus, UpdateStatus
+from fedlend.types import Address, ModelStatus, UpdateStatus
 from fedlend.web.filters import eth
-from tests.apps.helpers import build_app
+from tests.apps.helpers import build_app, found
 from tests.browser_helpers import LiveServer, screenshot
 from tests.market import Market
 
@@ -80,7 +81,7 @@ def contribute(page: Page, model_id: int, sha: str) -> int:
     page.get_by_role("button", name="Review").click()
     plan = page.locator("[data-plan-epsilon]")
     expect(plan).to_contain_text(re.compile(r"ε [\d.]+ at δ 1e-05"))
-    planned = float(re.search(r"ε ([\d.]+)", plan.inner_text()).group(1))  # type: ignore[union-attr]
+    planned = float(found(r"ε ([\d.]+)", plan.inner_text()).group(1))
     assert 1.9 <= planned <= float(EPSILON)  # calibrated noise: spends at most the ε asked for
     shot(page, 4, "owner-contribute-review")
     page.click("#start-training")
@@ -137,8 +138,8 @@ def fits_its_card(stat: Locator) -> bool:
 
 def fee_wei(w3: Web3, tx_hash: str, sender: str) -> int:
     """What one transaction of `sender` cost it in gas: gasUsed × effectiveGasPrice."""
-    assert w3.eth.get_transaction(tx_hash)["from"] == sender
-    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    assert w3.eth.get_transaction(HexStr(tx_hash))["from"] == sender
+    receipt = w3.eth.get_transaction_receipt(HexStr(tx_hash))
     assert receipt["status"] == 1
     return receipt["gasUsed"] * receipt["effectiveGasPrice"]
 
@@ -180,7 +181,8 @@ def test_lender_and_owner_close_the_loop_through_the_pages_and_the_wei_add_up(
     assert client.get_update(update_id).status == UpdateStatus.PENDING
     evaluate(page, update_id)
     (paid,) = client.events(names=["UpdateEvaluated"], update_id=update_id)
-    assert isinstance(paid, UpdateEvaluated) and paid.status == UpdateStatus.ACCEPTED
+    assert isinstance(paid, UpdateEvaluated)
+    assert paid.status == UpdateStatus.ACCEPTED
     model = client.get_model(model_id)
     expected = BOUNTY_WEI * (paid.score - model.initial_score)
     expected //= model.target_score - model.initial_score
@@ -191,15 +193,19 @@ def test_lender_and_owner_close_the_loop_through_the_pages_and_the_wei_add_up(
     withdraw(owner_page, update_id, paid.reward_wei)
 
     events = client.events(names=["UpdateSubmitted", "Withdrawn"])
-    (submitted,) = [e for e in events if isinstance(e, UpdateSubmitted) and e.submitter == me]
-    (withdrawn,) = [e for e in events if isinstance(e, Withdrawn) and e.account == me]
-    assert submitted.update_id == update_id and withdrawn.amount_wei == paid.reward_wei
+    (submitted,) = [
+        e for e in events if isinstance(e, UpdateSubmitted) and e.submitter == Address(me)
+    ]
+    (withdrawn,) = [e for e in events if isinstance(e, Withdrawn) and e.account == Address(me)]
+    assert submitted.update_id == update_id
+    assert withdrawn.amount_wei == paid.reward_wei
     fees = fee_wei(w3, submitted.at.tx_hash, me) + fee_wei(w3, withdrawn.at.tx_hash, me)
     assert w3.eth.get_transaction_count(me) == nonce_before + 2  # no other owner transaction
     assert w3.eth.get_balance(me) - balance_before == paid.reward_wei - fees
     assert client.owed(me) == 0
     model = client.get_model(model_id)
-    assert model.remaining_wei == BOUNTY_WEI - paid.reward_wei == w3.eth.get_balance(client.address)
+    assert model.remaining_wei == BOUNTY_WEI - paid.reward_wei == client.balance_of(client.address)
     reached = paid.score >= model.target_score
     assert model.status == (ModelStatus.COMPLETED if reached else ModelStatus.OPEN)
-    assert console_errors == [] and owner_errors == []
+    assert console_errors == []
+    assert owner_errors == []

@@ -37,7 +37,9 @@ REQUIRED = {
 }
 
 
-def test_demo_pays_by_the_rules_and_conserves_the_bounty(anvil: AnvilProcess, tmp_path: Path):
+def test_demo_pays_by_the_rules_and_conserves_the_bounty(
+    anvil: AnvilProcess, tmp_path: Path
+) -> None:
     from fedlend.chain.client import ModelRepositoryClient
 
     settings = Settings(home=tmp_path, rpc_url=anvil.rpc_url)
@@ -63,11 +65,12 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(anvil: AnvilProcess, tm
 
     # the main job can be run again on the same home: a new contract, the dev owners start afresh
     again = run_demo(settings, DemoConfig(owners=2, rounds=1, bounty_eth=1.0), lines.append)
-    assert again.contract != result.contract and all(again.checks.values()), again.checks
+    assert again.contract != result.contract, again.checks
+    assert all(again.checks.values()), again.checks
 
 
 @pytest.mark.slow
-def test_demo_command_starts_its_own_chain_and_prints_json(tmp_path: Path):
+def test_demo_command_starts_its_own_chain_and_prints_json(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "FEDLEND_HOME": str(tmp_path),
@@ -86,7 +89,8 @@ def test_demo_command_starts_its_own_chain_and_prints_json(tmp_path: Path):
     report = json.loads(out.stdout)
     assert set(report) >= REQUIRED
     assert report["paid_wei"] + report["reclaimed_wei"] <= report["bounty_wei"]
-    assert "summary" in out.stderr and (tmp_path / "anvil-state.json").exists()
+    assert "summary" in out.stderr
+    assert (tmp_path / "anvil-state.json").exists()
     evaluate = subprocess.run(
         [
             sys.executable,

@@ -46,7 +46,8 @@ def test_encoding_handles_missing_values_dates_and_unknown_categories(
     rows.iloc[2, rows.columns.get_loc("mths_since_last_delinq")] = np.nan
     encoded = encode(spec, rows)
     cols = spec.input_columns
-    assert encoded.X.shape == (3, spec.n_inputs) and encoded.X.dtype == np.float32
+    assert encoded.X.shape == (3, spec.n_inputs)
+    assert encoded.X.dtype == np.float32
     assert np.isfinite(encoded.X).all()
     assert encoded.unknown_categories == {"addr_state": 1}
     state_cols = [i for i, c in enumerate(cols) if c.startswith("addr_state=")]
@@ -111,9 +112,9 @@ def test_size_limits_refuse_large_files_and_gzip_bombs(tmp_path: Path) -> None:
     path.write_bytes(HEADER.encode() + b"1,2010-01,1,0,5000,A\n" * 100)
     with pytest.raises(DataError, match=r"over the 1,000-byte limit"):
         load_loans(path, max_bytes=1000)
-    with pytest.raises(DataError, match="decompresses to over"):
-        from fl.data import decode_csv_bytes
+    from fl.data import decode_csv_bytes
 
+    with pytest.raises(DataError, match="decompresses to over"):
         decode_csv_bytes(_gzip_bomb(), max_text_bytes=1 << 20)
 
 

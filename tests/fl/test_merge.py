@@ -47,14 +47,15 @@ def test_merge_round_scores_each_update_and_merges_the_improving_ones(
     good = train_update(spec, w0, owner_data, epsilon=3.0, epochs=3, seed=0)
     harmful = {k: -v for k, v in good.weights.items()}  # the mirror image: AUC below 0.5
     updates = [MergeInput(good.weights, w0, 3000), MergeInput(harmful, w0, 3000)]
-    outcome = merge_round(spec, w0, updates, test_data.X, test_data.y, best_bps=5000)
+    outcome = merge_round(spec, w0, updates, test_data.X, test_data.labels, best_bps=5000)
     assert [c.improves for c in outcome.candidates] == [True, False]
     assert outcome.accepted == [0]
     assert outcome.score_bps == outcome.candidates[0].score_bps > 6400
     strict = merge_round(
-        spec, w0, updates, test_data.X, test_data.y, best_bps=5000, min_margin_bps=5000
+        spec, w0, updates, test_data.X, test_data.labels, best_bps=5000, min_margin_bps=5000
     )
-    assert strict.accepted == [] and strict.score_bps == 5000
+    assert strict.accepted == []
+    assert strict.score_bps == 5000
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,8 @@ def test_contract_reward_mirror(score: int, best: int, remaining: int, expected:
 def test_reward_shares_split_exactly() -> None:
     shares = reward_shares({"a": 0.004, "b": 0.002, "c": -0.001, "d": 0.0}, 10**18 + 1)
     assert sum(shares.values()) == 10**18 + 1
-    assert shares["c"] == shares["d"] == 0 and shares["a"] >= 2 * shares["b"]
+    assert shares["c"] == shares["d"] == 0
+    assert shares["a"] >= 2 * shares["b"]
     assert reward_shares({"a": -1.0}, 100) == {"a": 0}
 
 
@@ -92,8 +94,8 @@ def test_contributions_credit_helpful_owners_and_blame_harmful_ones(
 ) -> None:
     w0 = init_weights(spec)
     halves = [
-        EncodedData(X=owner_data.X[:1500], y=owner_data.y[:1500]),
-        EncodedData(X=owner_data.X[1500:], y=owner_data.y[1500:]),
+        EncodedData(X=owner_data.X[:1500], y=owner_data.labels[:1500]),
+        EncodedData(X=owner_data.X[1500:], y=owner_data.labels[1500:]),
     ]
     trained = [
         train_update(spec, w0, d, epsilon=None, epochs=3, seed=i) for i, d in enumerate(halves)
@@ -103,7 +105,7 @@ def test_contributions_credit_helpful_owners_and_blame_harmful_ones(
         "bob": MergeInput(trained[1].weights, w0, 1500),
         "mallory": MergeInput({k: -3 * v for k, v in trained[0].weights.items()}, w0, 1500),
     }
-    X, y = test_data.X, test_data.y
+    X, y = test_data.X, test_data.labels
     values = shapley(spec, w0, updates, X, y)
     everyone = fedavg(w0, list(updates.values()))
     assert sum(values.values()) == pytest.approx(

@@ -56,10 +56,13 @@ def test_rdp_composition_is_used_only_when_tighter() -> None:
     one = rdp_epsilon([run], 1e-5)
     charges = [Charge(one, 1e-5, run, "", 0.0) for _ in range(3)]
     spent = compose(charges)
-    assert spent.method == "rdp" and spent.epsilon == pytest.approx(3.0, abs=0.02)
-    assert spent.epsilon < 3 * one and spent.delta == 1e-5
+    assert spent.method == "rdp"
+    assert spent.epsilon == pytest.approx(3.0, abs=0.02)
+    assert spent.epsilon < 3 * one
+    assert spent.delta == 1e-5
     mixed = compose([*charges, Charge(0.1, 1e-5, None, "", 0.0)])
-    assert mixed.method == "basic" and mixed.epsilon == pytest.approx(3 * one + 0.1)
+    assert mixed.method == "basic"
+    assert mixed.epsilon == pytest.approx(3 * one + 0.1)
     assert mixed.delta == pytest.approx(4e-5)
 
 

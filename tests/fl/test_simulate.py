@@ -17,12 +17,15 @@ def test_small_simulation_federates_with_and_without_dp(small_csv: Path) -> None
     config = SimulationConfig(owners=3, rounds=2, epsilons=(None, 3.0), validation_size=1000)
     seen: list[float] = []
     report = simulate(small_csv, config, progress=lambda f, _m: seen.append(f))
-    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
-    assert len(report.split.owners) == 3 and report.split.validation.n == 1000
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(1.0)
+    assert len(report.split.owners) == 3
+    assert report.split.validation.n == 1000
     assert 0.66 < report.pooled_auc < 0.75
     off, dp = report.run(None), report.run(3.0)
     assert abs(off.test_auc - report.pooled_auc) < 0.02
-    assert dp.test_auc > 0.62 and len(dp.round_test_aucs) == 2
+    assert dp.test_auc > 0.62
+    assert len(dp.round_test_aucs) == 2
     assert dp.epsilon_spent == pytest.approx(3.0, abs=0.02)  # per-owner total over both rounds
     assert off.epsilon_spent is None
     shap = report.contributions["shapley"]
@@ -42,7 +45,9 @@ def test_state_split_keeps_each_state_with_one_owner() -> None:
     assert sorted(len(g) for g in groups) == [32, 40, 50]
 
 
-def test_simulate_and_evaluate_commands(small_csv: Path, tmp_path: Path, capsys) -> None:
+def test_simulate_and_evaluate_commands(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model_dir = tmp_path / "model"
     code = main(
         [
@@ -68,12 +73,14 @@ def test_simulate_and_evaluate_commands(small_csv: Path, tmp_path: Path, capsys)
     out, err = capsys.readouterr()
     assert code == 0
     result = json.loads(out)["state"]
-    assert result["owners"] == 2 and set(result["federated"]) == {"off", "2"}
+    assert result["owners"] == 2
+    assert set(result["federated"]) == {"off", "2"}
     assert "round 1/1" in err  # progress goes to stderr
     assert main(["evaluate", "--model", str(model_dir), "--data", str(small_csv), "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert {"roc_auc", "pr_auc", "accuracy", "brier", "log_loss", "n"} <= set(metrics)
-    assert 0.6 < metrics["roc_auc"] < 0.8 and metrics["n"] > 5000
+    assert 0.6 < metrics["roc_auc"] < 0.8
+    assert metrics["n"] > 5000
     assert metrics["score_bps"] == round(metrics["roc_auc"] * 10_000)
     assert main(["evaluate", "--model", str(model_dir), "--data", str(small_csv)]) == 0
     assert "roc_auc" in capsys.readouterr().out
@@ -88,12 +95,16 @@ def test_simulate_and_evaluate_commands(small_csv: Path, tmp_path: Path, capsys)
         (["evaluate", "--model", "/nonexistent/model", "--data", "x.csv"], "not a saved model"),
     ],
 )
-def test_cli_refusals_are_one_line_messages(argv: list[str], message: str, capsys) -> None:
+def test_cli_refusals_are_one_line_messages(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 1
     assert message in capsys.readouterr().err
 
 
-def test_evaluate_refuses_a_csv_without_outcomes(small_csv: Path, tmp_path: Path, capsys) -> None:
+def test_evaluate_refuses_a_csv_without_outcomes(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from fl.data import load_loans
     from fl.features import build_spec
     from fl.models import init_weights

@@ -31,7 +31,8 @@ def test_deduced_features_types_and_exclusions(spec: ModelSpec) -> None:
     kinds = {f.name: f.kind for f in spec.features}
     assert kinds["loan_amnt"] == "numeric"
     assert kinds["earliest_cr_line"] == "months_before"
-    assert kinds["grade"] == "categorical" and kinds["emp_length"] == "categorical"
+    assert kinds["grade"] == "categorical"
+    assert kinds["emp_length"] == "categorical"
     for never in ("id", "loan_status", "issue_d", "default", "meets_credit_policy", "zip_code"):
         assert never not in kinds  # ids, outcome, reference date, constant, high-cardinality
     income = next(f for f in spec.features if f.name == "annual_inc")
@@ -55,7 +56,9 @@ def test_metadata_is_part_of_the_digest(spec: ModelSpec) -> None:
 
 def test_mlp_spec_and_options(lender_frame: pd.DataFrame) -> None:
     mlp = build_spec(lender_frame, model="mlp", hidden=8, metric="accuracy")
-    assert mlp.model.kind == "mlp" and mlp.model.hidden == 8 and mlp.metric == "accuracy"
+    assert mlp.model.kind == "mlp"
+    assert mlp.model.hidden == 8
+    assert mlp.metric == "accuracy"
     chosen = build_spec(lender_frame, features=["fico_range_low", "grade"])
     assert [f.name for f in chosen.features] == ["fico_range_low", "grade"]
 

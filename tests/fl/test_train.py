@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import torch
 
@@ -21,12 +22,16 @@ def test_dp_training_spends_the_epsilon_asked_for_and_improves_auc(
 ) -> None:
     w0 = init_weights(spec)
     result = train_update(spec, w0, owner_data, epsilon=epsilon, seed=1)
-    assert result.private and result.delta == spec.training.delta
+    assert result.private
+    assert result.delta == spec.training.delta
+    assert result.epsilon is not None
     assert epsilon - 0.05 <= result.epsilon <= epsilon  # Opacus RDP accountant, after training
-    assert result.n_examples == 3000 and result.steps == 3 * spec.training.epochs
-    assert result.mechanism is not None and result.mechanism.sample_rate == pytest.approx(1 / 3)
-    auc = metric_value(spec, result.weights, test_data.X, test_data.y, "roc_auc")
-    assert metric_value(spec, w0, test_data.X, test_data.y, "roc_auc") == 0.5
+    assert result.n_examples == 3000
+    assert result.steps == 3 * spec.training.epochs
+    assert result.mechanism is not None
+    assert result.mechanism.sample_rate == pytest.approx(1 / 3)
+    auc = metric_value(spec, result.weights, test_data.X, test_data.labels, "roc_auc")
+    assert metric_value(spec, w0, test_data.X, test_data.labels, "roc_auc") == 0.5
     assert auc > 0.64  # zero weights score 0.5; one owner's DP model learns real signal
     for name, change in result.update.items():
         assert torch.allclose(w0[name] + change, result.weights[name], atol=1e-6)
@@ -37,9 +42,12 @@ def test_rounds_split_the_budget_and_no_dp_is_better_but_unaccounted(
 ) -> None:
     w0 = init_weights(spec)
     per_round = train_update(spec, w0, owner_data, epsilon=3.0, rounds=3, seed=1)
+    assert per_round.epsilon is not None
     assert per_round.epsilon < 2.0  # three such runs compose (RDP) to 3
     plain = train_update(spec, w0, owner_data, epsilon=None, seed=1)
-    assert plain.epsilon is None and plain.mechanism is None and plain.delta == 0.0
+    assert plain.epsilon is None
+    assert plain.mechanism is None
+    assert plain.delta == 0.0
     assert score_data(spec, plain.weights, test_data).roc_auc > 0.66
 
 
@@ -64,7 +72,9 @@ def test_progress_is_reported_and_cancel_aborts(spec: ModelSpec, owner_data: Enc
         progress=lambda f, m: seen.append((f, m)),
     )
     fractions = [f for f, _ in seen]
-    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(seen) == 5
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0
+    assert len(seen) == 5
     calls = iter([False, False, True])
     with pytest.raises(JobCancelledError, match="cancelled"):
         train_update(
@@ -84,11 +94,12 @@ def test_submission_blob_carries_base_and_claims(spec: ModelSpec, owner_data: En
     assert result.base_digest == weights_digest(weights_to_bytes(w0, spec=spec))
     checked = validate_update(spec, update_to_bytes(spec, result), base_weights=w0)
     assert checked.base_digest == result.base_digest
-    assert checked.n_examples == 3000 and checked.epsilon == pytest.approx(result.epsilon)
+    assert checked.n_examples == 3000
+    assert checked.epsilon == pytest.approx(result.epsilon)
     assert all(torch.equal(checked.weights[k], result.weights[k]) for k in w0)
 
 
-def test_mlp_trains_with_dp(lender_frame, owner_data: EncodedData, loans) -> None:
+def test_mlp_trains_with_dp(lender_frame: pd.DataFrame, loans: pd.DataFrame) -> None:
     mlp = build_spec(lender_frame, model="mlp", hidden=8)
     data = encode(mlp, loans.sample(1500, random_state=3))
     result = train_update(mlp, init_weights(mlp, seed=0), data, epsilon=3.0, epochs=3, seed=0)
@@ -99,7 +110,7 @@ def test_mlp_trains_with_dp(lender_frame, owner_data: EncodedData, loans) -> Non
 def test_tiny_datasets_and_empty_poisson_batches_still_work(
     spec: ModelSpec, owner_data: EncodedData
 ) -> None:
-    tiny = EncodedData(X=owner_data.X[:4], y=owner_data.y[:4])
+    tiny = EncodedData(X=owner_data.X[:4], y=owner_data.labels[:4])
     result = train_update(spec, init_weights(spec), tiny, epsilon=1.0, batch_size=1, seed=0)
     assert all(torch.isfinite(v).all() for v in result.weights.values())
 

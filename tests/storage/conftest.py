@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fedlend.storage import ContentStore, KuboStore, LocalStore
+from tests.ci import missing
 from tests.storage.ipfs_node import INSTALL_HINT, IpfsNode, IpfsNodeError, installed, start_node
 
 
 @pytest.fixture(scope="session")
 def ipfs_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsNode]:
-    """A js-ipfs daemon started offline on loopback; FAILS (never skips) if it cannot start."""
+    """A js-ipfs daemon on loopback: skipped if absent (fails in CI), fails if it cannot start."""
     if not installed():
-        message = f"js-ipfs is not installed: {INSTALL_HINT}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (make test does this; CI must have run it)")
-        pytest.skip(message)
+        missing(f"js-ipfs is not installed: {INSTALL_HINT}")
     workdir = tmp_path_factory.mktemp("ipfs")
     try:
         node = start_node(workdir)

@@ -84,7 +84,7 @@ def test_missing_content(local_store: LocalStore) -> None:
         lambda data: bytes([data[0] ^ 0x01]) + data[1:],
         lambda data: data[:-1],
         lambda data: data[: len(data) // 2],
-        lambda data: b"",
+        lambda _data: b"",
         lambda data: data + b"\x00",
     ],
     ids=["flipped-byte", "last-byte-cut", "half-truncated", "emptied", "extended"],

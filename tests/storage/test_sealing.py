@@ -256,9 +256,9 @@ TAMPERS: list[tuple[str, Callable[[bytes], bytes], str]] = [
     ("truncated-end", lambda b: b[:-1], "undecryptable"),
     ("truncated-half", lambda b: b[: len(b) // 2], "undecryptable"),
     ("only-magic", lambda b: b[: len(SEAL_MAGIC)], "undecryptable"),
-    ("empty", lambda b: b"", "not-sealed"),
+    ("empty", lambda _b: b"", "not-sealed"),
     ("extended", lambda b: b + b"\x00", "undecryptable"),
-    ("plain-payload", lambda b: PAYLOAD, "not-sealed"),
+    ("plain-payload", lambda _b: PAYLOAD, "not-sealed"),
 ]
 
 
