@@ -39,7 +39,7 @@ class DeskModel:
 
     @property
     def weights_label(self) -> str:
-        """"completed weights" once the target was reached, else "current weights"."""
+        """ "completed weights" once the target was reached, else "current weights"."""
         done = self.bounty.record.status == ModelStatus.COMPLETED
         return "completed weights" if done else "current weights"
 
