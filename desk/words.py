@@ -33,6 +33,7 @@ LABELS = {
     "revol_util": "revolving utilisation",
     "total_acc": "total accounts",
     "pub_rec_bankruptcies": "bankruptcies",
+    "issue_d": "issue date",
 }
 PERCENT = {"int_rate", "revol_util", "dti"}
 MONEY = {"loan_amnt", "installment", "annual_inc", "revol_bal"}
