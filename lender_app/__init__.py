@@ -23,7 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     automatic run), LENDER_STATE_DIR (the lender's private records and validation data; default
     FEDLEND_HOME/lender/<address>/).
     """
-    from lender_app import account, bounties, context, home, models
+    from lender_app import account, bounties, context, desk, home, models
     from lender_app.evaluations import Evaluations
 
     app = make_app(
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(models.bp)
     bounties.init_app(app)
+    desk.init_app(app)
     evaluations = Evaluations(
         app,
         interval_s=float(app.config.get("AUTO_EVALUATE_INTERVAL_S", AUTO_EVALUATE_INTERVAL_S)),

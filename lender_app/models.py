@@ -17,6 +17,7 @@ from fedlend.types import MAX_SCORE
 from fedlend.web import get_jobs, line_chart_data
 from fedlend.web.filters import eth
 from lender_app.context import flash_errors, get_events, get_lender
+from lender_app.desk import model_page_extras
 from lender_app.evaluations import get_evaluations, job_kind
 
 bp = Blueprint("models", __name__, url_prefix="/models")
@@ -38,6 +39,7 @@ def show(model_id: int) -> str:
         paid_chart=_paid_chart(detail),
         auto=get_evaluations().auto_enabled(lender, model_id) if detail.is_own else False,
         jobs=get_jobs().recent(kind=job_kind(model_id), limit=3),
+        desk=model_page_extras(model_id),
     )
 
 

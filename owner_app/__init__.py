@@ -16,12 +16,13 @@ NAV = [
     ("bounties.index", "Open bounties"),
     ("contribute.form", "Contribute"),
     ("contributions.index", "My contributions"),
+    ("desk.index", "Check a model"),
 ]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The owner app; data in FEDLEND_HOME/owner/; `test_config` overrides any config key."""
-    from owner_app import bounties, connection, contribute, contributions, data, home
+    from owner_app import bounties, connection, contribute, contributions, data, desk, home
 
     app = make_app(
         __name__,
@@ -35,6 +36,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["FEDLEND_SETTINGS"], app.config["DATA_DIR"]
     )
     app.register_error_handler(BadFunctionCallOutput, connection.forget_lost_contract)
-    for module in (home, data, bounties, contribute, contributions):
+    for module in (home, data, bounties, contribute, contributions, desk):
         app.register_blueprint(module.bp)
     return app

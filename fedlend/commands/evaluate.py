@@ -12,10 +12,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "evaluate",
         help="score a saved model on a labelled Lending Club CSV",
-        description="Load MODEL (a directory holding spec.json and weights.safetensors), encode "
-        "the CSV by its spec and print ROC-AUC, PR-AUC, accuracy, Brier score and log loss.",
+        description="Load MODEL (a directory holding spec.json and weights.safetensors, or "
+        "the lender app's model zip), encode the CSV by its spec and print ROC-AUC, PR-AUC, "
+        "accuracy, Brier score and log loss.",
     )
-    parser.add_argument("--model", type=Path, required=True, help="saved model directory")
+    parser.add_argument(
+        "--model", type=Path, required=True, help="saved model directory or model zip"
+    )
     parser.add_argument("--data", type=Path, required=True, help="labelled loans (.csv or .csv.gz)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
@@ -23,12 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score and print."""
+    from desk.loading import open_model
     from fl.data import load_loans
     from fl.evaluate import score_bps, score_data
     from fl.features import encode
-    from fl.weights import load_model
 
-    spec, weights = load_model(args.model)
+    model = open_model(args.model)
+    spec, weights = model.spec, model.weights
     data = encode(spec, load_loans(args.data, policy_only=spec.policy_only))
     metrics = score_data(spec, weights, data)
     result = {

@@ -50,7 +50,8 @@ def test_post_a_bounty_through_the_form_and_see_it_on_its_model_page(
     expect(page.locator("h1")).to_contain_text(TITLE)
     expect(page.locator("#model-state")).to_have_text("open")
     expect(page.locator("#bounty-left")).to_have_text("0.25 ETH")
-    expect(page.locator("canvas[data-chart-ready='1']")).to_have_count(2)
+    # score and payouts, then the desk's ROC, calibration and PD histogram
+    expect(page.locator("canvas[data-chart-ready='1']")).to_have_count(5)
     assert screenshot(page, "lender-model-page").stat().st_size > 20_000
     assert console_errors == []
 

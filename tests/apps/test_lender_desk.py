@@ -1,0 +1,158 @@
+"""The lender app's borrower desk on a real Anvil and store: one application, a batch, policy."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from fedlend.services.lender import PostedModel
+from fedlend.storage.cid import digest_to_cid
+from tests.apps.helpers import assert_no_traceback, csrf_token
+from tests.apps.lender_support import charts, lender_app, page
+from tests.market import *  # noqa: F403  (the market fixtures)
+from tests.market import Market
+
+
+@pytest.fixture(scope="module")
+def model(posted: Callable[..., PostedModel]) -> PostedModel:
+    return posted(target=0.95)
+
+
+@pytest.fixture(scope="module")
+def app(market: Market, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return lender_app(market, tmp_path_factory.mktemp("desk-app"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def applications(loan_csvs: dict[str, bytes]) -> pd.DataFrame:
+    frame = pd.read_csv(io.BytesIO(loan_csvs["owner1"]), dtype=str, keep_default_na=False)
+    return frame.drop(columns=["default"]).head(60)
+
+
+def _post(client: FlaskClient, path: str, data: dict, **kw: object):
+    data = {"csrf_token": csrf_token(client, "/"), **data}
+    return client.post(path, data=data, **kw)
+
+
+def test_the_form_is_generated_from_the_spec(client: FlaskClient, model: PostedModel) -> None:
+    html = page(client, f"/models/{model.model_id}/desk")
+    assert '<select id="f-grade" name="grade">' in html and '<option value="B"' in html
+    assert 'type="month" id="f-earliest_cr_line"' in html
+    assert 'type="number" step="any" id="f-annual_inc"' in html
+    assert model.weights_digest.hex()[:16] in html and "exact logit contributions" in html
+
+
+def test_one_application_gets_pd_decision_apr_and_reasons(
+    client: FlaskClient, model: PostedModel, applications: pd.DataFrame
+) -> None:
+    fields = applications.iloc[0].to_dict()
+    response = _post(client, f"/models/{model.model_id}/desk/one", fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:1000]
+    assert 'id="single-pd"' in html and 'id="single-apr"' in html
+    reasons = html.split('id="single-reasons">')[1].split("</ul>")[0]
+    assert reasons.count("<li>") >= 2 and " the risk " in reasons
+    assert model.weights_digest.hex() in html
+
+
+def test_a_batch_is_scored_row_by_row_and_downloads_as_csv(
+    client: FlaskClient, model: PostedModel, applications: pd.DataFrame
+) -> None:
+    bad = applications.copy()
+    bad.loc[4, "annual_inc"] = "a lot"
+    bad.loc[7, "grade"] = "Q"
+    upload = (io.BytesIO(bad.to_csv(index=False).encode()), "apps.csv")
+    response = _post(
+        client,
+        f"/models/{model.model_id}/desk/batch",
+        {"applications": upload},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:1000]
+    assert_no_traceback(html)
+    assert "annual_inc must be a number, not &#39;a lot&#39;" in html
+    assert "not a category the model knows" in html and 'id="drift"' in html
+    link = html.split('id="download-csv" href="')[1].split('"')[0]
+    download = client.get(link)
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    assert len(rows) == 60
+    assert rows[4]["decision"] == "refused" and rows[7]["decision"] in ("refer", "decline")
+    assert {r["weights_sha256"] for r in rows} == {model.weights_digest.hex()}
+    assert {r["model"] for r in rows} == {f"model #{model.model_id}"}
+    assert client.get(f"/models/{model.model_id}/desk/batch/{'0' * 32}.csv").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00\x01binary", "not CSV text"),
+        (b"a,b\n1,2\n", "none of the model&#39;s columns"),
+        (b"", "Choose a CSV"),
+    ],
+)
+def test_bad_uploads_are_refused_with_a_message(
+    client: FlaskClient, model: PostedModel, content: bytes, message: str
+) -> None:
+    response = _post(
+        client,
+        f"/models/{model.model_id}/desk/batch",
+        {"applications": (io.BytesIO(content), "apps.csv" if content else "")},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in html, html[:2000]
+    assert_no_traceback(html)
+
+
+def test_the_policy_is_set_from_the_tradeoffs_and_saved_per_model(
+    client: FlaskClient, model: PostedModel
+) -> None:
+    path = f"/models/{model.model_id}/policy"
+    html = page(client, path)
+    assert 'id="tradeoffs"' in html and "(defaults, not saved yet)" in html
+    assert charts(html)[0]["datasets"][0]["label"] == "approval rate"
+    fields = {"approve_below": "8", "decline_from": "20", "cost_of_funds": "5", "lgd": "50"}
+    assert _post(client, path, {**fields, "margin": "2"}).status_code == 302
+    html = page(client, path)
+    assert "(defaults" not in html and 'value="8"' in html and "LGD 50%" in html
+    assert "approve below PD 8 %" in page(client, f"/models/{model.model_id}/desk")
+    bad = _post(client, path, {**fields, "approve_below": "30", "margin": "2"})
+    assert bad.status_code == 400 and "cutoffs must satisfy" in bad.get_data(as_text=True)
+
+
+def test_the_model_page_shows_roc_calibration_histogram_and_importance(
+    client: FlaskClient, model: PostedModel
+) -> None:
+    html = page(client, f"/models/{model.model_id}")
+    labels = [c["datasets"][0]["label"] for c in charts(html)]
+    assert any(label.startswith("model (ROC-AUC") for label in labels)
+    assert "actual default rate" in labels and "share of loans" in labels
+    assert 'id="importance"' in html and "<meter" in html
+
+
+def test_weights_that_do_not_match_the_chain_are_refused(
+    market: Market, posted: Callable[..., PostedModel], client: FlaskClient
+) -> None:
+    other = posted(target=0.95)
+    store = market.node(0).store
+    block = Path(store.blocks) / digest_to_cid(other.weights_digest)  # type: ignore[attr-defined]
+    block.write_bytes(block.read_bytes()[:-4] + b"\x00\x00\x80\x7f")
+    response = client.get(f"/models/{other.model_id}/desk")
+    html = response.get_data(as_text=True)
+    assert response.status_code >= 400 and "score-one" not in html
+    assert "hash" in html or "do not match" in html, html[:2000]
+    assert_no_traceback(html)
