@@ -1,4 +1,4 @@
-"""Print the signals figures: classifiers with/without artifacts, silhouettes, scoring and scan times."""
+"""Print the signals figures: classifiers with/without artifacts, silhouettes, timings."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fedlend.chain.history import ScanConfig, scan  # noqa: E402
 from signals import classifier, profile  # noqa: E402
 from signals.assess import assess_features, context_for  # noqa: E402
 from signals.dataset import load_addresses  # noqa: E402
-from signals.features import compute_features  # noqa: E402
+from signals.features import FeatureVector, compute_features  # noqa: E402
 from signals.model import load  # noqa: E402
 
 BATCH = 500
@@ -51,10 +51,8 @@ def score_seconds(repeats: int = 200) -> float:
     """Median seconds to assess one address from its features (served model, shipped blacklist)."""
     data = load_addresses()
     ctx = context_for(load(), data)
-    w3_free = data.features.iloc[0].fillna(0.0)
-    from signals.features import FeatureVector
-
-    vector = FeatureVector(tuple(float(v) for v in w3_free.to_numpy()))
+    row = data.features.iloc[0].fillna(0.0)
+    vector = FeatureVector(tuple(float(v) for v in row.to_numpy()))
     counterparties = ["0x" + f"{i:040x}" for i in range(50)]
     times = []
     for _ in range(repeats):
@@ -179,8 +177,8 @@ def _print(result: dict) -> None:
     c = result["chain"]
     print(
         f"features from a local chain: {c['transactions']:,} transactions + "
-        f"{c['token_transfers']:,} token transfers in {c['blocks']:,} blocks: scan {c['scan_s']} s, "
-        f"features {c['features_s']} s"
+        f"{c['token_transfers']:,} token transfers in {c['blocks']:,} blocks: "
+        f"scan {c['scan_s']} s, features {c['features_s']} s"
     )
 
 
