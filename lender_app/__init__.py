@@ -8,9 +8,14 @@ from typing import Any
 from flask import Flask
 from web3.exceptions import BadFunctionCallOutput
 
-from fedlend.web import make_app
+from fedlend.web import make_app, signals_views
 
-NAV = [("home.index", "Home"), ("bounties.new", "New bounty"), ("account.index", "Account")]
+NAV = [
+    ("home.index", "Home"),
+    ("bounties.new", "New bounty"),
+    ("account.index", "Account"),
+    ("signals.index", "Address check"),
+]
 AUTO_EVALUATE_INTERVAL_S = 10.0
 AUTO_EVALUATE_RETRY_S = 300.0
 
@@ -40,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(models.bp)
     bounties.init_app(app)
     desk.init_app(app)
+    signals_views.init_app(app)
     evaluations = Evaluations(
         app,
         interval_s=float(app.config.get("AUTO_EVALUATE_INTERVAL_S", AUTO_EVALUATE_INTERVAL_S)),

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from web3.exceptions import BadFunctionCallOutput
 
-from fedlend.web import make_app
+from fedlend.web import make_app, signals_views
 
 NAV = [
     ("home.index", "Home"),
@@ -17,6 +17,7 @@ NAV = [
     ("contribute.form", "Contribute"),
     ("contributions.index", "My contributions"),
     ("desk.index", "Check a model"),
+    ("signals.index", "Address check"),
 ]
 
 
@@ -38,4 +39,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(BadFunctionCallOutput, connection.forget_lost_contract)
     for module in (home, data, bounties, contribute, contributions, desk):
         app.register_blueprint(module.bp)
+    signals_views.init_app(app)
     return app
