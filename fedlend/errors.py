@@ -105,5 +105,18 @@ class NotFoundError(FedlendError):
     """A model, update or job that was asked for does not exist."""
 
 
+class AlreadyPostedError(FedlendError):
+    """This posting (same client-side id) was already mined: nothing is escrowed twice."""
+
+    def __init__(self, model_id: int):
+        super().__init__(
+            f"this bounty was already posted as model #{model_id} (its transaction was mined); "
+            "nothing was escrowed twice: open model #{model_id}".replace(
+                "{model_id}", str(model_id)
+            )
+        )
+        self.model_id = model_id
+
+
 class JobCancelledError(FedlendError):
     """A background job was cancelled by the user."""

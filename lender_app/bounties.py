@@ -24,8 +24,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from fedlend.errors import DataError, FedlendError, SpecError
-from fedlend.services.lender import SpecPreview
+from fedlend.errors import AlreadyPostedError, DataError, FedlendError, SpecError
+from fedlend.services.lender import PostedModel, SpecPreview
 from fedlend.web import get_db, get_jobs
 from lender_app import forms
 from lender_app.context import get_lender, offline_page
@@ -60,6 +60,14 @@ def new() -> ResponseReturnValue:
     retry = request.args.get("retry", "")
     if retry:
         row = get_db().query_one("SELECT * FROM bounty_drafts WHERE job_id = ?", (retry,))
+        posted = _already_posted(row)
+        if posted is not None:
+            flash(
+                f"This bounty was already posted as model #{posted}: its createModel was mined "
+                "before the app stopped, so nothing is posted (or escrowed) a second time.",
+                "info",
+            )
+            return redirect(url_for("models.show", model_id=posted))
         if row is not None and _upload_path(row["upload"]).exists():
             values, upload = forms.form_values(json.loads(row["fields"])), row["upload"]
     preview = None
@@ -91,8 +99,21 @@ def submit() -> ResponseReturnValue:
         )
         errors.update(problems)
         if terms is not None and not errors and upload is not None:
+            if request.form.get("confirm_wei") != str(terms.bounty_wei):
+                return _render(values, errors, preview, upload, confirm=terms)
             return redirect(url_for(".posting", job_id=_start_post(terms, upload, values)))
     return _render(values, errors, preview, upload, status=400 if errors else 200)
+
+
+def _already_posted(draft: Any) -> int | None:
+    """The model a draft's posting became, if its transaction was mined (found by post id)."""
+    if draft is None:
+        return None
+    post_id = str(json.loads(draft["fields"]).get("post_id", ""))
+    if not forms.POST_ID.fullmatch(post_id):
+        return None
+    found = get_lender().find_posted(post_id)
+    return found.model_id if found is not None else None
 
 
 @bp.get("/posting/<job_id>")
@@ -115,6 +136,7 @@ def _render(
     upload: str | None,
     *,
     status: int = 200,
+    confirm: forms.BountyTerms | None = None,
 ) -> ResponseReturnValue:
     node = get_lender().node
     html = render_template(
@@ -123,6 +145,7 @@ def _render(
         errors=errors,
         preview=preview,
         upload=upload,
+        confirm=confirm,
         chain_time=node.client.chain_time(),
         balance=node.balance(),
         model_kinds=forms.MODEL_KINDS,
@@ -181,7 +204,9 @@ def _start_post(terms: forms.BountyTerms, upload: str, values: dict[str, str]) -
     path = _upload_path(upload)
     job_id = get_jobs().submit(
         JOB_KIND,
-        partial(post_job, data=path.read_bytes(), upload=path, terms=terms),
+        partial(
+            post_job, data=path.read_bytes(), upload=path, terms=terms, post_id=values["post_id"]
+        ),
         title=f"Post bounty “{terms.title}”",
     )
     get_db().execute(
@@ -198,13 +223,26 @@ def post_job(
     data: bytes,
     upload: Path,
     terms: forms.BountyTerms,
+    post_id: str = "",
 ) -> dict[str, Any]:
     """The background job: train or initialise the base model, score it, send createModel.
 
     Once posted, the uploaded copy goes (the service keeps the validation data it needs); after a
-    failure it stays, so the form can come back filled in.
+    failure it stays, so the form can come back filled in. A form posted twice (same post id)
+    finds the first bounty instead of escrowing another.
     """
-    posted = get_lender().post_bounty(
+    try:
+        return _posted(upload, _post(data, terms, post_id, progress))
+    except AlreadyPostedError as exc:
+        progress(1.0, f"already posted as model #{exc.model_id}: nothing escrowed again")
+        upload.unlink(missing_ok=True)
+        return {"redirect": f"/models/{exc.model_id}", "model_id": exc.model_id, "again": True}
+
+
+def _post(
+    data: bytes, terms: forms.BountyTerms, post_id: str, progress: Callable[..., None]
+) -> PostedModel:
+    return get_lender().post_bounty(
         data,
         title=terms.title,
         target_score=terms.target_score,
@@ -215,7 +253,11 @@ def post_job(
         base=terms.base,
         base_fraction=terms.base_fraction,
         progress=progress,
+        post_id=post_id,
     )
+
+
+def _posted(upload: Path, posted: PostedModel) -> dict[str, Any]:
     upload.unlink(missing_ok=True)
     return {
         "redirect": f"/models/{posted.model_id}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +33,11 @@ DEFAULTS = {
     "deadline_mode": "hours",
     "deadline_hours": "24",
     "deadline_at": "",
+    "post_id": "",  # a client-side id per form: posting it twice finds the first bounty
 }
+# digits, one dot, optional sign and exponent: no "_", " " or "," (re.ASCII: no other digits)
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+POST_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,12 @@ class BountyTerms:
 
 
 def form_values(form: Mapping[str, str]) -> dict[str, str]:
-    """The form's fields as trimmed strings, defaults filled in (what the template re-shows)."""
-    return {name: str(form.get(name, default)).strip() for name, default in DEFAULTS.items()}
+    """The form's fields as trimmed strings, defaults filled in (what the template re-shows);
+    a missing or malformed post id is replaced by a fresh one."""
+    values = {name: str(form.get(name, default)).strip() for name, default in DEFAULTS.items()}
+    if not POST_ID.fullmatch(values["post_id"]):
+        values["post_id"] = secrets.token_hex(16)
+    return values
 
 
 def choice_errors(values: Mapping[str, str]) -> dict[str, str]:
@@ -98,8 +108,16 @@ def parse_terms(
 
 
 def _decimal(text: str, what: str) -> Decimal:
+    """A plain decimal with a dot: "1,5" (comma decimal or thousands?) is refused, not guessed."""
+    if "," in text:
+        raise ValueError(
+            f"Enter {what} with a dot for decimals and no thousands separators: "
+            f"{text!r:.40} is ambiguous (1,5 could mean 1.5 or 15)."
+        )
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"Enter {what} as a plain number such as 1.5 (digits and one dot).")
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"Enter {what} as a plain number.") from None
     if not value.is_finite() or abs(value) > MAX_NUMBER:

@@ -226,6 +226,15 @@ class ModelRepositoryClient:
             raise ConfigError(f"{what}() of whom? pass an address or use a client with an account")
         return Web3.to_checksum_address(who)
 
+    def has_pending_transactions(self) -> bool:
+        """Whether this account has sent transactions the node has not mined yet."""
+        if self.account is None:
+            return False
+        with rpc_errors():
+            pending = self.w3.eth.get_transaction_count(self.account.address, "pending")
+            mined = self.w3.eth.get_transaction_count(self.account.address, "latest")
+        return pending > mined
+
     def digest_seen(self, digest: Digest) -> bool:
         """Whether an update digest was ever submitted (such a digest would be refused)."""
         return bool(self._call("digestSeen", _digest(digest)))

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from fedlend.chain.rpc import Sent
-from fedlend.errors import DataError, FedlendError, NotFoundError, SpecError
+from fedlend.errors import (
+    AlreadyPostedError,
+    DataError,
+    FedlendError,
+    NotFoundError,
+    SpecError,
+    TransactionFailedError,
+)
 from fedlend.sealing import EncryptionKeypair, lender_encryption_keypair, public_key_text
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
@@ -27,6 +34,7 @@ from fl.train import train_update
 
 Progress = Callable[[float, str], None]
 BASE_KINDS = ("own-data", "zero")
+POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
 BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
 
 
@@ -94,9 +102,15 @@ class LenderService:
         base_fraction: float = 0.5,
         training: TrainingDefaults | None = None,
         progress: Progress = _quiet,
+        post_id: str = "",
     ) -> PostedModel:
-        """Build the spec and base model from the lender's CSV, score it, escrow the bounty."""
+        """Build the spec and base model from the lender's CSV, score it, escrow the bounty.
+
+        With a `post_id` (a client-side id kept with the form) posting is idempotent: a model this
+        account already posted with that id raises AlreadyPostedError instead of a second escrow.
+        """
         self._check_terms(title, target_score, bounty_wei, deadline, base, base_fraction)
+        self._check_not_posted(post_id)
         progress(0.02, "reading the validation data")
         frame = load_loans(data)
         sha = self._keep_dataset(data)
@@ -107,6 +121,7 @@ class LenderService:
                 catalog.ENCRYPTION_KEY: public_key_text(self.keypair.public),
                 catalog.VALIDATION_SHA256: sha,
                 BASE_META: base_meta,
+                **({POST_ID: post_id} if post_id else {}),
             }
         )
         train_part, _ = split_own_data(frame, sha, base_meta)
@@ -120,6 +135,7 @@ class LenderService:
                 f"set; set a target above it (at most {MAX_SCORE / MAX_SCORE:.4f})"
             )
         progress(0.9, "storing the spec and weights, sending createModel")
+        self._check_not_posted(post_id)
         spec_digest = self.node.put(spec.to_json())
         weights_digest = self.node.put_weights(spec, weights)
         sent = self.node.client.create_model(
@@ -132,6 +148,27 @@ class LenderService:
         )
         progress(1.0, f"model #{sent.value} posted")
         return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)
+
+    def find_posted(self, post_id: str) -> Bounty | None:
+        """This account's model posted with that client-side id, if one was mined."""
+        if not post_id:
+            return None
+        for bounty in self.models():
+            if bounty.spec is not None and bounty.spec.metadata.get(POST_ID) == post_id:
+                return bounty
+        return None
+
+    def _check_not_posted(self, post_id: str) -> None:
+        if not post_id:
+            return
+        found = self.find_posted(post_id)
+        if found is not None:
+            raise AlreadyPostedError(found.model_id)
+        if self.node.client.has_pending_transactions():
+            raise TransactionFailedError(
+                "a transaction from this account is still waiting to be mined (perhaps the "
+                "createModel of this very bounty): wait for it, then reload before retrying"
+            )
 
     def _check_terms(
         self, title: str, target: int, bounty: int, deadline: int, base: str, fraction: float

@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ConfigError
+from fedlend.private_files import private_dir
 from fedlend.services.spec_cache import specs_for
 from fedlend.settings import Settings
 from fedlend.storage.base import ContentStore
@@ -85,9 +86,7 @@ def open_node(settings: Settings, *, account: LocalAccount | None = None) -> Nod
 
 def state_dir(settings: Settings, role: str, address: str) -> Path:
     """Where one role's private local state for one account lives (created 0700)."""
-    path = settings.home / role / address.lower()
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return private_dir(settings.home / role / address.lower())
 
 
 __all__ = ["Node", "cid_for", "open_node", "state_dir"]

@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from fedlend.private_files import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
   update_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, submitter TEXT NOT NULL,
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS datasets (
 @contextmanager
 def sqlite_transaction(path: Path) -> Iterator[sqlite3.Connection]:
     """A WAL-mode connection with Row results, committed on success and always closed."""
-    db = sqlite3.connect(path, timeout=30)
+    db = sqlite3.connect(private_file(path), timeout=30)
     db.row_factory = sqlite3.Row
     try:
         db.execute("PRAGMA journal_mode=WAL")
@@ -47,11 +49,15 @@ class Records:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        with sqlite_transaction(self.path) as db:
             db.executescript(SCHEMA)
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        if not self.path.exists():  # deleted while running: start afresh, never a broken page
+            self._ensure_schema()
         return sqlite_transaction(self.path)
 
     def upsert(self, table: str, row: Mapping[str, Any]) -> None:

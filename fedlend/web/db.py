@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fedlend.errors import ConfigError
+from fedlend.private_files import private_dir, private_file
 
 _MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -32,13 +33,7 @@ class Database:
         self._busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._migrate_lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot create the data directory {self.path.parent}: {exc}; "
-                "set FEDLEND_HOME to a writable directory"
-            ) from exc
+        private_dir(self.path.parent)
 
     def connect(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use), rows as sqlite3.Row."""
@@ -103,6 +98,7 @@ class Database:
 
     def _open(self) -> sqlite3.Connection:
         try:
+            private_file(self.path)
             conn = sqlite3.connect(
                 self.path,
                 timeout=self._busy_timeout_s,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
@@ -39,8 +41,23 @@ def cancel(job_id: str) -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next")))
 
 
+MAX_NEXT = 2000
+
+
 def safe_next(target: str | None) -> str:
-    """`target` if it is a path on this site, else the home page (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    """`target` if it is a plain path on this site, else the home page (no open redirects).
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so "/<TAB>/evil/x"
+    would leave the site: any control character, whitespace or backslash refuses the target."""
+    if (
+        not isinstance(target, str)
+        or not target.startswith("/")
+        or target.startswith("//")
+        or len(target) > MAX_NEXT
+        or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target)
+    ):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target

@@ -22,6 +22,9 @@ def check_port(port: int) -> None:
     if not 1 <= port <= 65535:
         raise ConfigError(f"port {port} is out of range: pick one between 1024 and 65535")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the server itself binds: a crashed app's TIME_WAIT connections do not block a
+        # restart, while a live listener on the port still does (Linux refuses that bind)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError as exc:

@@ -20,6 +20,7 @@ from tests.market import Market
 
 WAIT_S = 60.0
 CHART = re.compile(r"data-chart-data='([^']+)'")
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 FLASH = re.compile(r'<p class="flash flash-(\w+)">(.*?)</p>', re.S)
 VALID_FIELDS = {
     "title": "Default risk, app test",
@@ -46,13 +47,21 @@ def post_bounty_form(
     *,
     csv: bytes | None = None,
     action: str = "post",
+    confirm: bool = True,
     **fields: str,
 ) -> TestResponse:
-    """POST the new-bounty form like the browser does (valid fields unless overridden)."""
+    """POST the new-bounty form like the browser does (valid fields unless overridden); a post
+    that asks to confirm the exact escrow is confirmed (unless `confirm=False`)."""
     data: dict[str, Any] = {**VALID_FIELDS, **fields, "action": action}
     data["csrf_token"] = csrf_token(client, "/bounties/new")
     if csv is not None:
         data["csv"] = (io.BytesIO(csv), "loans.csv")
+    response = client.post("/bounties/new", data=data, content_type="multipart/form-data")
+    hidden = dict(HIDDEN.findall(response.get_data(as_text=True)))
+    if not confirm or action != "post" or "confirm_wei" not in hidden:
+        return response
+    data.pop("csv", None)
+    data.update({k: hidden[k] for k in ("upload", "post_id", "confirm_wei")})
     return client.post("/bounties/new", data=data, content_type="multipart/form-data")
 
 

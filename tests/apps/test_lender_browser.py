@@ -44,6 +44,8 @@ def test_post_a_bounty_through_the_form_and_see_it_on_its_model_page(
     page.fill("#deadline_hours", "48")
     screenshot(page, "lender-new-bounty")
     page.click("#post-bounty")
+    expect(page.locator("#confirm-escrow")).to_contain_text("250,000,000,000,000,000 wei")
+    page.click("#confirm-post")
 
     expect(page.locator(".job")).to_be_visible()  # the posting job's progress box
     page.wait_for_url(re.compile(r"/models/\d+$"), timeout=60_000)

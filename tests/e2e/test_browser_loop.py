@@ -49,6 +49,8 @@ def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     page.fill("#deadline_hours", "24")
     shot(page, 1, "lender-new-bounty")
     page.click("#post-bounty")
+    expect(page.locator("#confirm-escrow")).to_contain_text("2,000,000,000,000,000,000 wei")
+    page.click("#confirm-post")
     page.wait_for_url(re.compile(r"/models/\d+$"), timeout=JOB_TIMEOUT_MS)
     expect(page.locator("h1")).to_contain_text(TITLE)
     expect(page.locator("#model-state")).to_have_text("open")
