@@ -16,6 +16,7 @@ from fedlend.errors import DataError
 
 TARGET = "default"
 POLICY_COLUMN = "meets_credit_policy"
+POLICY_FLAGS = frozenset({"1", "1.0", "True", "true"})  # the values that mean "meets policy"
 REFERENCE_DATE = "issue_d"
 DEFAULT_MAX_CSV_BYTES = 64 << 20  # 64 MiB of file bytes (the shipped 33,851 loans gzip to ~2 MB)
 DEFAULT_MAX_TEXT_BYTES = 256 << 20  # decompressed size limit (guards against gzip bombs)
@@ -163,8 +164,7 @@ def load_loans(
     """A Lending Club CSV as a frame of strings, in the conventional population, target checked."""
     frame = parse_csv_text(decode_csv_bytes(read_source(source, max_bytes=max_bytes)))
     if policy_only and POLICY_COLUMN in frame.columns:
-        flags = frame[POLICY_COLUMN].fillna("").str.strip()
-        frame = frame[flags.isin({"1", "1.0", "True", "true"})].reset_index(drop=True)
+        frame = frame[meets_policy(frame)].reset_index(drop=True)
         if frame.empty:
             raise DataError(
                 f"no loans with {POLICY_COLUMN} == 1; the model covers loans meeting credit policy"
@@ -172,6 +172,11 @@ def load_loans(
     if require_target:
         target_vector(frame)
     return frame
+
+
+def meets_policy(frame: pd.DataFrame) -> pd.Series:
+    """Per row: does it meet the credit policy (POLICY_COLUMN holds one of POLICY_FLAGS)?"""
+    return frame[POLICY_COLUMN].fillna("").str.strip().isin(POLICY_FLAGS)
 
 
 def target_vector(frame: pd.DataFrame) -> np.ndarray:

@@ -224,31 +224,3 @@ def _encode_categorical(feature: Feature, raw: pd.Series) -> tuple[np.ndarray, i
     if feature.missing_flag:
         onehot[:, -1] = is_missing
     return onehot, int((~known & ~is_missing).sum())
-
-
-@dataclass(frozen=True)
-class DataReport:
-    """What an owner's CSV looks like through a spec, before training on it."""
-
-    n_rows: int
-    n_defaults: int
-    unknown_categories: Mapping[str, int]
-    missing_rates: Mapping[str, float]
-
-    @property
-    def default_rate(self) -> float:
-        """Share of loans that defaulted."""
-        return self.n_defaults / self.n_rows if self.n_rows else 0.0
-
-
-def check_data(spec: ModelSpec, frame: pd.DataFrame) -> tuple[EncodedData, DataReport]:
-    """Encode an owner's loans (from fl.data.load_loans) and summarise them for the owner."""
-    encoded = encode(spec, frame)
-    missing = {f.name: float(frame[f.name].isna().mean()) for f in spec.features}
-    report = DataReport(
-        n_rows=encoded.n,
-        n_defaults=int(encoded.labels.sum()),
-        unknown_categories=dict(encoded.unknown_categories),
-        missing_rates={k: v for k, v in missing.items() if v > 0},
-    )
-    return encoded, report

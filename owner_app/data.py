@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from fedlend.errors import ChainError, DataError, FedlendError, SpecError, StorageError
 from fedlend.services.owner import OwnerService
-from fedlend.services.owner_data import DataCheck, inspect_data
+from fedlend.services.owner_data import DataCheck
 from fedlend.services.owner_views import (
     MAX_BUDGET_EPSILON,
     dataset_view,
@@ -51,7 +51,7 @@ def upload() -> ResponseReturnValue:
     data = file.read()
     name = dataset_name(file.filename)
     try:
-        check = inspect_data(owner, data, model_id=model_id)
+        check = owner.check_data(data, model_id=model_id)
     except DataError as exc:
         return _index(owner, error=f"{name}: {exc}", model_id=model_id), 400
     if not check.ok:
@@ -82,11 +82,11 @@ def show(sha: str) -> str:
 def _check_kept(owner: OwnerService, sha: str, model_id: int | None) -> tuple[DataCheck, str]:
     data = owner.dataset_bytes(sha)
     if model_id is None:
-        return inspect_data(owner, data), ""
+        return owner.check_data(data), ""
     try:
-        return inspect_data(owner, data, model_id=model_id), ""
+        return owner.check_data(data, model_id=model_id), ""
     except (ChainError, StorageError, SpecError) as exc:
-        return inspect_data(owner, data), f"Could not check against model #{model_id}: {exc}"
+        return owner.check_data(data), f"Could not check against model #{model_id}: {exc}"
 
 
 @bp.post("/<sha>/budget")

@@ -38,9 +38,9 @@ from fedlend.settings import Settings
 from fedlend.types import Digest
 
 DAY = 86_400
-# Fixtures every folder may use: the market (fresh contract, real loans, a posted bounty) and the
-# browser (Debian Chromium + a live server). Registered once here instead of star-imported.
-pytest_plugins = ("tests.market", "tests.browser_helpers")
+# Fixtures every folder may use: the market (fresh contract, real loans, a posted bounty), the
+# stores (embedded, js-ipfs) and the browser (Debian Chromium + a live server); registered here.
+pytest_plugins = ("tests.market", "tests.stores", "tests.browser_helpers")
 
 
 @pytest.fixture(scope="session")

@@ -114,7 +114,7 @@ class OwnerService:
 
     def check_data(self, data: bytes, *, model_id: int | None = None) -> DataCheck:
         """Rows, default rate, missing values; with a model, which required columns fail."""
-        return inspect_data(self, data, model_id=model_id)
+        return inspect_data(self.node, data, model_id=model_id)
 
     # --- bounties and privacy -------------------------------------------------------------------
     def open_bounties(self) -> list[Bounty]:

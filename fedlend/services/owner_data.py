@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from fedlend.errors import DataError
 from fedlend.services.catalog import load_bounty
-from fl.data import POLICY_COLUMN, TARGET, load_loans, sha256_hex
+from fedlend.services.node import Node
+from fl.data import POLICY_COLUMN, TARGET, load_loans, meets_policy, sha256_hex
 from fl.features import encode, month_index
 from fl.spec import ModelSpec
 
-if TYPE_CHECKING:
-    from fedlend.services.owner import OwnerService
-
-POLICY_FLAGS = frozenset({"1", "1.0", "True", "true"})  # as fl.data.load_loans reads them
 MAX_EXAMPLE_CHARS = 40
 HEADER_LINES = 1
 
@@ -70,11 +66,11 @@ class DataCheck:
         return not self.problems and all(c.ok for c in self.columns)
 
 
-def inspect_data(owner: OwnerService, data: bytes, *, model_id: int | None = None) -> DataCheck:
+def inspect_data(node: Node, data: bytes, *, model_id: int | None = None) -> DataCheck:
     """Check CSV bytes (plain or gzip); DataError if they are not a readable CSV at all."""
     spec = None
     if model_id is not None:
-        spec = load_bounty(owner.node, owner.node.client.get_model(model_id)).require_spec()
+        spec = load_bounty(node, node.client.get_model(model_id)).require_spec()
     return check_frame(
         load_loans(data, policy_only=False, require_target=False),
         data,
@@ -112,7 +108,7 @@ def check_frame(
 def _population(raw: pd.DataFrame) -> pd.DataFrame:
     if POLICY_COLUMN not in raw.columns:
         return raw
-    return raw[raw[POLICY_COLUMN].fillna("").str.strip().isin(POLICY_FLAGS)]
+    return raw[meets_policy(raw)]
 
 
 def _needs(spec: ModelSpec) -> list[tuple[str, str]]:

@@ -149,15 +149,3 @@ def test_text_in_typed_columns_is_refused(
     with pytest.raises(DataError, match=message) as caught:
         encode(spec, rows)
     assert "data row 3" in str(caught.value)
-
-
-def test_check_data_summarises_an_owners_file(spec: ModelSpec, loans: pd.DataFrame) -> None:
-    from fl.features import check_data
-
-    frame = loans[loans["issue_d"] >= "2011-05"].head(400)
-    encoded, report = check_data(spec, frame)
-    assert report.n_rows == encoded.n == 400
-    assert report.n_defaults == int(frame["default"].astype(int).sum())
-    assert 0 < report.default_rate < 0.3
-    assert set(report.missing_rates) <= {f.name for f in spec.features}
-    assert report.missing_rates["mths_since_last_delinq"] > 0.3

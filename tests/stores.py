@@ -1,4 +1,4 @@
-"""Storage test fixtures: a real js-ipfs node (session), and a store of each backend."""
+"""Store fixtures (registered in tests/conftest.py): a real js-ipfs node, each backend's store."""
 
 from __future__ import annotations
 
