@@ -36,6 +36,7 @@ from fedlend.errors import ChainUnavailableError
 from fedlend.settings import Settings
 
 DAY = 86_400
+HOUR = 3_600
 
 
 @pytest.fixture(scope="session")
@@ -130,9 +131,11 @@ def new_model(
     chain_now: Callable[[], int],
     make_digest: Callable[[], bytes],
 ) -> Callable[..., int]:
-    """new_model(lender=None, bounty_wei=10**18, initial=5000, target=8000, duration=DAY) -> id.
+    """new_model(lender=None, bounty_wei=10**18, initial=5000, target=8000, duration=DAY,
+    review=HOUR) -> id.
 
-    Creates a fresh open model (random weights/spec digests) with deadline chain_now() + duration;
+    Creates a fresh open model (random weights/spec digests) with deadline chain_now() + duration
+    and a review window of `review` seconds after it (the contract's minimum by default);
     `lender` is a LocalAccount (default: dev account 0, the `repo` client's account).
     """
 
@@ -143,6 +146,7 @@ def new_model(
         initial: int = 5_000,
         target: int = 8_000,
         duration: int = DAY,
+        review: int = HOUR,
     ) -> int:
         client = repo if lender is None else repo.with_account(lender)
         return client.create_model(
@@ -152,6 +156,7 @@ def new_model(
             target_score=target,
             deadline=chain_now() + duration,
             bounty_wei=bounty_wei,
+            review_period=review,
         ).value
 
     return create
