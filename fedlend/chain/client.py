@@ -259,6 +259,10 @@ class ModelRepositoryClient:
         """One update's state; an accepted update's reward comes from its UpdateEvaluated event."""
         return self._update_at(update_id, None, block="latest")
 
+    def update_status(self, update_id: int) -> UpdateStatus:
+        """One update's status as the contract stores it (one call, no log scan)."""
+        return UpdateStatus(self._call("getUpdate", update_id)[3])
+
     def updates_of_model(self, model_id: int) -> list[UpdateRecord]:
         """Every update submitted to a model, by id, rebuilt from its events alone."""
         events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"], model_id=model_id)
