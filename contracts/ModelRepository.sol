@@ -1,59 +1,32 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IModelRepository} from "./IModelRepository.sol";
+
 /// @title ModelRepository
 /// @notice Escrows a lender's ETH bounty for a better credit-default model and pays the data owners
 /// whose submitted updates raise the lender's score. Content lives off-chain: weights, specs and
 /// sealed updates are named by the sha2-256 digest of their blob (which rebuilds its CIDv1).
 /// @dev Conventions:
 /// - Model ids and update ids are 1-based: id 0 never names anything.
-/// - Scores are basis points (0..10000). A model pays `bounty * (score - best) / (target - initial)`
-///   for each improvement, capped at what is left; reaching the target completes the model.
-/// - Payments are pulled: `evaluateUpdate` and `reclaim` credit `owed`, `withdraw` pays it out.
-/// - After the deadline a model takes no submissions, but its lender may still evaluate (and pay)
-///   the updates submitted before the deadline, until it reclaims the rest of the bounty.
-/// - Gas: an update's reward and a model's number of updates are not stored; they are carried
-///   by the `UpdateEvaluated` and `UpdateSubmitted` events (indexed by model and update id).
-contract ModelRepository {
-    /// @notice Lifecycle of a model's bounty.
-    enum ModelStatus {
-        Open,
-        Completed,
-        Reclaimed
-    }
-
-    /// @notice Lifecycle of one submitted update.
-    enum UpdateStatus {
-        Pending,
-        Accepted,
-        Rejected
-    }
-
-    /// @notice One model: four storage slots (lender+bounty, the packed state, weights, spec).
-    struct Model {
-        address lender;
-        uint96 bounty;
-        uint96 remaining;
-        uint64 deadline;
-        uint16 initialScore;
-        uint16 targetScore;
-        uint16 bestScore;
-        ModelStatus status;
-        bytes32 weights;
-        bytes32 spec;
-    }
-
-    /// @notice One update as `getUpdate` returns it.
-    struct Update {
-        uint256 modelId;
-        address submitter;
-        bytes32 digest;
-        uint64 submittedAt;
-        UpdateStatus status;
-        uint16 score;
-    }
-
-    /// @dev One update in storage: a single slot, keyed by its digest (so it doubles as "seen").
+/// - Scores are basis points (0..10000). A round that raises the best score pays
+///   `bounty * (score - best) / (target - initial)`, capped at what is left, split among the
+///   round's updates by the lender's shares (bps); reaching the target completes the model.
+/// - Rounding: each paid update gets `payout * share / 10000` rounded down, and the last update
+///   with a non-zero share also gets the remainder, so a round's rewards add up to its payout.
+/// - Recourse: the lender promises to judge every update by `deadline + reviewPeriod`. After that
+///   no evaluation is accepted; each still-pending update may claim an equal share of what the
+///   model had left when the window closed (`remaining / pendingCount`, rounded down, the same for
+///   every claim whatever their order); the rounding remainder and the shares of updates the
+///   lender did judge go back to the lender on reclaim.
+/// - Submissions are bound to their submitter: a digest is not unique on-chain, so copying an
+///   owner's digest neither blocks the owner's own submission nor earns anything (the sealed
+///   blob names its signer, and the lender rejects a blob submitted by anyone else).
+/// - Payments are pulled: evaluations, claims and `reclaim` credit `owed`, `withdraw` pays it.
+/// - Gas: an update's digest and reward are not stored; they are carried by the `UpdateSubmitted`
+///   and `UpdateEvaluated` events (indexed by model and update id).
+contract ModelRepository is IModelRepository {
+    /// @dev One update in storage: a single slot.
     struct Submission {
         address submitter;
         uint32 modelId;
@@ -62,8 +35,14 @@ contract ModelRepository {
         uint16 score;
     }
 
-    /// @notice The highest score, in basis points.
+    /// @notice The highest score, in basis points (also the sum of a paying round's shares).
     uint16 public constant MAX_SCORE = 10_000;
+    /// @notice The shortest review period a lender may promise.
+    uint32 public constant MIN_REVIEW_PERIOD = 1 hours;
+    /// @notice The longest review period a lender may promise.
+    uint32 public constant MAX_REVIEW_PERIOD = 30 days;
+    /// @notice The most updates one round may judge (keeps a round well inside a block).
+    uint256 public constant MAX_ROUND_SIZE = 100;
 
     uint256 private immutable _deployedBlock;
     uint32 private _nextModelId = 1;
@@ -71,64 +50,8 @@ contract ModelRepository {
     bool private transient _locked;
 
     mapping(uint256 modelId => Model) private _models;
-    mapping(uint256 updateId => bytes32 digest) private _updateDigests;
-    mapping(bytes32 digest => Submission) private _submissions;
+    mapping(uint256 updateId => Submission) private _submissions;
     mapping(address account => uint256 amount) private _owed;
-
-    /// @notice A lender escrowed `bounty` for improving the model `weights` described by `spec`.
-    event ModelCreated(
-        uint256 indexed modelId,
-        address indexed lender,
-        bytes32 weights,
-        bytes32 spec,
-        uint256 bounty,
-        uint16 initialScore,
-        uint16 targetScore,
-        uint64 deadline
-    );
-    /// @notice `submitter` offered the update stored under `digest` to model `modelId`.
-    event UpdateSubmitted(
-        uint256 indexed modelId,
-        uint256 indexed updateId,
-        address indexed submitter,
-        bytes32 digest,
-        uint64 submittedAt
-    );
-    /// @notice The lender scored an update; if accepted, `reward` was credited to the submitter.
-    event UpdateEvaluated(
-        uint256 indexed modelId,
-        uint256 indexed updateId,
-        address indexed submitter,
-        UpdateStatus status,
-        uint16 score,
-        uint256 reward,
-        bytes32 newWeights
-    );
-    /// @notice The model reached its target score; `remaining` is left for the lender to reclaim.
-    event ModelCompleted(uint256 indexed modelId, uint16 bestScore, bytes32 weights, uint256 remaining);
-    /// @notice The lender took back what was left of the bounty (credited, then withdrawn).
-    event BountyReclaimed(uint256 indexed modelId, address indexed lender, uint256 amount);
-    /// @notice `account` was paid everything credited to it.
-    event Withdrawn(address indexed account, uint256 amount);
-
-    error ModelRepositoryZeroBounty();
-    error ModelRepositoryBountyTooLarge(uint256 bounty, uint256 maxBounty);
-    error ModelRepositoryBadScoreRange(uint16 initialScore, uint16 targetScore);
-    error ModelRepositoryDeadlineInPast(uint64 deadline, uint256 timestamp);
-    error ModelRepositoryZeroDigest();
-    error ModelRepositoryUnknownModel(uint256 modelId);
-    error ModelRepositoryUnknownUpdate(uint256 updateId);
-    error ModelRepositoryModelNotOpen(uint256 modelId, ModelStatus status);
-    error ModelRepositoryDeadlinePassed(uint256 modelId, uint64 deadline);
-    error ModelRepositoryDuplicateDigest(bytes32 digest);
-    error ModelRepositoryNotLender(uint256 modelId, address caller);
-    error ModelRepositoryAlreadyEvaluated(uint256 updateId, UpdateStatus status);
-    error ModelRepositoryScoreOutOfRange(uint16 score);
-    error ModelRepositoryDeadlineNotReached(uint256 modelId, uint64 deadline);
-    error ModelRepositoryAlreadyReclaimed(uint256 modelId);
-    error ModelRepositoryNothingOwed(address account);
-    error ModelRepositoryTransferFailed(address account, uint256 amount);
-    error ModelRepositoryReentrantCall();
 
     modifier nonReentrant() {
         if (_locked) revert ModelRepositoryReentrantCall();
@@ -146,14 +69,17 @@ contract ModelRepository {
     /// @param spec Digest of the model spec blob (features, architecture, metric).
     /// @param initialScore The initial weights' score on the lender's validation set (bps).
     /// @param targetScore The score at which the bounty is fully earned (bps, <= 10000).
-    /// @param deadline Unix time after which no update is accepted and the lender may reclaim.
+    /// @param deadline Unix time after which no update is accepted.
+    /// @param reviewPeriod Seconds after the deadline within which the lender judges every update
+    /// (1 hour to 30 days); after it, unjudged updates claim the rest of the bounty.
     /// @return modelId The new model's id (1-based).
     function createModel(
         bytes32 weights,
         bytes32 spec,
         uint16 initialScore,
         uint16 targetScore,
-        uint64 deadline
+        uint64 deadline,
+        uint32 reviewPeriod
     ) external payable returns (uint256 modelId) {
         if (msg.value == 0) revert ModelRepositoryZeroBounty();
         if (msg.value > type(uint96).max) {
@@ -163,27 +89,31 @@ contract ModelRepository {
             revert ModelRepositoryBadScoreRange(initialScore, targetScore);
         }
         if (deadline <= block.timestamp) revert ModelRepositoryDeadlineInPast(deadline, block.timestamp);
+        if (deadline > type(uint40).max) revert ModelRepositoryDeadlineTooFar(deadline, type(uint40).max);
+        if (reviewPeriod < MIN_REVIEW_PERIOD || reviewPeriod > MAX_REVIEW_PERIOD) {
+            revert ModelRepositoryBadReviewPeriod(reviewPeriod, MIN_REVIEW_PERIOD, MAX_REVIEW_PERIOD);
+        }
         if (weights == bytes32(0) || spec == bytes32(0)) revert ModelRepositoryZeroDigest();
         modelId = _nextModelId++;
-        _models[modelId] = Model({
-            lender: msg.sender,
-            bounty: uint96(msg.value),
-            remaining: uint96(msg.value),
-            deadline: deadline,
-            initialScore: initialScore,
-            targetScore: targetScore,
-            bestScore: initialScore,
-            status: ModelStatus.Open,
-            weights: weights,
-            spec: spec
-        });
+        Model storage model = _models[modelId];
+        model.lender = msg.sender;
+        model.bounty = uint96(msg.value);
+        model.remaining = uint96(msg.value);
+        model.deadline = uint40(deadline);
+        model.initialScore = initialScore;
+        model.targetScore = targetScore;
+        model.bestScore = initialScore;
+        model.reviewPeriod = reviewPeriod;
+        model.weights = weights;
+        model.spec = spec;
         emit ModelCreated(
-            modelId, msg.sender, weights, spec, msg.value, initialScore, targetScore, deadline
+            modelId, msg.sender, weights, spec, msg.value, initialScore, targetScore, deadline, reviewPeriod
         );
     }
 
     /// @notice Offer the update stored under `update` to an open model, before its deadline.
-    /// @dev A digest ever submitted before, to any model, is refused (no copies, no replays).
+    /// @dev The same digest may be submitted by several accounts (a copy does not block the
+    /// original); the lender judges each by the signer its sealed blob names.
     /// @param modelId The model the update improves.
     /// @param update Digest of the sealed update blob.
     /// @return updateId The new update's id (1-based).
@@ -194,10 +124,11 @@ contract ModelRepository {
             revert ModelRepositoryDeadlinePassed(modelId, model.deadline);
         }
         if (update == bytes32(0)) revert ModelRepositoryZeroDigest();
-        if (_submissions[update].submitter != address(0)) revert ModelRepositoryDuplicateDigest(update);
+        unchecked {
+            model.pendingCount += 1; // < 2^32: each submission costs > 20k gas of a block
+        }
         updateId = _nextUpdateId++;
-        _updateDigests[updateId] = update;
-        _submissions[update] = Submission({
+        _submissions[updateId] = Submission({
             submitter: msg.sender,
             modelId: uint32(modelId),
             submittedAt: uint40(block.timestamp),
@@ -207,39 +138,99 @@ contract ModelRepository {
         emit UpdateSubmitted(modelId, updateId, msg.sender, update, uint64(block.timestamp));
     }
 
-    /// @notice Record the lender's score for a pending update and pay it if it improves the model.
-    /// @dev Lender only, once per update, while the model is open (also after the deadline, until
-    /// the lender reclaims). Reward = bounty * (score - best) / (target - initial), capped at what
-    /// is left; reaching the target completes the model. A score <= best rejects the update.
+    /// @notice Judge pending updates of one model at once: the lender merged them into
+    /// `newWeights`, which scores `score`. If it beats the best score, the payout
+    /// `bounty * (score - best) / (target - initial)` (capped at what is left) is split by
+    /// `shares`; otherwise every share must be 0 and all the updates are rejected.
+    /// @dev Lender only, before the review window closes, on an open or completed model.
+    /// Shares are bps of the payout: those that are non-zero must sum to exactly 10000; a share
+    /// of 0 rejects its update. Each paid update gets `payout * share / 10000` rounded down; the
+    /// last paid update also gets the remainder, so the rewards add up to the payout to the wei.
+    /// @param modelId The model whose updates are judged.
+    /// @param updateIds The pending updates judged (at most MAX_ROUND_SIZE, no repeats).
+    /// @param shares Each update's share of the payout in bps (0 = rejected).
+    /// @param score The merged model's score on the lender's validation set (bps).
+    /// @param newWeights Digest of the merged weights (ignored when the score does not improve).
+    /// @return payout The wei credited to the round's submitters.
+    function evaluateRound(
+        uint256 modelId,
+        uint256[] calldata updateIds,
+        uint16[] calldata shares,
+        uint16 score,
+        bytes32 newWeights
+    ) external returns (uint256 payout) {
+        uint256 size = updateIds.length;
+        if (size == 0) revert ModelRepositoryEmptyRound();
+        if (size > MAX_ROUND_SIZE) revert ModelRepositoryRoundTooLarge(size, MAX_ROUND_SIZE);
+        if (shares.length != size) revert ModelRepositoryLengthMismatch(size, shares.length);
+        Model storage model = _judgeable(modelId, score);
+        (uint256 total, uint256 lastPaid) = _sumShares(shares);
+        uint16 best = model.bestScore;
+        bool improved = score > best;
+        if (improved ? total != MAX_SCORE : total != 0) revert ModelRepositoryBadShares(total, improved);
+        if (improved) payout = _raise(model, score, newWeights);
+        uint256 credited;
+        for (uint256 i; i < size; ++i) {
+            uint256 reward;
+            if (shares[i] != 0) {
+                reward = i == lastPaid ? payout - credited : (payout * shares[i]) / MAX_SCORE;
+                credited += reward;
+            }
+            _judge(modelId, updateIds[i], score, reward, shares[i] != 0 ? newWeights : bytes32(0));
+        }
+        model.pendingCount -= uint32(size);
+        emit RoundEvaluated(modelId, score, best, payout, size, improved ? size - _zeros(shares) : 0, newWeights);
+        if (improved && score >= model.targetScore) {
+            emit ModelCompleted(modelId, score, newWeights, model.remaining);
+        }
+    }
+
+    /// @notice Judge one pending update: a round of one (its whole payout if it improves).
     /// @param updateId The update to evaluate.
     /// @param score The merged model's score on the lender's validation set (bps).
     /// @param newWeights Digest of the merged weights (used only when the update is accepted).
     function evaluateUpdate(uint256 updateId, uint16 score, bytes32 newWeights) external {
-        bytes32 digest = _updateDigests[updateId];
-        if (digest == bytes32(0)) revert ModelRepositoryUnknownUpdate(updateId);
-        Submission storage sub = _submissions[digest];
+        Submission storage sub = _pendingSubmission(updateId);
+        uint256 modelId = sub.modelId;
+        Model storage model = _judgeable(modelId, score);
+        uint16 best = model.bestScore;
+        uint256 payout;
+        if (score > best) payout = _raise(model, score, newWeights);
+        _judge(modelId, updateId, score, payout, score > best ? newWeights : bytes32(0));
+        model.pendingCount -= 1;
+        emit RoundEvaluated(modelId, score, best, payout, 1, score > best ? 1 : 0, newWeights);
+        if (score > best && score >= model.targetScore) {
+            emit ModelCompleted(modelId, score, newWeights, model.remaining);
+        }
+    }
+
+    /// @notice Once a model's review window has closed, credit the submitter of a still-pending
+    /// update with an equal share of what the model had left when the window closed.
+    /// @dev Anyone may call it; the credit always goes to the update's submitter. The first claim
+    /// (or reclaim) after the window snapshots `remaining / pendingCount`; every claim gets that
+    /// amount. The update becomes Expired.
+    /// @param updateId The pending update.
+    /// @return amount The wei credited to the submitter.
+    function claimUnreviewed(uint256 updateId) external returns (uint256 amount) {
+        Submission storage sub = _pendingSubmission(updateId);
         uint256 modelId = sub.modelId;
         Model storage model = _models[modelId];
-        if (msg.sender != model.lender) revert ModelRepositoryNotLender(modelId, msg.sender);
-        if (sub.status != UpdateStatus.Pending) {
-            revert ModelRepositoryAlreadyEvaluated(updateId, sub.status);
-        }
-        if (model.status != ModelStatus.Open) revert ModelRepositoryModelNotOpen(modelId, model.status);
-        if (score > MAX_SCORE) revert ModelRepositoryScoreOutOfRange(score);
-        if (score <= model.bestScore) {
-            sub.status = UpdateStatus.Rejected;
-            sub.score = score;
-            emit UpdateEvaluated(
-                modelId, updateId, sub.submitter, UpdateStatus.Rejected, score, 0, bytes32(0)
-            );
-            return;
-        }
-        if (newWeights == bytes32(0)) revert ModelRepositoryZeroDigest();
-        _accept(model, sub, modelId, updateId, score, newWeights);
+        uint64 reviewEnds = _reviewEnds(model);
+        if (block.timestamp < reviewEnds) revert ModelRepositoryReviewWindowOpen(modelId, reviewEnds);
+        _closeWindow(model, modelId);
+        amount = model.claimShare;
+        sub.status = UpdateStatus.Expired;
+        model.remaining -= uint96(amount);
+        model.pendingCount -= 1;
+        address submitter = sub.submitter;
+        _owed[submitter] += amount;
+        emit UpdateEvaluated(modelId, updateId, submitter, UpdateStatus.Expired, 0, amount, bytes32(0));
     }
 
     /// @notice Credit the lender with what is left of a model's bounty, after its deadline or
-    /// once it is completed. The model is closed for good.
+    /// once it is completed, and close the model for good.
+    /// @dev Refused while updates are pending and the review window is open. After the window,
+    /// the shares still claimable by pending updates stay reserved for them.
     /// @param modelId The model whose bounty to reclaim.
     function reclaim(uint256 modelId) external {
         Model storage model = _existingModel(modelId);
@@ -248,14 +239,24 @@ contract ModelRepository {
         if (model.status == ModelStatus.Open && block.timestamp < model.deadline) {
             revert ModelRepositoryDeadlineNotReached(modelId, model.deadline);
         }
-        uint256 amount = model.remaining;
-        model.remaining = 0;
+        uint256 pending = model.pendingCount;
+        uint256 reserved;
+        if (pending != 0) {
+            uint64 reviewEnds = _reviewEnds(model);
+            if (block.timestamp < reviewEnds) {
+                revert ModelRepositoryUpdatesPending(modelId, pending, reviewEnds);
+            }
+            _closeWindow(model, modelId);
+            reserved = uint256(model.claimShare) * pending;
+        }
+        uint256 amount = model.remaining - reserved;
+        model.remaining = uint96(reserved);
         model.status = ModelStatus.Reclaimed;
         _owed[msg.sender] += amount;
         emit BountyReclaimed(modelId, msg.sender, amount);
     }
 
-    /// @notice Pay the caller everything credited to it (rewards and reclaimed bounties).
+    /// @notice Pay the caller everything credited to it (rewards, claims and reclaimed bounties).
     /// @return amount The wei paid.
     function withdraw() external nonReentrant returns (uint256 amount) {
         amount = _owed[msg.sender];
@@ -282,13 +283,13 @@ contract ModelRepository {
         return _existingModel(modelId);
     }
 
-    /// @notice One update's state (its reward is in its `UpdateEvaluated` event).
+    /// @notice One update's state (its digest is in its `UpdateSubmitted` event, its reward in
+    /// its `UpdateEvaluated` event).
     /// @param updateId The update's id.
     function getUpdate(uint256 updateId) external view returns (Update memory) {
-        bytes32 digest = _updateDigests[updateId];
-        if (digest == bytes32(0)) revert ModelRepositoryUnknownUpdate(updateId);
-        Submission storage sub = _submissions[digest];
-        return Update(sub.modelId, sub.submitter, digest, sub.submittedAt, sub.status, sub.score);
+        Submission storage sub = _submissions[updateId];
+        if (sub.submitter == address(0)) revert ModelRepositoryUnknownUpdate(updateId);
+        return Update(sub.modelId, sub.submitter, sub.submittedAt, sub.status, sub.score);
     }
 
     /// @notice The wei credited to `account` and not yet withdrawn.
@@ -297,46 +298,83 @@ contract ModelRepository {
         return _owed[account];
     }
 
-    /// @notice Whether `digest` was ever submitted as an update (to any model).
-    /// @param digest The update digest to look up.
-    function digestSeen(bytes32 digest) external view returns (bool) {
-        return _submissions[digest].submitter != address(0);
-    }
-
     /// @notice The block this contract was deployed in: where event scans start.
     function deployedBlock() external view returns (uint256) {
         return _deployedBlock;
     }
 
-    function _accept(
-        Model storage model,
-        Submission storage sub,
-        uint256 modelId,
-        uint256 updateId,
-        uint16 score,
-        bytes32 newWeights
-    ) private {
+    /// @dev The model, if its lender may judge it now with `score`.
+    function _judgeable(uint256 modelId, uint16 score) private view returns (Model storage model) {
+        model = _existingModel(modelId);
+        if (msg.sender != model.lender) revert ModelRepositoryNotLender(modelId, msg.sender);
+        if (model.status == ModelStatus.Reclaimed) revert ModelRepositoryModelNotOpen(modelId, model.status);
+        uint64 reviewEnds = _reviewEnds(model);
+        if (block.timestamp >= reviewEnds) revert ModelRepositoryReviewWindowClosed(modelId, reviewEnds);
+        if (score > MAX_SCORE) revert ModelRepositoryScoreOutOfRange(score);
+    }
+
+    /// @dev Raise the best score to `score` and return the payout it earns.
+    function _raise(Model storage model, uint16 score, bytes32 newWeights) private returns (uint256 payout) {
+        if (newWeights == bytes32(0)) revert ModelRepositoryZeroDigest();
         uint256 remaining = model.remaining;
-        uint256 reward = (uint256(model.bounty) * (score - model.bestScore)) /
-            (model.targetScore - model.initialScore);
-        if (reward > remaining) reward = remaining;
-        bool completed = score >= model.targetScore;
-        sub.status = UpdateStatus.Accepted;
-        sub.score = score;
-        model.remaining = uint96(remaining - reward);
+        payout = (uint256(model.bounty) * (score - model.bestScore)) / (model.targetScore - model.initialScore);
+        if (payout > remaining) payout = remaining;
+        model.remaining = uint96(remaining - payout);
         model.bestScore = score;
-        if (completed) model.status = ModelStatus.Completed;
         model.weights = newWeights;
+        if (score >= model.targetScore) model.status = ModelStatus.Completed;
+    }
+
+    /// @dev Record one update's verdict (accepted iff `weights` is set) and credit its reward.
+    function _judge(uint256 modelId, uint256 updateId, uint16 score, uint256 reward, bytes32 weights) private {
+        Submission storage sub = _pendingSubmission(updateId);
+        if (sub.modelId != modelId) revert ModelRepositoryWrongModel(updateId, modelId, sub.modelId);
+        UpdateStatus status = weights != bytes32(0) ? UpdateStatus.Accepted : UpdateStatus.Rejected;
+        sub.status = status;
+        sub.score = score;
         address submitter = sub.submitter;
-        _owed[submitter] += reward;
-        emit UpdateEvaluated(
-            modelId, updateId, submitter, UpdateStatus.Accepted, score, reward, newWeights
-        );
-        if (completed) emit ModelCompleted(modelId, score, newWeights, remaining - reward);
+        if (reward != 0) _owed[submitter] += reward;
+        emit UpdateEvaluated(modelId, updateId, submitter, status, score, reward, weights);
+    }
+
+    /// @dev Snapshot the claim share the first time it is needed after the review window.
+    function _closeWindow(Model storage model, uint256 modelId) private {
+        if (model.windowClosed) return;
+        uint256 pending = model.pendingCount;
+        uint256 remaining = model.remaining;
+        uint256 share = pending == 0 ? 0 : remaining / pending;
+        model.claimShare = uint96(share);
+        model.windowClosed = true;
+        emit ReviewWindowClosed(modelId, remaining, pending, share);
+    }
+
+    function _pendingSubmission(uint256 updateId) private view returns (Submission storage sub) {
+        sub = _submissions[updateId];
+        if (sub.submitter == address(0)) revert ModelRepositoryUnknownUpdate(updateId);
+        if (sub.status != UpdateStatus.Pending) revert ModelRepositoryAlreadyEvaluated(updateId, sub.status);
     }
 
     function _existingModel(uint256 modelId) private view returns (Model storage) {
         if (modelId == 0 || modelId >= _nextModelId) revert ModelRepositoryUnknownModel(modelId);
         return _models[modelId];
+    }
+
+    function _reviewEnds(Model storage model) private view returns (uint64) {
+        return uint64(model.deadline) + model.reviewPeriod;
+    }
+
+    function _sumShares(uint16[] calldata shares) private pure returns (uint256 total, uint256 lastPaid) {
+        for (uint256 i; i < shares.length; ++i) {
+            if (shares[i] != 0) {
+                total += shares[i];
+                lastPaid = i;
+            }
+        }
+    }
+
+    function _zeros(uint16[] calldata shares) private pure returns (uint256 count) {
+        for (uint256 i; i < shares.length; ++i) {
+            if (shares[i] == 0) ++count;
+        }
     }
 }

@@ -12,6 +12,12 @@ Digest = NewType("Digest", bytes)  # 32-byte sha2-256 digest of a stored blob (r
 BasisPoints = NewType("BasisPoints", int)  # metric * 10_000, 0..10_000
 
 MAX_SCORE = 10_000
+HOUR = 3_600
+DAY = 86_400
+MIN_REVIEW_PERIOD = HOUR  # the contract's bounds on a lender's promise to judge every update
+MAX_REVIEW_PERIOD = 30 * DAY
+DEFAULT_REVIEW_PERIOD = 7 * DAY
+MAX_ROUND_SIZE = 100  # the most updates one evaluateRound may judge
 
 
 class ModelStatus(IntEnum):
@@ -28,6 +34,7 @@ class UpdateStatus(IntEnum):
     PENDING = 0
     ACCEPTED = 1
     REJECTED = 2
+    EXPIRED = 3  # claimed by its submitter after the lender's review window closed
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,15 @@ class ModelRecord:
     deadline: int  # unix seconds
     status: ModelStatus
     update_count: int
+    review_period: int = DEFAULT_REVIEW_PERIOD  # seconds after the deadline to judge every update
+    pending_count: int = 0  # updates not yet judged nor claimed
+    claim_share_wei: Wei = Wei(0)  # what each unjudged update may claim once the window closed
+    window_closed: bool = False  # the claim share has been fixed
+
+    @property
+    def review_ends(self) -> int:
+        """Unix time after which the lender can no longer judge and owners may claim."""
+        return self.deadline + self.review_period
 
     @property
     def is_open(self) -> bool:

@@ -3,6 +3,9 @@
 .venv/bin/python scripts/bench_gas.py            # table
 .venv/bin/python scripts/bench_gas.py --json     # machine-readable
 .venv/bin/python scripts/bench_gas.py --check    # exit 1 if a target is exceeded
+
+evaluateRound is measured at its worst: every update of the round is paid and is its owner's first
+credit (a fresh `owed` slot each), for rounds of 1, 5, 10 and 50 updates.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from fedlend.errors import ChainError
 from fedlend.types import Digest
 
 TARGETS = {"submitUpdate": 80_000, "evaluateUpdate (pays)": 80_000, "withdraw": 40_000}
+ROUND_BASE, ROUND_PER_UPDATE = 60_000, 30_000  # evaluateRound <= base + per update * n
+ROUND_SIZES = (1, 5, 10, 50)
+OWNERS = 1 + max(ROUND_SIZES)  # Anvil dev accounts: the lender, then one per update
+HOUR = 3_600
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,8 @@ def digest(label: str) -> Digest:
 
 def measure() -> list[Row]:
     """Deploy and exercise ModelRepository on a private Anvil; gasUsed of each receipt."""
-    accounts = dev_accounts(4)
-    with AnvilProcess() as node:
+    accounts = dev_accounts(OWNERS)
+    with AnvilProcess(accounts=OWNERS) as node:
         w3 = connect(node.rpc_url)
         lender = ModelRepositoryClient.deploy(w3, accounts[0])
         owner = lender.with_account(accounts[1])
@@ -63,6 +70,7 @@ def measure() -> list[Row]:
             target_score=8000,
             deadline=now + 3600,
             bounty_wei=10**18 + 999,  # rounding leaves 3 wei for the lender to reclaim
+            review_period=HOUR,
         )
         rows.append(Row("createModel", "~1 ETH bounty", created.gas_used, None))
         model_id = created.value
@@ -71,13 +79,71 @@ def measure() -> list[Row]:
         rows.append(Row("submitUpdate", "tenth", subs[9].gas_used, TARGETS["submitUpdate"]))
         other_sub = other.submit_update(model_id, digest("update-other"))
         rows += _evaluations(lender, [s.value for s in subs], other_sub.value)
+        leftover = [s.value for s in subs[4:]]
+        lender.evaluate_round(
+            model_id, leftover, [0] * len(leftover), score=0, new_weights=digest("x")
+        )
         withdrawn = owner.withdraw()
         rows.append(Row("withdraw", "owner (EOA)", withdrawn.gas_used, TARGETS["withdraw"]))
         rows.append(Row("reclaim", "after completion", lender.reclaim(model_id).gas_used, None))
         rows.append(
             Row("withdraw", "lender (EOA)", lender.withdraw().gas_used, TARGETS["withdraw"])
         )
+        rows += _rounds(lender, accounts[1:])
+        rows += _claims(lender, accounts[1:4])
     return rows
+
+
+def _rounds(lender: ModelRepositoryClient, owners: list) -> list[Row]:
+    """One fresh model per round size; n owners each submit one update; all are paid."""
+    rows = []
+    for size in ROUND_SIZES:
+        model_id = _model(lender, f"round-{size}")
+        updates = [
+            lender.with_account(owner).submit_update(model_id, digest(f"r{size}-{i}")).value
+            for i, owner in enumerate(owners[:size])
+        ]
+        shares = [10_000 // size] * size
+        shares[-1] += 10_000 - sum(shares)
+        sent = lender.evaluate_round(
+            model_id, updates, shares, score=7000, new_weights=digest(f"round-{size}")
+        )
+        limit = ROUND_BASE + ROUND_PER_UPDATE * size
+        rows.append(
+            Row("evaluateRound", f"{size} updates, all paid, first credits", sent.gas_used, limit)
+        )
+    return rows
+
+
+def _claims(lender: ModelRepositoryClient, owners: list) -> list[Row]:
+    """A lender who never judges: after the review window each owner claims."""
+    model_id = _model(lender, "ghost")
+    updates = [
+        lender.with_account(o).submit_update(model_id, digest(f"ghost-{i}")).value
+        for i, o in enumerate(owners)
+    ]
+    lender.w3.provider.make_request("evm_increaseTime", [3 * HOUR])  # type: ignore[arg-type]
+    lender.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    first = lender.claim_unreviewed(updates[0])
+    second = lender.claim_unreviewed(updates[1])
+    reclaimed = lender.reclaim(model_id)
+    return [
+        Row("claimUnreviewed", "first claim (closes the window)", first.gas_used, None),
+        Row("claimUnreviewed", "later claim", second.gas_used, None),
+        Row("reclaim", "after the window, one claim reserved", reclaimed.gas_used, None),
+    ]
+
+
+def _model(lender: ModelRepositoryClient, label: str) -> int:
+    return lender.create_model(
+        weights=digest(f"{label}-weights"),
+        spec=digest(f"{label}-spec"),
+        initial_score=6000,
+        target_score=8000,
+        deadline=lender.chain_time() + HOUR,
+        bounty_wei=10**18,
+        review_period=HOUR,
+    ).value
 
 
 def _evaluations(lender: ModelRepositoryClient, updates: list[int], other: int) -> list[Row]:
@@ -102,11 +168,11 @@ def render(rows: list[Row]) -> str:
     head = (
         f"ModelRepository gas ({compiler}, evm {COMPILER_SETTINGS['evmVersion']}, viaIR, runs 200)"
     )
-    lines = [head, f"{'call':<16} {'case':<36} {'gasUsed':>9} {'target':>9}  ok"]
+    lines = [head, f"{'call':<16} {'case':<40} {'gasUsed':>9} {'target':>9}  ok"]
     for row in rows:
         target = f"{row.target:,}" if row.target else "-"
         ok = "yes" if row.ok else "NO"
-        lines.append(f"{row.call:<16} {row.case:<36} {row.gas_used:>9,} {target:>9}  {ok}")
+        lines.append(f"{row.call:<16} {row.case:<40} {row.gas_used:>9,} {target:>9}  {ok}")
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ from fedlend.settings import Settings
 from fedlend.types import Digest
 
 DAY = 86_400
+HOUR = 3_600
 # Fixtures every folder may use: the market (fresh contract, real loans, a posted bounty), the
 # stores (embedded, js-ipfs) and the browser (Debian Chromium + a live server); registered here.
 pytest_plugins = ("tests.market", "tests.stores", "tests.browser_helpers")
@@ -133,9 +134,11 @@ def new_model(
     chain_now: Callable[[], int],
     make_digest: Callable[[], Digest],
 ) -> Callable[..., int]:
-    """new_model(lender=None, bounty_wei=10**18, initial=5000, target=8000, duration=DAY) -> id.
+    """new_model(lender=None, bounty_wei=10**18, initial=5000, target=8000, duration=DAY,
+    review=HOUR) -> id.
 
-    Creates a fresh open model (random weights/spec digests) with deadline chain_now() + duration;
+    Creates a fresh open model (random weights/spec digests) with deadline chain_now() + duration
+    and a review window of `review` seconds after it (the contract's minimum by default);
     `lender` is a LocalAccount (default: dev account 0, the `repo` client's account).
     """
 
@@ -146,6 +149,7 @@ def new_model(
         initial: int = 5_000,
         target: int = 8_000,
         duration: int = DAY,
+        review: int = HOUR,
     ) -> int:
         client = repo if lender is None else repo.with_account(lender)
         return client.create_model(
@@ -155,6 +159,7 @@ def new_model(
             target_score=target,
             deadline=chain_now() + duration,
             bounty_wei=bounty_wei,
+            review_period=review,
         ).value
 
     return create

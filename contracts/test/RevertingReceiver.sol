@@ -15,12 +15,12 @@ contract RevertingReceiver {
     }
 
     /// @notice Post a bounty as this contract (forwarding msg.value).
-    function createModel(bytes32 weights, bytes32 spec, uint16 initialScore, uint16 targetScore, uint64 deadline)
+    function createModel(bytes32 weights, bytes32 spec, uint16 initialScore, uint16 targetScore, uint64 deadline, uint32 reviewPeriod)
         external
         payable
         returns (uint256)
     {
-        return repo.createModel{value: msg.value}(weights, spec, initialScore, targetScore, deadline);
+        return repo.createModel{value: msg.value}(weights, spec, initialScore, targetScore, deadline, reviewPeriod);
     }
 
     /// @notice Submit an update as this contract.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -25,6 +27,7 @@ from fedlend.chain.rpc import Sent, connect, rpc_errors, send_call, sent
 from fedlend.errors import ChainError, ConfigError
 from fedlend.settings import Settings
 from fedlend.types import (
+    DEFAULT_REVIEW_PERIOD,
     Address,
     BasisPoints,
     Digest,
@@ -35,8 +38,19 @@ from fedlend.types import (
     Wei,
 )
 
-__all__ = ["ModelRepositoryClient", "Sent"]
+__all__ = ["ModelRepositoryClient", "RoundReceipt", "Sent"]
 CONTRACT_NAME = "ModelRepository"
+
+
+@dataclass(frozen=True)
+class RoundReceipt:
+    """What one evaluateRound did: the round's payout and each judged update's record."""
+
+    model_id: int
+    score: BasisPoints
+    previous_best: BasisPoints
+    payout_wei: Wei
+    updates: tuple[UpdateRecord, ...]
 
 
 class ModelRepositoryClient:
@@ -146,10 +160,12 @@ class ModelRepositoryClient:
         target_score: int,
         deadline: int,
         bounty_wei: int,
+        review_period: int = DEFAULT_REVIEW_PERIOD,
     ) -> Sent[int]:
-        """Escrow `bounty_wei` for improving `weights`; returns the new model id."""
+        """Escrow `bounty_wei` for improving `weights`, promising to judge every update within
+        `review_period` seconds after `deadline`; returns the new model id."""
         call = self.contract.functions.createModel(
-            _digest(weights), _digest(spec), initial_score, target_score, deadline
+            _digest(weights), _digest(spec), initial_score, target_score, deadline, review_period
         )
         receipt = self._send(call, value=bounty_wei)
         return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
@@ -168,6 +184,44 @@ class ModelRepositoryClient:
         reward = self._receipt_event(receipt, "UpdateEvaluated")["reward"]
         record = self._update_at(update_id, Wei(reward), block=receipt["blockNumber"])
         return sent(receipt, record)
+
+    def evaluate_round(
+        self,
+        model_id: int,
+        update_ids: Sequence[int],
+        shares: Sequence[int],
+        *,
+        score: int,
+        new_weights: Digest,
+    ) -> Sent[RoundReceipt]:
+        """Judge several pending updates of one model at once (shares in bps, 0 = rejected)."""
+        call = self.contract.functions.evaluateRound(
+            model_id, list(update_ids), list(shares), score, _digest(new_weights)
+        )
+        receipt = self._send(call)
+        rewards = {
+            int(e["updateId"]): Wei(e["reward"])
+            for e in self._receipt_events(receipt, "UpdateEvaluated")
+        }
+        block = receipt["blockNumber"]
+        digests = self._digests(model_id)
+        records = tuple(
+            self._update_at(i, rewards[i], block=block, digest=digests.get(i)) for i in update_ids
+        )
+        summary = self._receipt_event(receipt, "RoundEvaluated")
+        round_ = RoundReceipt(
+            model_id=model_id,
+            score=BasisPoints(summary["score"]),
+            previous_best=BasisPoints(summary["previousBest"]),
+            payout_wei=Wei(summary["payout"]),
+            updates=records,
+        )
+        return sent(receipt, round_)
+
+    def claim_unreviewed(self, update_id: int) -> Sent[Wei]:
+        """Credit a still-pending update's submitter its share after the review window closed."""
+        receipt = self._send(self.contract.functions.claimUnreviewed(update_id))
+        return sent(receipt, Wei(self._receipt_event(receipt, "UpdateEvaluated")["reward"]))
 
     def reclaim(self, model_id: int) -> Sent[Wei]:
         """Credit the lender with what is left of a model's bounty; returns the amount."""
@@ -206,6 +260,10 @@ class ModelRepositoryClient:
         """One update's state; an accepted update's reward comes from its UpdateEvaluated event."""
         return self._update_at(update_id, None, block="latest")
 
+    def update_status(self, update_id: int) -> UpdateStatus:
+        """One update's status as the contract stores it (one call, no log scan)."""
+        return UpdateStatus(self._call("getUpdate", update_id)[3])
+
     def updates_of_model(self, model_id: int) -> list[UpdateRecord]:
         """Every update submitted to a model, by id, rebuilt from its events alone."""
         events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"], model_id=model_id)
@@ -234,10 +292,6 @@ class ModelRepositoryClient:
             pending = self.w3.eth.get_transaction_count(self.account.address, "pending")
             mined = self.w3.eth.get_transaction_count(self.account.address, "latest")
         return pending > mined
-
-    def digest_seen(self, digest: Digest) -> bool:
-        """Whether an update digest was ever submitted (such a digest would be refused)."""
-        return bool(self._call("digestSeen", _digest(digest)))
 
     # --- events ------------------------------------------------------------------------------
     def event_reader(self, *, page_size: int | None = None) -> EventReader:
@@ -273,26 +327,50 @@ class ModelRepositoryClient:
             return send_call(self.w3, self.account, call, value=value)
 
     def _receipt_event(self, receipt: dict[str, Any], name: str) -> dict[str, Any]:
-        event = getattr(self.contract.events, name)()
-        for log in receipt["logs"]:
-            if (
-                log["address"] == self.contract.address
-                and Web3.to_hex(log["topics"][0]) == event.topic
-            ):
-                return dict(event.process_log(log)["args"])
-        raise ChainError(f"transaction {Web3.to_hex(receipt['transactionHash'])} emitted no {name}")
+        found = self._receipt_events(receipt, name)
+        if not found:
+            tx = Web3.to_hex(receipt["transactionHash"])
+            raise ChainError(f"transaction {tx} emitted no {name}")
+        return found[0]
 
-    def _update_at(self, update_id: int, reward: Wei | None, *, block: Any) -> UpdateRecord:
-        model_id, submitter, digest, submitted_at, status, score = self._call(
+    def _receipt_events(self, receipt: dict[str, Any], name: str) -> list[dict[str, Any]]:
+        event = getattr(self.contract.events, name)()
+        return [
+            dict(event.process_log(log)["args"])
+            for log in receipt["logs"]
+            if log["address"] == self.contract.address
+            and Web3.to_hex(log["topics"][0]) == event.topic
+        ]
+
+    def _digests(self, model_id: int) -> dict[int, Digest]:
+        """Update id -> digest of a model's updates (digests live in UpdateSubmitted events)."""
+        events = self.events(names=["UpdateSubmitted"], model_id=model_id)
+        return {e.update_id: e.digest for e in events}
+
+    def _digest_of(self, update_id: int) -> Digest:
+        events = self.events(names=["UpdateSubmitted"], update_id=update_id)
+        if not events:
+            raise ChainError(
+                f"update {update_id} has no UpdateSubmitted event: is the node pruning logs? "
+                "use an archive node"
+            )
+        return Digest(events[0].digest)
+
+    def _update_at(
+        self, update_id: int, reward: Wei | None, *, block: Any, digest: Digest | None = None
+    ) -> UpdateRecord:
+        model_id, submitter, submitted_at, status, score = self._call(
             "getUpdate", update_id, block=block
         )
+        digest = digest if digest is not None else self._digest_of(update_id)
         if reward is None:
-            reward = self._reward_of(update_id) if status == UpdateStatus.ACCEPTED else Wei(0)
+            paid = status in (UpdateStatus.ACCEPTED, UpdateStatus.EXPIRED)
+            reward = self._reward_of(update_id) if paid else Wei(0)
         return UpdateRecord(
             update_id=update_id,
             model_id=int(model_id),
             submitter=Address(submitter),
-            digest=Digest(bytes(digest)),
+            digest=digest,
             submitted_at=int(submitted_at),
             status=UpdateStatus(status),
             score=BasisPoints(score),
@@ -315,7 +393,8 @@ def _digest(value: bytes) -> bytes:
 
 
 def _model_record(model_id: int, raw: tuple[Any, ...], update_count: int) -> ModelRecord:
-    lender, bounty, remaining, deadline, initial, target, best, status, weights, spec = raw
+    lender, bounty, remaining, deadline, initial, target, best, status = raw[:8]
+    review_period, pending, weights, spec, claim_share, closed = raw[8:]
     return ModelRecord(
         model_id=model_id,
         lender=Address(lender),
@@ -329,6 +408,10 @@ def _model_record(model_id: int, raw: tuple[Any, ...], update_count: int) -> Mod
         deadline=int(deadline),
         status=ModelStatus(status),
         update_count=update_count,
+        review_period=int(review_period),
+        pending_count=int(pending),
+        claim_share_wei=Wei(claim_share),
+        window_closed=bool(closed),
     )
 
 

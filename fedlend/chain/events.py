@@ -39,6 +39,7 @@ class ModelCreated:
     initial_score: BasisPoints
     target_score: BasisPoints
     deadline: int
+    review_period: int
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,31 @@ class UpdateEvaluated:
     score: BasisPoints
     reward_wei: Wei
     new_weights: Digest
+
+
+@dataclass(frozen=True)
+class RoundEvaluated:
+    """The lender judged several updates at once; `accepted` of them shared `payout_wei`."""
+
+    at: LogPosition
+    model_id: int
+    score: BasisPoints
+    previous_best: BasisPoints
+    payout_wei: Wei
+    updates: int
+    accepted: int
+    new_weights: Digest
+
+
+@dataclass(frozen=True)
+class ReviewWindowClosed:
+    """The review window closed: each unjudged update may claim `claim_share_wei`."""
+
+    at: LogPosition
+    model_id: int
+    remaining_wei: Wei
+    pending_count: int
+    claim_share_wei: Wei
 
 
 @dataclass(frozen=True)
@@ -98,7 +124,14 @@ class Withdrawn:
 
 
 ChainEvent = (
-    ModelCreated | UpdateSubmitted | UpdateEvaluated | ModelCompleted | BountyReclaimed | Withdrawn
+    ModelCreated
+    | UpdateSubmitted
+    | UpdateEvaluated
+    | RoundEvaluated
+    | ReviewWindowClosed
+    | ModelCompleted
+    | BountyReclaimed
+    | Withdrawn
 )
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
@@ -106,6 +139,8 @@ EVENT_TYPES: dict[str, type] = {
         ModelCreated,
         UpdateSubmitted,
         UpdateEvaluated,
+        RoundEvaluated,
+        ReviewWindowClosed,
         ModelCompleted,
         BountyReclaimed,
         Withdrawn,
@@ -124,6 +159,11 @@ _RENAMES = {
     "bestScore": "best_score",
     "remaining": "remaining_wei",
     "amount": "amount_wei",
+    "reviewPeriod": "review_period",
+    "previousBest": "previous_best",
+    "payout": "payout_wei",
+    "pendingCount": "pending_count",
+    "claimShare": "claim_share_wei",
 }
 
 

@@ -49,15 +49,12 @@ MESSAGES: dict[str, Callable[..., str]] = {
         f"model {model_id}: deadline passed at {_when(deadline)}: "
         "this model no longer takes updates"
     ),
-    "DuplicateDigest": lambda digest: (
-        f"update digest 0x{digest.hex()} was already submitted: train a fresh update "
-        "instead of resubmitting a copy"
-    ),
     "NotLender": lambda model_id, caller: (
         f"{caller} is not the lender of model {model_id}: only its lender may do that"
     ),
     "AlreadyEvaluated": lambda update_id, status: (
-        f"update {update_id} was already evaluated ({_status(status, UpdateStatus)})"
+        f"update {update_id} is no longer pending ({_status(status, UpdateStatus)}): "
+        "there is nothing left to judge or claim"
     ),
     "ScoreOutOfRange": lambda score: f"score {score} is above 10000 bps: scale the metric to bps",
     "DeadlineNotReached": lambda model_id, deadline: (
@@ -71,6 +68,43 @@ MESSAGES: dict[str, Callable[..., str]] = {
         "withdraw from an account that accepts ETH"
     ),
     "ReentrantCall": lambda: "reentrant call refused",
+    "DeadlineTooFar": lambda deadline, cap: (
+        f"deadline {deadline} is beyond the last the contract stores ({cap}): pick an earlier one"
+    ),
+    "BadReviewPeriod": lambda period, low, high: (
+        f"review period {period} s is outside {low} s to {high} s (1 hour to 30 days): "
+        "promise a period in that range"
+    ),
+    "EmptyRound": lambda: "a round must judge at least one update: pass its pending update ids",
+    "RoundTooLarge": lambda size, cap: (
+        f"a round of {size} updates is more than {cap}: judge them in several rounds"
+    ),
+    "LengthMismatch": lambda updates, shares: (
+        f"{updates} updates but {shares} shares: give exactly one share per update"
+    ),
+    "WrongModel": lambda update_id, model_id, actual: (
+        f"update {update_id} belongs to model {actual}, not {model_id}: judge it in its own round"
+    ),
+    "BadShares": lambda total, improved: (
+        f"the shares sum to {total} bps: "
+        + (
+            "a round that beats the best score must share exactly 10000 bps among its paid updates"
+            if improved
+            else "a round that does not beat the best score must give every update a share of 0"
+        )
+    ),
+    "ReviewWindowClosed": lambda model_id, ends: (
+        f"model {model_id}'s review window closed at {_when(ends)}: it can no longer be "
+        "evaluated; its unjudged updates may now be claimed by their owners"
+    ),
+    "ReviewWindowOpen": lambda model_id, ends: (
+        f"model {model_id}'s lender has until {_when(ends)} to judge its updates: "
+        "claim after then if the update is still pending"
+    ),
+    "UpdatesPending": lambda model_id, pending, ends: (
+        f"model {model_id} has {pending} unjudged updates: evaluate them first, or wait until "
+        f"{_when(ends)} and reclaim what their claims leave"
+    ),
 }
 
 

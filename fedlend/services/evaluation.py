@@ -1,44 +1,42 @@
-"""The lender judges pending updates: open, verify, score on validation, merge, pay on-chain.
+"""The lender's evaluation pass: open every pending update, value the round, one evaluateRound.
 
-Within one call the accepted updates are merged greedily by FedAvg: each pending update is scored
-as the model "batch base + FedAvg(updates accepted so far in this call + this one)", and accepted
-(paid on-chain for the lift it adds) only if that model beats the best score. Averaging a batch
-beats replacing the model with single noisy DP updates (shared/notes/fl-feasibility.md).
+A pass reads the model's events once, reconciles them with the contract's state (an update whose
+evaluation event is gone but whose storage says judged is not pending), opens and checks every
+pending update (one bad update is rejected with its reason and never blocks the others), values
+the valid ones with `fl.strategy.ShapleyFedAvg`, sends ONE `evaluateRound` with the strategy's
+shares and score, and records each update's Shapley value, share and reward in one transaction.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from fedlend.chain.events import ModelCreated, UpdateEvaluated
-from fedlend.errors import (
-    BlobTooLargeError,
-    ContentNotFoundError,
-    IntegrityError,
-    JobCancelledError,
-    SealingError,
-    SpecError,
-    UpdateRejectedError,
-)
-from fedlend.sealing import open_update
+from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
+from fedlend.errors import FedlendError, JobCancelledError, UpdateRejectedError
+from fedlend.sealing import OpenedUpdate, open_update
 from fedlend.services.lender import LenderService
-from fedlend.types import BasisPoints, Digest, ModelStatus, UpdateRecord, UpdateStatus, Wei
-from fl.contribution import leave_one_out
-from fl.evaluate import Metrics, score, score_bps, validate_update
-from fl.features import EncodedData
-from fl.merge import MergeInput, fedavg
-from fl.models import Weights
+from fedlend.types import (
+    MAX_ROUND_SIZE,
+    BasisPoints,
+    Digest,
+    ModelRecord,
+    ModelStatus,
+    UpdateRecord,
+    UpdateStatus,
+    Wei,
+)
+from fl.evaluate import validate_update
 from fl.spec import ModelSpec
+from fl.strategy import RoundResult, RoundUpdate, ShapleyFedAvg, StrategyConfig
 
 Progress = Callable[[float, str], None]
-MAX_EXAMPLES_WEIGHT = 100_000  # an owner's self-reported size counts at most this much
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The outcome of judging one update (what was sent on-chain and why)."""
+    """The outcome for one update of a round (what was sent on-chain and why)."""
 
     update_id: int
     submitter: str
@@ -50,33 +48,30 @@ class Evaluation:
     n_examples: int | None
     gas_used: int
     metrics: dict[str, float] = field(default_factory=dict)
+    shapley_value: float | None = None  # metric units; None if the update could not be opened
+    share_bps: int = 0  # of the round's payout
+    std_error: float = 0.0  # of the Shapley estimate (0 when exact)
+    tx_hash: str = ""
 
 
 @dataclass(frozen=True)
-class _Judged:
-    score: BasisPoints
-    reason: str
-    weights: Weights | None = None
-    merge_input: MergeInput | None = None
-    metrics: Metrics | None = None
-    epsilon: float | None = None
-    n_examples: int | None = None
-    nonce: str | None = None
-    delta: float | None = None
+class Opened:
+    """A pending update that opened and passed every check."""
+
+    record: UpdateRecord
+    sealed: OpenedUpdate
+    update: RoundUpdate
 
 
-@dataclass
-class _Batch:
-    """The state of one evaluation pass over a model's pending updates."""
+@dataclass(frozen=True)
+class Pending:
+    """What one pass judges: the model, its weight history, its pending updates."""
 
-    spec: ModelSpec
-    validation: EncodedData
-    base: Weights
-    versions: list[Digest]
-    best: int
-    weights_digest: Digest
-    base_version: int = 0  # index in `versions` of `base`
-    accepted: dict[str, MergeInput] = field(default_factory=dict)
+    model: ModelRecord
+    versions: tuple[Digest, ...]
+    updates: tuple[UpdateRecord, ...]
+    judged_ids: frozenset[int]  # updates the chain holds as judged (their nonces count as seen)
+    waiting: int = 0  # pending updates left for a later pass (over MAX_ROUND_SIZE)
 
 
 def evaluate_pending(
@@ -85,159 +80,265 @@ def evaluate_pending(
     *,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    config: StrategyConfig | None = None,
 ) -> list[Evaluation]:
-    """Judge every pending update of one of the lender's models, oldest first."""
+    """Judge the pending updates of one of the lender's models as one round (oldest first)."""
     report = progress or (lambda _f, _m: None)
     bounty = lender.own_bounty(model_id)
     spec = bounty.require_spec()
-    client = lender.node.client
-    pending = [u for u in client.updates_of_model(model_id) if u.status == UpdateStatus.PENDING]
-    if not pending or bounty.record.status != ModelStatus.OPEN:
+    found = find_pending(lender, bounty.record)
+    if not found.updates:
         report(1.0, "nothing to evaluate")
         return []
-    report(0.02, "loading the validation set and the current model")
-    batch = _Batch(
-        spec=spec,
-        validation=lender.validation(spec),
-        base=lender.node.weights_at(spec, bounty.record.weights),
-        versions=weight_versions(lender, model_id),
-        best=bounty.record.best_score,
-        weights_digest=bounty.record.weights,
+    report(0.02, f"opening {len(found.updates)} pending update(s)")
+    seen = lender.records.seen_nonces(model_id, found.judged_ids)
+    opened, refused = _open_all(lender, spec, found, seen, report, cancel)
+    result = None
+    if opened:
+        report(0.5, f"valuing {len(opened)} valid update(s) (Shapley)")
+        validation = lender.validation(spec)
+        strategy = ShapleyFedAvg(spec, validation.X, validation.labels, config or StrategyConfig())
+        current = lender.node.weights_at(spec, found.model.weights)
+        result = strategy.evaluate_round(
+            current, [o.update for o in opened], best_bps=found.model.best_score
+        )
+    report(0.9, "sending evaluateRound")
+    evaluations = _send_round(lender, spec, found, opened, refused, result)
+    more = f"; {found.waiting} more wait for the next pass" if found.waiting else ""
+    report(1.0, f"evaluated {len(evaluations)} update(s) in one round{more}")
+    return evaluations
+
+
+def find_pending(lender: LenderService, model: ModelRecord) -> Pending:
+    """The updates still to judge, from one event scan reconciled with the contract's state."""
+    client = lender.node.client
+    open_for_review = model.status != ModelStatus.RECLAIMED and (
+        client.chain_time() < model.review_ends
     )
-    batch.base_version = len(batch.versions) - 1
-    results = []
-    for i, update in enumerate(pending):
-        if cancel is not None and cancel():
-            raise JobCancelledError(f"evaluation cancelled after {i} of {len(pending)} updates")
-        report(0.05 + 0.9 * i / len(pending), f"evaluating update #{update.update_id}")
-        results.append(_evaluate_one(lender, batch, update))
-        if client.get_model(model_id).status != ModelStatus.OPEN:
-            break  # target reached: the model is complete, the rest stay unevaluated
-    _record_contributions(lender, batch)
-    report(1.0, f"evaluated {len(results)} update(s)")
-    return results
+    events = client.events(model_id=model.model_id)
+    evaluated = {e.update_id for e in events if isinstance(e, UpdateEvaluated)}
+    candidates = [
+        _record(e)
+        for e in events
+        if isinstance(e, UpdateSubmitted) and e.update_id not in evaluated
+    ]
+    # events and storage can disagree (a lost event, a reorg): storage decides
+    pending = [u for u in candidates if client.update_status(u.update_id) == UpdateStatus.PENDING]
+    judged = evaluated | {u.update_id for u in candidates} - {u.update_id for u in pending}
+    if not open_for_review:
+        pending = []
+    return Pending(
+        model=model,
+        versions=tuple(versions_from(events)),
+        updates=tuple(pending[:MAX_ROUND_SIZE]),
+        judged_ids=frozenset(judged),
+        waiting=max(0, len(pending) - MAX_ROUND_SIZE),
+    )
 
 
 def weight_versions(lender: LenderService, model_id: int) -> list[Digest]:
     """Every weights digest the model has had, oldest first (from events alone)."""
-    events = lender.node.client.events(names=["ModelCreated", "UpdateEvaluated"], model_id=model_id)
+    return versions_from(lender.node.client.events(model_id=model_id))
+
+
+def versions_from(events: Sequence[object]) -> list[Digest]:
+    """The weights history in a model's events: its creation, then every improving round."""
     versions: list[Digest] = []
     for event in events:
         if isinstance(event, ModelCreated):
             versions.append(event.weights)
-        elif isinstance(event, UpdateEvaluated) and event.status == UpdateStatus.ACCEPTED:
+        elif isinstance(event, RoundEvaluated) and event.score > event.previous_best:
             versions.append(event.new_weights)
     return versions
 
 
-def _evaluate_one(lender: LenderService, batch: _Batch, update: UpdateRecord) -> Evaluation:
-    judged = _judge(lender, batch, update)
-    weights, merge_input = judged.weights, judged.merge_input
-    improves = judged.score > batch.best and weights is not None and merge_input is not None
-    if improves and weights is not None:
-        digest = lender.node.put_weights(batch.spec, weights)
-    else:
-        digest = batch.weights_digest
-    sent = lender.node.client.evaluate_update(
-        update.update_id, score=judged.score, new_weights=digest
-    )
-    reason = judged.reason
-    if improves and merge_input is not None:
-        batch.accepted[str(update.update_id)] = merge_input
-        batch.best, batch.weights_digest = judged.score, digest
-        batch.versions.append(digest)
-        reason = "improved the model"
-    elif not reason:
-        reason = f"did not improve: {judged.score} <= best {batch.best} (basis points)"
-    metrics = judged.metrics.to_dict() if judged.metrics else {}
-    lender.records.upsert(
-        "evaluations",
-        {
-            "update_id": update.update_id,
-            "model_id": update.model_id,
-            "submitter": update.submitter,
-            "status": sent.value.status.name.lower(),
-            "score": judged.score,
-            "reward_wei": str(sent.value.reward_wei),
-            "reason": reason,
-            "epsilon": judged.epsilon,
-            "delta": judged.delta,
-            "n_examples": judged.n_examples,
-            "metrics": metrics,
-            "contribution": None,
-            "nonce": judged.nonce,
-            "tx_hash": sent.tx_hash,
-            "gas_used": sent.gas_used,
-            "at": time.time(),
-        },
-    )
-    return Evaluation(
-        update.update_id,
-        update.submitter,
-        sent.value.status == UpdateStatus.ACCEPTED,
-        judged.score,
-        sent.value.reward_wei,
-        reason,
-        judged.epsilon,
-        judged.n_examples,
-        sent.gas_used,
-        metrics,
+def _record(e: UpdateSubmitted) -> UpdateRecord:
+    return UpdateRecord(
+        e.update_id,
+        e.model_id,
+        e.submitter,
+        e.digest,
+        e.submitted_at,
+        UpdateStatus.PENDING,
+        BasisPoints(0),
+        Wei(0),
     )
 
 
-def _judge(lender: LenderService, batch: _Batch, update: UpdateRecord) -> _Judged:
-    """Score the model this update would give; a score of 0 with a reason if it is unusable."""
+def _open_all(
+    lender: LenderService,
+    spec: ModelSpec,
+    found: Pending,
+    seen: set[str],
+    report: Progress,
+    cancel: Callable[[], bool] | None,
+) -> tuple[list[Opened], dict[int, str]]:
+    opened: list[Opened] = []
+    refused: dict[int, str] = {}
+    total = len(found.updates)
+    for i, update in enumerate(found.updates):
+        if cancel is not None and cancel():
+            raise JobCancelledError(f"evaluation cancelled after opening {i} of {total} updates")
+        report(0.05 + 0.4 * i / total, f"opening update #{update.update_id}")
+        try:
+            item = open_one(lender, spec, found.versions, update, seen)
+        except FedlendError as exc:  # one bad update is rejected; the others are still judged
+            refused[update.update_id] = f"refused: {exc}"
+            continue
+        seen.add(item.sealed.header.nonce)  # a copy later in the same round is a replay
+        opened.append(item)
+    return opened, refused
+
+
+def open_one(
+    lender: LenderService,
+    spec: ModelSpec,
+    versions: Sequence[Digest],
+    update: UpdateRecord,
+    seen: set[str],
+) -> Opened:
+    """Fetch, decrypt, verify and check one update; a FedlendError says why it is unusable."""
     node = lender.node
-    try:
-        blob = node.get(update.digest)
-        seen = {r["nonce"] for r in lender.records.rows("evaluations") if r["nonce"]}
-        opened = open_update(
-            blob,
-            lender_private_key=lender.keypair.private,
-            expected_submitter=update.submitter,
-            expected_model_id=update.model_id,
-            expected_chain_id=node.chain_id,
-            expected_contract=node.client.address,
-            max_blob_bytes=node.settings.max_blob_bytes,
-            seen_nonces=seen,
+    sealed = open_update(
+        node.get(update.digest),
+        lender_private_key=lender.keypair.private,
+        expected_submitter=update.submitter,
+        expected_model_id=update.model_id,
+        expected_chain_id=node.chain_id,
+        expected_contract=node.client.address,
+        max_blob_bytes=node.settings.max_blob_bytes,
+        seen_nonces=seen,
+    )
+    base_digest = Digest(sealed.header.base_digest_bytes)
+    if base_digest not in versions:
+        raise UpdateRejectedError("trained on weights this model never had")
+    base = node.weights_at(spec, base_digest)
+    checked = validate_update(spec, sealed.payload, base_weights=base)
+    staleness = len(versions) - 1 - list(versions).index(base_digest)
+    n = sealed.header.num_examples
+    return Opened(
+        update, sealed, RoundUpdate(update.update_id, checked.weights, base, n, staleness)
+    )
+
+
+def _send_round(
+    lender: LenderService,
+    spec: ModelSpec,
+    found: Pending,
+    opened: list[Opened],
+    refused: dict[int, str],
+    result: RoundResult | None,
+) -> list[Evaluation]:
+    model = found.model
+    improves = result is not None and result.improves
+    if improves:
+        assert result is not None
+        score = BasisPoints(result.score_bps)
+        digest = lender.node.put_weights(spec, result.weights)
+    else:
+        score = BasisPoints(min(result.score_bps, model.best_score) if result else model.best_score)
+        digest = model.weights
+    shares = dict(zip(result.keys, result.payout_shares_bps, strict=True)) if result else {}
+    ids = [u.update_id for u in found.updates]
+    sent = lender.node.client.evaluate_round(
+        model.model_id, ids, [shares.get(i, 0) for i in ids], score=score, new_weights=digest
+    )
+    by_id = {o.record.update_id: o for o in opened}
+    values = _values(result)
+    rows, out = [], []
+    now = time.time()
+    for record in sent.value.updates:
+        item = by_id.get(record.update_id)
+        value, error = values.get(record.update_id, (None, 0.0))
+        reason = refused.get(record.update_id) or _reason(
+            value, shares.get(record.update_id, 0), improves
         )
-        header = opened.header
-        base_digest = Digest(bytes.fromhex(header.base_digest[2:]))
-        if base_digest not in batch.versions:
-            raise UpdateRejectedError("trained on weights this model never had")
-        base = node.weights_at(batch.spec, base_digest)
-        checked = validate_update(batch.spec, opened.payload, base_weights=base)
-    except (ContentNotFoundError, IntegrityError, BlobTooLargeError) as exc:
-        return _Judged(BasisPoints(0), f"unreadable: {exc}")
-    except (SealingError, UpdateRejectedError, SpecError) as exc:
-        return _Judged(BasisPoints(0), f"refused: {exc}")
-    staleness = max(0, batch.base_version - batch.versions.index(base_digest))
-    merge_input = MergeInput(checked.weights, base, header.num_examples, staleness)
-    inputs = [*batch.accepted.values(), merge_input]
-    candidate = fedavg(batch.base, inputs, max_examples=MAX_EXAMPLES_WEIGHT)
-    metrics = score(batch.spec, candidate, batch.validation.X, batch.validation.labels)
-    return _Judged(
-        score_bps(batch.spec, metrics),
-        "",
-        candidate,
-        merge_input,
-        metrics,
-        header.epsilon,
-        header.num_examples,
-        header.nonce,
-        header.delta,
-    )
+        header = item.sealed.header if item else None
+        evaluation = Evaluation(
+            update_id=record.update_id,
+            submitter=record.submitter,
+            accepted=record.status == UpdateStatus.ACCEPTED,
+            score=score,
+            reward_wei=record.reward_wei,
+            reason=reason,
+            epsilon=header.epsilon if header else None,
+            n_examples=header.num_examples if header else None,
+            gas_used=sent.gas_used,
+            metrics=result.metrics.to_dict() if result and item else {},
+            shapley_value=value,
+            share_bps=shares.get(record.update_id, 0),
+            std_error=error,
+            tx_hash=sent.tx_hash,
+        )
+        out.append(evaluation)
+        rows.append(_row(evaluation, record, header.nonce if header else None, header, now))
+    lender.records.upsert_many("evaluations", rows)
+    lender.records.upsert_many("rounds", [_round_row(model, found, result, sent, score, now)])
+    return out
 
 
-def _record_contributions(lender: LenderService, batch: _Batch) -> None:
-    """Leave-one-out value of each update accepted in this pass (display only: moves no money)."""
-    if not batch.accepted:
-        return
-    values = leave_one_out(
-        batch.spec, batch.base, batch.accepted, batch.validation.X, batch.validation.labels
-    )
-    for key, value in values.items():
-        row = lender.records.one("evaluations", update_id=int(key))
-        if row is not None:
-            row["contribution"] = float(value)
-            lender.records.upsert("evaluations", row)
+def _values(result: RoundResult | None) -> dict[int, tuple[float, float]]:
+    if result is None:
+        return {}
+    return {
+        k: (v, e) for k, v, e in zip(result.keys, result.values, result.std_errors, strict=True)
+    }
+
+
+def _reason(value: float | None, share: int, improves: bool) -> str:
+    if share:
+        return "improved the model"
+    if value is not None and value <= 0:
+        return f"added nothing to the round (Shapley value {value:+.5f})"
+    return "the round's aggregate did not beat the best score"
+
+
+def _row(
+    e: Evaluation, record: UpdateRecord, nonce: str | None, header: object, now: float
+) -> dict[str, object]:
+    return {
+        "update_id": e.update_id,
+        "model_id": record.model_id,
+        "submitter": e.submitter,
+        "status": record.status.name.lower(),
+        "score": e.score,
+        "reward_wei": str(e.reward_wei),
+        "reason": e.reason,
+        "epsilon": e.epsilon,
+        "delta": getattr(header, "delta", None),
+        "n_examples": e.n_examples,
+        "metrics": e.metrics,
+        "contribution": e.shapley_value,
+        "share_bps": e.share_bps,
+        "std_error": e.std_error,
+        "nonce": nonce,
+        "tx_hash": e.tx_hash,
+        "gas_used": e.gas_used,
+        "at": now,
+    }
+
+
+def _round_row(
+    model: ModelRecord,
+    found: Pending,
+    result: RoundResult | None,
+    sent: object,
+    score: int,
+    now: float,
+) -> dict[str, object]:
+    receipt = sent.value  # type: ignore[attr-defined]
+    return {
+        "tx_hash": sent.tx_hash,  # type: ignore[attr-defined]
+        "model_id": model.model_id,
+        "score": score,
+        "best_before": model.best_score,
+        "base_score": result.base_score_bps if result else model.best_score,
+        "payout_wei": str(receipt.payout_wei),
+        "updates": len(found.updates),
+        "accepted": sum(u.status == UpdateStatus.ACCEPTED for u in receipt.updates),
+        "method": result.method if result else "none valid",
+        "permutations": result.permutations if result else 0,
+        "weights_before": "0x" + bytes(model.weights).hex(),
+        "gas_used": sent.gas_used,  # type: ignore[attr-defined]
+        "at": now,
+    }

@@ -24,7 +24,15 @@ from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.records import Records
-from fedlend.types import MAX_SCORE, BasisPoints, Digest, Wei
+from fedlend.types import (
+    DEFAULT_REVIEW_PERIOD,
+    MAX_REVIEW_PERIOD,
+    MAX_SCORE,
+    MIN_REVIEW_PERIOD,
+    BasisPoints,
+    Digest,
+    Wei,
+)
 from fl.data import load_loans
 from fl.evaluate import Metrics, score, score_bps
 from fl.features import EncodedData, build_spec, encode
@@ -101,6 +109,7 @@ class LenderService:
         base: str = "own-data",
         base_fraction: float = 0.5,
         training: TrainingDefaults | None = None,
+        review_period: int = DEFAULT_REVIEW_PERIOD,
         progress: Progress = _quiet,
         post_id: str = "",
     ) -> PostedModel:
@@ -108,8 +117,15 @@ class LenderService:
 
         With a `post_id` (a client-side id kept with the form) posting is idempotent: a model this
         account already posted with that id raises AlreadyPostedError instead of a second escrow.
+        The lender promises to judge every update within `review_period` seconds after the
+        deadline; updates still pending then are claimed by their owners.
         """
         self._check_terms(title, target_score, bounty_wei, deadline, base, base_fraction)
+        if not MIN_REVIEW_PERIOD <= review_period <= MAX_REVIEW_PERIOD:
+            raise DataError(
+                "cannot post this bounty: the review period must be 1 hour to 30 days "
+                f"(got {review_period / 3600:g} hours)"
+            )
         self._check_not_posted(post_id)
         progress(0.02, "reading the validation data")
         frame = load_loans(data)
@@ -145,6 +161,7 @@ class LenderService:
             target_score=target_score,
             deadline=deadline,
             bounty_wei=bounty_wei,
+            review_period=review_period,
         )
         progress(1.0, f"model #{sent.value} posted")
         return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)

@@ -19,6 +19,13 @@ CREATE TABLE IF NOT EXISTS evaluations (
   epsilon REAL, delta REAL, n_examples INTEGER, metrics TEXT NOT NULL, contribution REAL,
   nonce TEXT, tx_hash TEXT NOT NULL, gas_used INTEGER NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS evaluations_model ON evaluations (model_id);
+CREATE TABLE IF NOT EXISTS rounds (
+  tx_hash TEXT PRIMARY KEY, model_id INTEGER NOT NULL, score INTEGER NOT NULL,
+  best_before INTEGER NOT NULL, base_score INTEGER NOT NULL, payout_wei TEXT NOT NULL,
+  updates INTEGER NOT NULL, accepted INTEGER NOT NULL, method TEXT NOT NULL,
+  permutations INTEGER NOT NULL, weights_before TEXT NOT NULL, gas_used INTEGER NOT NULL,
+  at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS rounds_model ON rounds (model_id);
 CREATE TABLE IF NOT EXISTS submissions (
   update_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, dataset TEXT NOT NULL,
   digest TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL, n_examples INTEGER NOT NULL,
@@ -28,6 +35,12 @@ CREATE TABLE IF NOT EXISTS datasets (
   sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL, rows INTEGER NOT NULL,
   at REAL NOT NULL);
 """
+# columns added after the first release: (table, column, declaration), added if missing
+ADDED_COLUMNS = [
+    ("evaluations", "share_bps", "INTEGER NOT NULL DEFAULT 0"),
+    ("evaluations", "std_error", "REAL NOT NULL DEFAULT 0"),
+]
+INDEXES = "CREATE INDEX IF NOT EXISTS evaluations_nonce ON evaluations (model_id, nonce);"
 
 
 @contextmanager
@@ -54,6 +67,11 @@ class Records:
     def _ensure_schema(self) -> None:
         with sqlite_transaction(self.path) as db:
             db.executescript(SCHEMA)
+            for table, column, declaration in ADDED_COLUMNS:
+                present = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            db.executescript(INDEXES)
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():  # deleted while running: start afresh, never a broken page
@@ -69,6 +87,31 @@ class Records:
         sql = f"INSERT OR REPLACE INTO {_table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
         with self._lock, self._db() as db:
             db.execute(sql, values)
+
+    def upsert_many(self, table: str, rows: list[Mapping[str, Any]]) -> None:
+        """Insert or replace several rows in ONE transaction (all or nothing)."""
+        if not rows:
+            return
+        cols = [_column(c) for c in rows[0]]
+        marks = ", ".join("?" for _ in cols)
+        sql = f"INSERT OR REPLACE INTO {_table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+        values = [
+            [json.dumps(v) if isinstance(v, dict) else v for v in (row[c] for c in cols)]
+            for row in rows
+        ]
+        with self._lock, self._db() as db:
+            db.executemany(sql, values)
+
+    def seen_nonces(self, model_id: int, judged_ids: frozenset[int] | set[int]) -> set[str]:
+        """Nonces of this model's updates whose evaluation the chain still holds.
+
+        A row whose on-chain evaluation is gone (a chain restart or reorg rolled it back) does
+        not count, so that update can be judged again rather than refused as a replay.
+        """
+        sql = "SELECT update_id, nonce FROM evaluations WHERE model_id = ? AND nonce IS NOT NULL"
+        with self._db() as db:
+            found = db.execute(sql, [model_id]).fetchall()
+        return {r["nonce"] for r in found if r["update_id"] in judged_ids}
 
     def rows(self, table: str, *, order: str = "rowid", **where: Any) -> list[dict[str, Any]]:
         """Rows matching equality filters, as dicts."""
@@ -90,6 +133,6 @@ def _column(name: str) -> str:
 
 
 def _table(name: str) -> str:
-    if name not in {"evaluations", "submissions", "datasets"}:
+    if name not in {"evaluations", "rounds", "submissions", "datasets"}:
         raise ValueError(f"unknown table {name!r}")
     return name

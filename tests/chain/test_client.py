@@ -16,6 +16,7 @@ from fedlend.chain.events import (
     EventReader,
     ModelCompleted,
     ModelCreated,
+    RoundEvaluated,
     UpdateEvaluated,
     UpdateSubmitted,
     Withdrawn,
@@ -59,12 +60,12 @@ def test_records_round_trip(
     assert (model.bounty_wei, model.remaining_wei, model.deadline) == (4444, 4444, deadline)
     assert (model.initial_score, model.target_score, model.best_score) == (4321, 8765, 4321)
     assert (model.status, model.update_count, model.is_open) == (ModelStatus.OPEN, 0, True)
+    assert (model.review_period, model.pending_count, model.window_closed) == (7 * 86400, 0, False)
+    assert model.review_ends == deadline + 7 * 86400
 
     owner = client_for(dev_accounts[1])
     digest = make_digest()
-    assert not owner.digest_seen(digest)
     submitted = owner.submit_update(model_id, digest)
-    assert owner.digest_seen(digest)
     update = owner.get_update(submitted.value)
     block_time = int(repo.w3.eth.get_block(submitted.block_number)["timestamp"])
     assert update == UpdateRecord(
@@ -101,7 +102,7 @@ def test_events_rebuild_the_history_page_by_page(
     repo.evaluate_update(first, score=40, new_weights=make_digest())
     repo.evaluate_update(second, score=100, new_weights=make_digest())
     advance_time(201)
-    repo.reclaim(model_id)
+    repo.reclaim(model_id)  # completed with nothing pending: no review window to wait for
     owner.withdraw()
     end = repo.w3.eth.block_number
     assert end - start >= 7  # one block per transaction, plus the mined time jump
@@ -115,7 +116,9 @@ def test_events_rebuild_the_history_page_by_page(
         UpdateSubmitted,
         UpdateSubmitted,
         UpdateEvaluated,
+        RoundEvaluated,
         UpdateEvaluated,
+        RoundEvaluated,
         ModelCompleted,
         BountyReclaimed,
     ]

@@ -118,7 +118,7 @@ def test_reverting_lender_cannot_block_its_owners(
     lender = deploy_helper(repo.w3, account, "RevertingReceiver", repo.address)
     owner = client_for(dev_accounts[4])
     create = lender.functions.createModel(
-        make_digest(), make_digest(), 0, 10_000, chain_now() + 300
+        make_digest(), make_digest(), 0, 10_000, chain_now() + 300, 3600
     )
     send_helper(repo, account, create, value=10**18)
     model_id = repo.model_count()

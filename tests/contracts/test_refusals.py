@@ -15,6 +15,7 @@ from fedlend.types import Digest
 from tests.contracts.helpers import refused, snapshot_counts
 
 SHORT = 120  # seconds: models that tests expire on purpose
+REVIEW = 3600  # the review window new_model gives (the contract's minimum)
 
 
 @dataclass
@@ -77,13 +78,6 @@ def world(
     )
 
 
-def _duplicate_digest(w: World, *, same_model: bool) -> Callable[[], object]:
-    first, second = w.new_model(), w.new_model()
-    digest = w.digest()
-    w.owner.submit_update(first, digest)
-    return lambda: w.stranger.submit_update(first if same_model else second, digest)
-
-
 def _double_evaluation(w: World, *, first_score: int) -> Callable[[], object]:
     update_id = w.submitted(w.new_model())
     w.lender.evaluate_update(update_id, score=first_score, new_weights=w.digest())
@@ -99,16 +93,65 @@ def _expired_model(w: World) -> int:
 def _pending_of_reclaimed(w: World) -> Callable[[], object]:
     model_id = w.new_model(duration=SHORT)
     update_id = w.submitted(model_id)
-    w.advance_time(SHORT + 1)
+    w.advance_time(SHORT + REVIEW + 1)
     w.lender.reclaim(model_id)
     return lambda: w.lender.evaluate_update(update_id, score=6000, new_weights=w.digest())
 
 
-def _pending_of_completed(w: World) -> Callable[[], object]:
-    model_id = w.new_model(bounty_wei=1000)
-    late, winner = w.submitted(model_id), w.submitted(model_id)
-    w.lender.evaluate_update(winner, score=9000, new_weights=w.digest())
-    return lambda: w.lender.evaluate_update(late, score=9500, new_weights=w.digest())
+def _pending_after_window(w: World) -> tuple[int, int]:
+    model_id = w.new_model(duration=SHORT)
+    update_id = w.submitted(model_id)
+    w.advance_time(SHORT + REVIEW + 1)
+    return model_id, update_id
+
+
+def _round(w: World, n: int = 2) -> tuple[int, list[int]]:
+    model_id = w.new_model()
+    return model_id, [w.submitted(model_id) for _ in range(n)]
+
+
+def _round_call(
+    w: World, shares: list[int], score: int, *, n: int | None = None
+) -> Callable[[], object]:
+    model_id, ids = _round(w, len(shares) if n is None else n)
+    return lambda: w.lender.evaluate_round(
+        model_id, ids, shares, score=score, new_weights=w.digest()
+    )
+
+
+def _round_with(w: World, make_ids: Callable[[int, list[int]], list[int]]) -> Callable[[], object]:
+    model_id, ids = _round(w)
+    chosen = make_ids(model_id, ids)
+    return lambda: w.lender.evaluate_round(
+        model_id, chosen, [5000] * len(chosen), score=6000, new_weights=w.digest()
+    )
+
+
+def _claim_early(w: World) -> Callable[[], object]:
+    update_id = w.submitted(w.new_model(duration=SHORT))
+    w.advance_time(SHORT + 1)  # past the deadline, inside the review window
+    return lambda: w.stranger.claim_unreviewed(update_id)
+
+
+def _claim_judged(w: World) -> Callable[[], object]:
+    model_id = w.new_model(duration=SHORT)
+    update_id = w.submitted(model_id)
+    w.lender.evaluate_update(update_id, score=4000, new_weights=w.digest())
+    w.advance_time(SHORT + REVIEW + 1)
+    return lambda: w.owner.claim_unreviewed(update_id)
+
+
+def _claim_twice(w: World) -> Callable[[], object]:
+    _, update_id = _pending_after_window(w)
+    w.owner.claim_unreviewed(update_id)
+    return lambda: w.owner.claim_unreviewed(update_id)
+
+
+def _reclaim_with_pending(w: World) -> Callable[[], object]:
+    model_id = w.new_model(duration=SHORT)
+    w.submitted(model_id)
+    w.advance_time(SHORT + 1)
+    return lambda: w.lender.reclaim(model_id)
 
 
 SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
@@ -133,6 +176,14 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
     ("deadline is now", lambda w: w.create(deadline=w.now()), "DeadlineInPast"),
     ("zero weights digest", lambda w: w.create(weights=bytes(32)), "ZeroDigest"),
     ("zero spec digest", lambda w: w.create(spec=bytes(32)), "ZeroDigest"),
+    ("deadline beyond uint40", lambda w: w.create(deadline=2**40), "DeadlineTooFar"),
+    ("review period 0", lambda w: w.create(review_period=0), "BadReviewPeriod"),
+    ("review period under an hour", lambda w: w.create(review_period=3599), "BadReviewPeriod"),
+    (
+        "review period over 30 days",
+        lambda w: w.create(review_period=30 * 86400 + 1),
+        "BadReviewPeriod",
+    ),
     # submitUpdate
     ("submit to model 0", lambda w: lambda: w.owner.submit_update(0, w.digest()), "UnknownModel"),
     (
@@ -154,16 +205,6 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
         "submit to a reclaimed model",
         lambda w: (lambda m: lambda: w.owner.submit_update(m, w.digest()))(w.reclaimed_model()),
         "ModelNotOpen",
-    ),
-    (
-        "replayed digest, same model",
-        lambda w: _duplicate_digest(w, same_model=True),
-        "DuplicateDigest",
-    ),
-    (
-        "copied digest, other model",
-        lambda w: _duplicate_digest(w, same_model=False),
-        "DuplicateDigest",
     ),
     (
         "zero update digest",
@@ -224,7 +265,62 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
         "ZeroDigest",
     ),
     ("evaluate after reclaim", _pending_of_reclaimed, "ModelNotOpen"),
-    ("evaluate after completion", _pending_of_completed, "ModelNotOpen"),
+    (
+        "evaluate after the review window",
+        lambda w: (
+            lambda u: lambda: w.lender.evaluate_update(u, score=6000, new_weights=w.digest())
+        )(_pending_after_window(w)[1]),
+        "ReviewWindowClosed",
+    ),
+    # evaluateRound
+    ("empty round", lambda w: _round_call(w, [], 6000, n=0), "EmptyRound"),
+    (
+        "round of 101",
+        lambda w: (
+            lambda m: (
+                lambda: w.lender.evaluate_round(
+                    m, range(1, 102), [0] * 101, score=0, new_weights=w.digest()
+                )
+            )
+        )(w.new_model()),
+        "RoundTooLarge",
+    ),
+    ("fewer shares than updates", lambda w: _round_call(w, [10_000], 6000, n=2), "LengthMismatch"),
+    ("improving shares sum below 10000", lambda w: _round_call(w, [5000, 4999], 6000), "BadShares"),
+    ("improving shares sum above 10000", lambda w: _round_call(w, [5000, 5001], 6000), "BadShares"),
+    ("improving round pays nobody", lambda w: _round_call(w, [0, 0], 6000), "BadShares"),
+    ("non-improving round pays someone", lambda w: _round_call(w, [0, 10_000], 5000), "BadShares"),
+    ("round score above 10000", lambda w: _round_call(w, [0, 0], 10_001), "ScoreOutOfRange"),
+    (
+        "round names an update twice",
+        lambda w: _round_with(w, lambda m, ids: [ids[0], ids[0]]),
+        "AlreadyEvaluated",
+    ),
+    (
+        "round names another model's update",
+        lambda w: _round_with(w, lambda m, ids: [ids[0], w.submitted(w.new_model())]),
+        "WrongModel",
+    ),
+    (
+        "round by a non-lender",
+        lambda w: (
+            lambda m, ids: (
+                lambda: w.stranger.evaluate_round(
+                    m, ids, [0, 0], score=1000, new_weights=w.digest()
+                )
+            )
+        )(*_round(w)),
+        "NotLender",
+    ),
+    # claimUnreviewed
+    (
+        "claim an unknown update",
+        lambda w: lambda: w.owner.claim_unreviewed(w.lender.update_count() + 1),
+        "UnknownUpdate",
+    ),
+    ("claim inside the review window", _claim_early, "ReviewWindowOpen"),
+    ("claim a judged update", _claim_judged, "AlreadyEvaluated"),
+    ("claim twice", _claim_twice, "AlreadyEvaluated"),
     # reclaim
     ("reclaim model 0", lambda w: lambda: w.lender.reclaim(0), "UnknownModel"),
     (
@@ -237,6 +333,7 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
         lambda w: (lambda m: lambda: w.lender.reclaim(m))(w.new_model()),
         "DeadlineNotReached",
     ),
+    ("reclaim with updates pending in the window", _reclaim_with_pending, "UpdatesPending"),
     (
         "reclaim twice",
         lambda w: (lambda m: lambda: w.lender.reclaim(m))(w.reclaimed_model()),
