@@ -51,14 +51,27 @@ def split_loans(
     spec = build_spec(validation, model=model)
     if split == "state":
         groups = by_state(pool["addr_state"].fillna("??").to_numpy(), owners)
+        groups = [g for g in groups if len(g)]  # more owners than states: the rest get nothing
     else:
         groups = list(np.array_split(np.arange(len(pool)), owners))
+    encoded = encode(spec, pool)  # row by row, so slicing equals encoding each owner apart
     return Split(
         spec=spec,
-        owners=[encode(spec, pool.iloc[idx]) for idx in groups],
+        owners=[_rows(encoded, idx) for idx in groups],
         validation=encode(spec, validation),
         test=encode(spec, test),
     )
+
+
+def _rows(data: EncodedData, idx: np.ndarray) -> EncodedData:
+    """Some rows of encoded data (contiguous copies)."""
+    y = None if data.y is None else np.ascontiguousarray(data.y[idx])
+    return EncodedData(X=np.ascontiguousarray(data.X[idx]), y=y)
+
+
+def both_outcomes(data: EncodedData) -> bool:
+    """True when the rows hold defaults and repaid loans (a model can be fit and scored)."""
+    return data.y is not None and len(np.unique(data.y)) == 2
 
 
 def by_state(states: np.ndarray, owners: int) -> list[np.ndarray]:
@@ -75,8 +88,11 @@ def by_state(states: np.ndarray, owners: int) -> list[np.ndarray]:
 
 
 def sklearn_auc(train: list[EncodedData], test: EncodedData, *, C: float = 1.0) -> float:
-    """Test ROC-AUC of a non-private scikit-learn logistic regression fit on `train`."""
+    """Test ROC-AUC of a non-private scikit-learn logistic regression fit on `train`
+    (DataError when the training rows lack one of the outcomes: no model can be fit)."""
     X = np.concatenate([d.X for d in train])
     y = np.concatenate([d.y for d in train if d.y is not None])
+    if len(np.unique(y)) < 2:
+        raise DataError("these loans hold only one outcome; a baseline needs both")
     model = LogisticRegression(C=C, max_iter=2000).fit(X, y)
     return float(roc_auc_score(test.y, model.predict_proba(test.X)[:, 1]))

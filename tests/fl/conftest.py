@@ -54,3 +54,9 @@ def small_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with gzip.open(path, "wt", encoding="utf-8", newline="") as handle:
         sample.to_csv(handle, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def validation(lender_frame: pd.DataFrame, spec: ModelSpec) -> EncodedData:
+    """The lender's own 2,000 validation loans, encoded by its spec."""
+    return encode(spec, lender_frame)

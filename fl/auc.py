@@ -1,0 +1,70 @@
+"""Many models' ROC-AUC (or accuracy) on one labelled set at once: ranks in numpy, ties as sklearn.
+
+ROC-AUC is the Mann-Whitney statistic: for each positive, the negatives scored below it plus half
+the negatives scored equal, over n_pos * n_neg. That is exactly sklearn's `roc_auc_score`
+(trapezoids between tied thresholds), so tied scores count one half, never an arbitrary order.
+Rows of `scores` are models; columns are the loans of `y`. Only the order of the scores matters,
+so logits work as well as probabilities (and keep order where a sigmoid would saturate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fedlend.errors import DataError
+
+METRICS = ("roc_auc", "accuracy")
+
+
+def check_labels(y: np.ndarray) -> np.ndarray:
+    """y as a boolean vector; DataError unless it holds both outcomes."""
+    labels = np.asarray(y).reshape(-1)
+    if labels.size == 0 or not np.isin(labels, (0, 1)).all():
+        raise DataError("validation labels must be 0/1 (a `default` column of 0 and 1)")
+    positive = labels == 1
+    if positive.all() or not positive.any():
+        raise DataError("scoring needs loans of both outcomes (some defaults and some repaid)")
+    return positive
+
+
+def rank_auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """ROC-AUC of every row of `scores` (k, n) against boolean labels (n,); shape (k,)."""
+    s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    n_pos = int(positive.sum())
+    n_neg = positive.size - n_pos
+    order = np.argsort(s, axis=1)
+    ranked = np.take_along_axis(s, order, axis=1)
+    is_pos = positive[order]
+    tied = (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
+    # no ties: a positive at sorted position j beats the j - (positives before it) negatives below
+    u2 = 2.0 * (is_pos @ np.arange(s.shape[1], dtype=np.float64)) - n_pos * (n_pos - 1)
+    if tied.any():
+        u2[tied] = _tied_u2(ranked[tied], is_pos[tied])
+    return u2 / (2.0 * n_pos * n_neg)
+
+
+def _tied_u2(ranked: np.ndarray, is_pos: np.ndarray) -> np.ndarray:
+    """Twice the Mann-Whitney U of sorted rows with ties: equal scores count one half."""
+    n = ranked.shape[1]
+    neg = (~is_pos).astype(np.int64)
+    cum_neg = np.cumsum(neg, axis=1)
+    neg_before = cum_neg - neg  # negatives strictly earlier in sorted order
+    positions = np.broadcast_to(np.arange(n), ranked.shape)
+    new_group = np.ones(ranked.shape, dtype=bool)
+    new_group[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+    start = np.maximum.accumulate(np.where(new_group, positions, 0), axis=1)
+    ends = np.ones(ranked.shape, dtype=bool)
+    ends[:, :-1] = new_group[:, 1:]
+    end = np.minimum.accumulate(np.where(ends, positions, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    below = np.take_along_axis(neg_before, start, axis=1)  # negatives below the tie group
+    inside = np.take_along_axis(cum_neg, end, axis=1) - below  # negatives in the tie group
+    return np.where(is_pos, 2 * below + inside, 0).sum(axis=1).astype(np.float64)
+
+
+def metric_of_logits(metric: str, logits: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """The named metric of every row of logits (k, n); shape (k,)."""
+    if metric == "roc_auc":
+        return rank_auc(logits, positive)
+    if metric == "accuracy":
+        return ((np.atleast_2d(logits) >= 0) == positive).mean(axis=1)
+    raise DataError(f"metric must be one of {METRICS}, not {metric!r}")
