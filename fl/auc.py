@@ -37,7 +37,8 @@ def rank_auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     is_pos = positive[order]
     tied = (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
     # no ties: a positive at sorted position j beats the j - (positives before it) negatives below
-    u2 = 2.0 * (is_pos @ np.arange(s.shape[1], dtype=np.float64)) - n_pos * (n_pos - 1)
+    positions = np.nonzero(is_pos)[1].reshape(len(s), n_pos)  # each row holds n_pos positives
+    u2 = (2 * positions.sum(axis=1, dtype=np.int64) - n_pos * (n_pos - 1)).astype(np.float64)
     if tied.any():
         u2[tied] = _tied_u2(ranked[tied], is_pos[tied])
     return u2 / (2.0 * n_pos * n_neg)

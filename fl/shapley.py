@@ -74,6 +74,7 @@ def monte_carlo(scorer: CoalitionScorer, weight: np.ndarray, config: SamplingCon
     v_all = float(scorer.values(_normalise(weight[None, :]) @ scorer.rows)[0] - base)
     floor = min(max(config.min_permutations, n), config.max_permutations)
     rng = np.random.default_rng(config.seed)
+    scaled = weight[:, None] * scorer.rows  # each update's row times its FedAvg weight, once
     sums, squares = np.zeros(n), np.zeros(n)
     window = max(10, floor // 5)
     done = scored = 0
@@ -86,7 +87,7 @@ def monte_carlo(scorer: CoalitionScorer, weight: np.ndarray, config: SamplingCon
         first = done % n
         rest = rng.permutation(n)
         order = np.concatenate(([first], rest[rest != first]))
-        marginal, count = _walk(scorer, weight, order, base, v_all, config.truncation)
+        marginal, count = _walk(scorer, weight, scaled, order, base, v_all, config.truncation)
         sums += marginal
         squares += marginal * marginal
         done += 1
@@ -98,6 +99,7 @@ def monte_carlo(scorer: CoalitionScorer, weight: np.ndarray, config: SamplingCon
 def _walk(
     scorer: CoalitionScorer,
     weight: np.ndarray,
+    scaled: np.ndarray,
     order: np.ndarray,
     base: float,
     v_all: float,
@@ -109,9 +111,9 @@ def _walk(
     run_weight, prev, pos, chunk = 0.0, 0.0, 0, FIRST_CHUNK
     while pos < len(order) and abs(v_all - prev) >= truncation:
         idx = order[pos : pos + chunk]
-        w = weight[idx]
-        sums = run + np.cumsum(w[:, None] * scorer.rows[idx], axis=0)
-        totals = run_weight + np.cumsum(w)
+        sums = np.cumsum(scaled[idx], axis=0)
+        sums += run
+        totals = run_weight + np.cumsum(weight[idx])
         combos = np.divide(
             sums, totals[:, None], out=np.zeros_like(sums), where=totals[:, None] > 0
         )
