@@ -6,8 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
-from fedlend.web import get_settings
+from fedlend.web import get_settings, wallet_mode
 from fedlend.web.filters import eth
+from fedlend.web.wallet_views import start_wallet_job
 from lender_app.context import account_source, flash_errors, get_lender, offline_page
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -36,7 +37,14 @@ def index() -> ResponseReturnValue:
 
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
-    """Pay this account everything the contract owes it."""
+    """Pay this account everything the contract owes it (in wallet mode: reviewed, then sent)."""
+    if wallet_mode.wallet_mode():
+        return start_wallet_job(
+            "withdraw",
+            "Withdraw what the contract owes you",
+            lambda: f"Withdrew {eth(get_lender().withdraw().value)} to your wallet.",
+            back=url_for(".index"),
+        )
     with flash_errors():
         sent = get_lender().withdraw()
         flash(

@@ -22,7 +22,8 @@ from fedlend.errors import (
     SpecError,
     UpdateRejectedError,
 )
-from fedlend.sealing import open_update
+from fedlend.sealing import open_update, public_key_text
+from fedlend.services import catalog
 from fedlend.services.lender import LenderService
 from fedlend.types import BasisPoints, Digest, ModelStatus, UpdateRecord, UpdateStatus, Wei
 from fl.contribution import leave_one_out
@@ -95,6 +96,7 @@ def evaluate_pending(
     if not pending or bounty.record.status != ModelStatus.OPEN:
         report(1.0, "nothing to evaluate")
         return []
+    _check_key(lender, spec)
     report(0.02, "loading the validation set and the current model")
     batch = _Batch(
         spec=spec,
@@ -116,6 +118,17 @@ def evaluate_pending(
     _record_contributions(lender, batch)
     report(1.0, f"evaluated {len(results)} update(s)")
     return results
+
+
+def _check_key(lender: LenderService, spec: ModelSpec) -> None:
+    """Refuse to judge (and so to reject on-chain) updates this account cannot decrypt."""
+    published = spec.metadata.get(catalog.ENCRYPTION_KEY, "")
+    if published and published != public_key_text(lender.keypair.public):
+        raise SealingError(
+            "this account's decryption key is not the one the bounty published, so no update "
+            "could be opened: sign in with the account (and wallet) that posted the bounty",
+            reason="wrong-key",
+        )
 
 
 def weight_versions(lender: LenderService, model_id: int) -> list[Digest]:
