@@ -172,7 +172,7 @@
       if (!go) { return answer(request, { error: { code: 4001, message: "rejected on the review screen" } }); }
       say("Waiting for your wallet…");
       return ask(request).then(function (result) {
-        say(request.kind === "send_transaction" ? "Sent; following the transaction " + result + "…" : "Signed.");
+        say(request.kind === "send_transaction" ? "Sent; following transaction " + String(result).slice(0, 10) + "…" : "Signed.");
         return answer(request, { result: result });
       }, function (error) {
         say(rejected(error) ? "You rejected it in your wallet." : "The wallet refused: " + (error.message || error));
