@@ -76,5 +76,5 @@ class InjectedWallet:
 
     @staticmethod
     def calls(page: Page) -> list[str]:
-        """Every method the page asked the wallet for, in order."""
+        """Every method the pages of this tab asked the wallet for, in order (across reloads)."""
         return page.evaluate("() => window.__testWallet.state.calls")

@@ -1,13 +1,15 @@
 /* The injected EIP-1193 test wallet (tests only): see tests/wallet_helpers.py, which fills in the
    account and chain placeholders with Python string formatting (a doubled percent is one). */
 (function () {
-  var state = { accounts: [%(account)s], chainId: %(chain)s, reject: {}, calls: [], listeners: {} };
+  var saved = JSON.parse(window.sessionStorage.getItem("testWalletCalls") || "[]");
+  var state = { accounts: [%(account)s], chainId: %(chain)s, reject: {}, calls: saved, listeners: {} };
   function emit(name, value) { (state.listeners[name] || []).forEach(function (fn) { fn(value); }); }
   function refuse() { return Promise.reject({ code: 4001, message: "User rejected the request." }); }
   var provider = {
     request: function (args) {
       var method = args.method, params = args.params || [];
       state.calls.push(method);
+      window.sessionStorage.setItem("testWalletCalls", JSON.stringify(state.calls));
       if (state.reject[method]) { return refuse(); }
       if (method === "eth_requestAccounts" || method === "eth_accounts") {
         return Promise.resolve(state.accounts.slice());

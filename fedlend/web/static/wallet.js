@@ -202,5 +202,6 @@
     if (!provider && connectButton) { say("No browser wallet found in this browser."); }
     watch();
     if (slot.dataset.address && provider) { pollJobs(); }
+    slot.dataset.walletReady = provider ? "yes" : "none";
   });
 })();
