@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
 from fedlend.web import get_settings, wallet_mode
-from fedlend.web.filters import eth
+from fedlend.web.filters import eth_rounded
 from fedlend.web.wallet_views import start_wallet_job
 from lender_app.context import account_source, flash_errors, get_lender, offline_page
 
@@ -42,13 +42,13 @@ def withdraw() -> ResponseReturnValue:
         return start_wallet_job(
             "withdraw",
             "Withdraw what the contract owes you",
-            lambda: f"Withdrew {eth(get_lender().withdraw().value)} to your wallet.",
+            lambda: f"Withdrew {eth_rounded(get_lender().withdraw().value)} to your wallet.",
             back=url_for(".index"),
         )
     with flash_errors():
         sent = get_lender().withdraw()
         flash(
-            f"Withdrew {eth(sent.value)} to your account (gas {eth(sent.fee_wei)}, "
+            f"Withdrew {eth_rounded(sent.value)} to your account (gas {eth_rounded(sent.fee_wei)}, "
             f"transaction {sent.tx_hash}).",
             "success",
         )

@@ -23,7 +23,7 @@ from fedlend.chain.rpc import connect
 from fedlend.errors import ChainUnavailableError, FedlendError, SignInError
 from fedlend.wallet.signin import DEFAULT_SESSION_S, sign_in_message, verify_sign_in
 from fedlend.web import wallet_mode
-from fedlend.web.filters import eth
+from fedlend.web.filters import eth, eth_rounded
 from fedlend.web.jobs_views import get_jobs, safe_next
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet")
@@ -151,9 +151,9 @@ def _with_amounts(body: dict[str, Any]) -> dict[str, Any]:
     review = dict(body["review"])
     if "value" in review:
         value, fee = int(review["value"]), int(review["fee_estimate_wei"])
-        review["value_text"] = eth(value) if value else "nothing (0 ETH)"
-        review["value_exact"] = f"{value} wei"
-        review["fee_text"] = f"{eth(fee)} ({review['gas']:,} gas)"
+        review["value_text"] = eth_rounded(value) if value else "nothing (0 ETH)"
+        review["value_exact"] = f"{eth(value)} ({value:,} wei)"
+        review["fee_text"] = f"{eth_rounded(fee)} ({review['gas']:,} gas)"
     body["review"] = review
     return body
 
