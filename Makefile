@@ -21,11 +21,12 @@ help:
 	@echo "make bench  # print the benchmark figures (gas, fl quality, speed)"
 
 # Python venv: torch (CPU wheel) first so nothing pulls a CUDA build, then the pinned rest.
-$(STAMP): requirements.txt requirements-flower.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-flower.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-flower.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 

@@ -120,3 +120,20 @@ class AlreadyPostedError(FedlendError):
 
 class JobCancelledError(FedlendError):
     """A background job was cancelled by the user."""
+
+
+# --- wallets -----------------------------------------------------------------------------
+class WalletError(FedlendError):
+    """The browser wallet cannot do what was asked: not connected, wrong account, no answer."""
+
+
+class WalletNotConnectedError(WalletError):
+    """Wallet mode, and no signed-in wallet: the user has to connect and sign in first."""
+
+
+class SignInError(WalletError):
+    """A Sign-In with Ethereum message or signature was refused (domain, chain, nonce, expiry)."""
+
+
+class WalletRejectedError(JobCancelledError):
+    """The user rejected a request in the wallet (EIP-1193 code 4001): a normal outcome."""

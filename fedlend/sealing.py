@@ -11,6 +11,10 @@ inner = INNER_MAGIC || u32be(len(header)) || header JSON || 65-byte signature ||
 signature is EIP-191 (personal_sign) over the text "fedlend sealed update v1\nsha256:<hex>", the
 hash being SHA-256 over INNER_MAGIC || u32be(len(header)) || header || payload. The header binds
 the update to one model, chain, contract and submitter, so a copied or replayed blob is refused.
+
+A browser wallet signs EIP-712 typed data instead (fedlend/sealing_typed.py): the envelope then
+starts with INNER_MAGIC_TYPED, the hash is taken over that magic instead, and the 65 bytes are the
+typed-data signature. The lender accepts either, as long as the signer is the on-chain submitter.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from eth_account.signers.local import LocalAccount
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
+from fedlend import sealing_typed
 from fedlend.errors import SealingError
 from fedlend.sealing_header import MAX_HEADER_BYTES, UpdateHeader, same_address
+from fedlend.sealing_typed import TypedDataSigner
 from fedlend.settings import DEFAULT_MAX_BLOB_BYTES
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
 
 SEAL_MAGIC = b"FLSEAL1\n"
 INNER_MAGIC = b"FLUPD1\n"
+INNER_MAGIC_TYPED = b"FLUPD2\n"  # same layout; the signature is EIP-712 (sealing_typed)
 SIGNATURE_BYTES = 65
 KEY_BYTES = 32
 SEAL_OVERHEAD = 48  # SealedBox: 32-byte ephemeral public key + 16-byte MAC
@@ -112,11 +119,11 @@ def seal_update(
     *,
     payload: bytes,
     header: UpdateHeader,
-    owner: LocalAccount,
+    owner: LocalAccount | TypedDataSigner,
     lender_public_key: bytes,
     max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES,
 ) -> bytes:
-    """Sign header + payload with the owner's key and encrypt the lot to the lender."""
+    """Sign header + payload (a local key: EIP-191; a wallet: EIP-712) and encrypt to the lender."""
     if not same_address(header.submitter, owner.address):
         raise SealingError(
             f"the header names submitter {header.submitter} but the signing account is "
@@ -125,10 +132,16 @@ def seal_update(
         )
     key = _key_bytes(lender_public_key, "lender public key")
     header_bytes = header.to_json()
-    signature = owner.sign_message(_signable(header_bytes, payload)).signature
-    inner = b"".join(
-        [INNER_MAGIC, _u32(len(header_bytes)), header_bytes, bytes(signature), payload]
-    )
+    if isinstance(owner, LocalAccount):
+        magic = INNER_MAGIC
+        signature = bytes(owner.sign_message(_signable(header_bytes, payload)).signature)
+    else:
+        magic = INNER_MAGIC_TYPED
+        content = _content_hash(magic, header_bytes, payload)
+        signature = owner.sign_typed_data(sealing_typed.typed_data(header, content))
+    if len(signature) != SIGNATURE_BYTES:
+        raise SealingError("the wallet returned a malformed signature", reason="bad-signature")
+    inner = b"".join([magic, _u32(len(header_bytes)), header_bytes, signature, payload])
     size = len(SEAL_MAGIC) + SEAL_OVERHEAD + len(inner)
     if size > max_blob_bytes:
         raise SealingError(
@@ -152,9 +165,13 @@ def open_update(
 ) -> OpenedUpdate:
     """Decrypt, verify the owner's signature and check the header against the on-chain facts."""
     inner = _decrypt(blob, lender_private_key, max_blob_bytes)
-    header_bytes, signature, payload = _split(inner)
+    magic, header_bytes, signature, payload = _split(inner)
     header = UpdateHeader.from_json(header_bytes)
-    signer = _recover(header_bytes, payload, signature)
+    if magic == INNER_MAGIC_TYPED:
+        content = _content_hash(magic, header_bytes, payload)
+        signer = sealing_typed.recover(header, content, signature)
+    else:
+        signer = _recover(header_bytes, payload, signature)
     if not same_address(signer, header.submitter):
         raise SealingError(
             f"the update names submitter {header.submitter} but was signed by {signer}",
@@ -194,10 +211,11 @@ def _decrypt(blob: bytes, private_key: bytes, max_blob_bytes: int) -> bytes:
         ) from exc
 
 
-def _split(inner: bytes) -> tuple[bytes, bytes, bytes]:
-    """(header JSON, signature, payload) from the decrypted envelope, checking every length."""
+def _split(inner: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(magic, header JSON, signature, payload) from the decrypted envelope, checking lengths."""
     fixed = len(INNER_MAGIC) + 4
-    if not inner.startswith(INNER_MAGIC) or len(inner) < fixed:
+    magic = inner[: len(INNER_MAGIC)]
+    if magic not in (INNER_MAGIC, INNER_MAGIC_TYPED) or len(inner) < fixed:
         raise SealingError("the decrypted update has an unknown layout", reason="malformed")
     header_len = int.from_bytes(inner[len(INNER_MAGIC) : fixed], "big")
     if header_len > MAX_HEADER_BYTES:
@@ -209,7 +227,7 @@ def _split(inner: bytes) -> tuple[bytes, bytes, bytes]:
         raise SealingError("the decrypted update is truncated", reason="malformed")
     header_end = fixed + header_len
     signature_end = header_end + SIGNATURE_BYTES
-    return inner[fixed:header_end], inner[header_end:signature_end], inner[signature_end:]
+    return magic, inner[fixed:header_end], inner[header_end:signature_end], inner[signature_end:]
 
 
 def _recover(header_bytes: bytes, payload: bytes, signature: bytes) -> str:
@@ -245,8 +263,12 @@ def _check_binding(
 
 
 def _signable(header_bytes: bytes, payload: bytes) -> SignableMessage:
-    digest = hashlib.sha256(INNER_MAGIC + _u32(len(header_bytes)) + header_bytes + payload)
-    return encode_defunct(text=_SIGN_PREFIX + digest.hexdigest())
+    digest = _content_hash(INNER_MAGIC, header_bytes, payload)
+    return encode_defunct(text=_SIGN_PREFIX + digest.hex())
+
+
+def _content_hash(magic: bytes, header_bytes: bytes, payload: bytes) -> bytes:
+    return hashlib.sha256(magic + _u32(len(header_bytes)) + header_bytes + payload).digest()
 
 
 def _key_bytes(key: bytes, what: str) -> bytes:

@@ -51,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         interval_s=float(app.config.get("AUTO_EVALUATE_INTERVAL_S", AUTO_EVALUATE_INTERVAL_S)),
         retry_s=float(app.config.get("AUTO_EVALUATE_RETRY_S", AUTO_EVALUATE_RETRY_S)),
     )
-    if app.config.get("AUTO_EVALUATE", not app.testing):
+    wallet = app.config["SIGNING_MODE"] == "wallet"  # no key: each evaluation is reviewed
+    if app.config.get("AUTO_EVALUATE", not app.testing and not wallet):
         evaluations.start()
     return app

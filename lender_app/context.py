@@ -15,11 +15,12 @@ from fedlend.errors import FedlendError
 from fedlend.services.event_cache import EventCache
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
-from fedlend.web import Badge, get_settings
+from fedlend.web import Badge, get_settings, wallet_mode
 from fedlend.web.errorpages import render_error
 from fedlend.web.filters import eth_short, short_address
 
 SERVICE_KEY = "lender_service"
+WALLET_SERVICES = "lender_wallet_services"
 EVENTS_KEY = "lender_events"
 _BUILD_LOCK = threading.Lock()
 
@@ -29,7 +30,10 @@ def get_lender() -> LenderService:
 
     Raises the FedlendError that stopped it (chain down, no contract, no account ...). Within one
     request a failure is remembered, so a page with an offline chain only waits for it once.
+    In wallet mode it is the signed-in wallet's own service (WalletNotConnectedError if none).
     """
+    if wallet_mode.wallet_mode():
+        return _wallet_lender(wallet_mode.require_address())
     service = current_app.extensions.get(SERVICE_KEY)
     if service is not None:
         return service
@@ -55,6 +59,19 @@ def _build() -> LenderService:
     return LenderService(node, state=Path(state) if state else None)
 
 
+def _wallet_lender(address: str) -> LenderService:
+    """One LenderService per signed-in wallet; it sends and signs through that wallet."""
+    services: dict[str, LenderService] = current_app.extensions.setdefault(WALLET_SERVICES, {})
+    key = address.lower()
+    with _BUILD_LOCK:
+        if key not in services:
+            account = wallet_mode.wallet_account(address)
+            state = current_app.config.get("LENDER_STATE_DIR")
+            node = open_node(get_settings(), account=account)
+            services[key] = LenderService(node, state=Path(state) / key if state else None)
+        return services[key]
+
+
 def _in_request() -> bool:
     return has_request_context()
 
@@ -71,6 +88,8 @@ def get_events() -> EventCache:
 def account_source() -> str:
     """Where the signing key comes from, in words (never the key itself)."""
     settings = get_settings()
+    if wallet_mode.wallet_mode():
+        return "your browser wallet (this app holds no key)"
     if settings.private_key:
         return "a private key from FEDLEND_PRIVATE_KEY (never shown)"
     if settings.keystore_path is not None:
@@ -82,6 +101,8 @@ def account_source() -> str:
 
 def badge() -> Badge:
     """Header badge: the lender's address, chain and balance (red when the chain is down)."""
+    if wallet_mode.wallet_mode() and wallet_mode.acting_address() is None:
+        return Badge("not signed in", "wallet mode: connect your wallet", "warn")
     lender = get_lender()
     node = lender.node
     detail = f"chain {node.chain_id} · {eth_short(node.balance())}"
@@ -105,6 +126,7 @@ def offline_page(heading: str, problem: FedlendError) -> tuple[str, int]:
 def forget_service(exc: BadFunctionCallOutput) -> ResponseReturnValue:
     """The contract stopped answering (a chain restarted without its state): reconnect next time."""
     current_app.extensions.pop(SERVICE_KEY, None)
+    current_app.extensions.pop(WALLET_SERVICES, None)
     current_app.logger.warning("contract call returned nothing: %s", exc)
     return render_error(
         503,

@@ -24,7 +24,7 @@ from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService
 from fedlend.types import ModelStatus, UpdateStatus
 from fedlend.web import Job, JobState, get_db, get_jobs
-from fedlend.web.filters import eth
+from fedlend.web.filters import eth_rounded
 from lender_app.context import get_lender
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class Evaluations:
         paid = sum(r.reward_wei for r in accepted)
         summary = (
             f"evaluated {len(results)} update(s): {len(accepted)} accepted "
-            f"({eth(paid)} paid), {len(results) - len(accepted)} rejected"
+            f"({eth_rounded(paid)} paid), {len(results) - len(accepted)} rejected"
         )
         progress(1.0, summary if results else "no pending updates to evaluate")
         return {"evaluated": len(results), "accepted": len(accepted), "paid_wei": str(paid)}

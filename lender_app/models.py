@@ -14,8 +14,9 @@ from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
 from fedlend.types import MAX_SCORE
-from fedlend.web import get_jobs, line_chart_data
-from fedlend.web.filters import eth
+from fedlend.web import get_jobs, line_chart_data, wallet_mode
+from fedlend.web.filters import eth_rounded
+from fedlend.web.wallet_views import start_wallet_job
 from lender_app.context import flash_errors, get_events, get_lender
 from lender_app.desk import model_page_extras
 from lender_app.evaluations import get_evaluations, job_kind
@@ -103,10 +104,20 @@ def auto(model_id: int) -> ResponseReturnValue:
 @bp.post("/<int:model_id>/reclaim")
 def reclaim(model_id: int) -> ResponseReturnValue:
     """Take back what is left of the bounty (the contract checks deadline or completion)."""
+    if wallet_mode.wallet_mode():
+        return start_wallet_job(
+            "reclaim",
+            f"Reclaim what is left of model #{model_id}'s bounty",
+            lambda: (
+                f"Reclaimed {eth_rounded(get_lender().reclaim(model_id).value)}: it is credited "
+                "to you; withdraw it on the Account page."
+            ),
+            back=url_for(".show", model_id=model_id),
+        )
     with flash_errors():
         sent = get_lender().reclaim(model_id)
         flash(
-            f"Reclaimed {eth(sent.value)} from model #{model_id}; it is credited to you: "
+            f"Reclaimed {eth_rounded(sent.value)} from model #{model_id}; it is credited to you: "
             "withdraw it on the Account page.",
             "success",
         )

@@ -14,18 +14,24 @@ from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 from web3.exceptions import BadFunctionCallOutput
 
-from fedlend.errors import ChainUnavailableError, ConfigError, FedlendError, StorageUnavailableError
+from fedlend.errors import (
+    ChainUnavailableError,
+    ConfigError,
+    FedlendError,
+    StorageUnavailableError,
+    WalletNotConnectedError,
+)
 from fedlend.services.guarded_store import GuardedStore
 from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
-from fedlend.web import Badge
+from fedlend.web import Badge, wallet_mode
 from fedlend.web.errorpages import render_error
 from fedlend.web.filters import eth_short, short_address
 
 EXTENSION = "fedlend_owner"
 RETRY_AFTER_S = 3.0  # after a failed connect, pages show the same error for this long
-OUTAGES = (ChainUnavailableError, StorageUnavailableError, ConfigError)
+OUTAGES = (ChainUnavailableError, StorageUnavailableError, ConfigError, WalletNotConnectedError)
 LOST_CONTRACT = (
     "the contract does not answer on this chain any more (was the chain restarted without its "
     "state?): run `fedlend deploy` or restart the chain with its saved state, then reload"
@@ -41,9 +47,12 @@ class OwnerConnection:
         self._lock = threading.Lock()
         self._service: OwnerService | None = None
         self._failure: tuple[float, FedlendError] | None = None
+        self._wallets: dict[str, OwnerService] = {}
 
     def service(self) -> OwnerService:
         """The connected service; raises the FedlendError that says why it cannot connect."""
+        if wallet_mode.wallet_mode():
+            return self.wallet_service(wallet_mode.require_address())
         with self._lock:
             if self._service is not None:
                 return self._service
@@ -60,10 +69,21 @@ class OwnerConnection:
             self._failure = None
             return self._service
 
+    def wallet_service(self, address: str) -> OwnerService:
+        """The signed-in wallet's own OwnerService (it signs and sends through that wallet)."""
+        key = address.lower()
+        with self._lock:
+            if key not in self._wallets:
+                node = open_node(self.settings, account=wallet_mode.wallet_account(address))
+                node = replace(node, store=GuardedStore(node.store))
+                self._wallets[key] = OwnerService(node, state=self.data_dir / key)
+            return self._wallets[key]
+
     def forget(self) -> None:
         """Drop the connection (the contract vanished): the next use connects afresh."""
         with self._lock:
             self._service = None
+            self._wallets.clear()
 
 
 def _copy(exc: FedlendError) -> FedlendError:
@@ -81,6 +101,8 @@ def owner_service() -> OwnerService:
 
 def badge() -> Badge:
     """Header badge: this owner's address, the chain and its ETH balance (red when offline)."""
+    if wallet_mode.wallet_mode() and wallet_mode.acting_address() is None:
+        return Badge("not signed in", "wallet mode: connect your wallet", "warn")
     owner = owner_service()
     node = owner.node
     return Badge(

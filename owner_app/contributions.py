@@ -15,8 +15,9 @@ from fedlend.services.owner_views import (
     privacy_history,
     submission_views,
 )
-from fedlend.web import line_chart_data
-from fedlend.web.filters import eth
+from fedlend.web import line_chart_data, wallet_mode
+from fedlend.web.filters import eth_rounded
+from fedlend.web.wallet_views import start_wallet_job
 from owner_app.connection import nav_page, owner_service
 
 bp = Blueprint("contributions", __name__, url_prefix="/contributions")
@@ -56,6 +57,13 @@ def _privacy_chart(owner: OwnerService, dataset: DatasetView) -> dict[str, Any] 
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
     """Withdraw everything the contract owes this account; the chain's refusal is shown as is."""
+    if wallet_mode.wallet_mode():
+        return start_wallet_job(
+            "withdraw",
+            "Withdraw what the contract owes you",
+            lambda: f"Withdrew {eth_rounded(owner_service().withdraw().value)} to your wallet.",
+            back=url_for("contributions.index"),
+        )
     owner = owner_service()
     try:
         sent = owner.withdraw()
@@ -63,8 +71,8 @@ def withdraw() -> ResponseReturnValue:
         flash(f"Withdrawal refused: {exc}", "error")
         return redirect(url_for("contributions.index"))
     flash(
-        f"Withdrew {eth(sent.value)} (fee {eth(sent.fee_wei)}); "
-        f"your balance is now {eth(owner.node.balance())}. Transaction {sent.tx_hash}.",
+        f"Withdrew {eth_rounded(sent.value)} (fee {eth_rounded(sent.fee_wei)}); "
+        f"your balance is now {eth_rounded(owner.node.balance())}. Transaction {sent.tx_hash}.",
         "success",
     )
     return redirect(url_for("contributions.index"))

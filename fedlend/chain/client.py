@@ -22,6 +22,7 @@ from fedlend.chain.events import (
     UpdateEvaluated,
     UpdateSubmitted,
 )
+from fedlend.chain.prepared import ExternalSigner
 from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import Sent, connect, rpc_errors, send_call, sent
 from fedlend.errors import ChainError, ConfigError
@@ -54,13 +55,14 @@ class RoundReceipt:
 
 
 class ModelRepositoryClient:
-    """Typed calls to one deployed ModelRepository; sends are signed locally by `account`."""
+    """Typed calls to one deployed ModelRepository; sends are signed locally by `account`, or
+    handed to an ExternalSigner (a browser wallet) that prepares, has them sent and follows them."""
 
     def __init__(
         self,
         w3: Web3,
         address: str,
-        account: LocalAccount | None = None,
+        account: LocalAccount | ExternalSigner | None = None,
         *,
         artifact: Artifact | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -78,7 +80,11 @@ class ModelRepositoryClient:
     # --- construction ----------------------------------------------------------------------
     @classmethod
     def connect(
-        cls, settings: Settings, *, account: LocalAccount | None = None, read_only: bool = False
+        cls,
+        settings: Settings,
+        *,
+        account: LocalAccount | ExternalSigner | None = None,
+        read_only: bool = False,
     ) -> ModelRepositoryClient:
         """A client on Settings' RPC URL and contract, signing with Settings' account if any."""
         w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout)
@@ -102,7 +108,7 @@ class ModelRepositoryClient:
         client.deploy_receipt = sent(receipt, client.address)
         return client
 
-    def with_account(self, account: LocalAccount | None) -> ModelRepositoryClient:
+    def with_account(self, account: LocalAccount | ExternalSigner | None) -> ModelRepositoryClient:
         """The same contract, signing with another account."""
         return ModelRepositoryClient(
             self.w3, self.address, account, artifact=self.artifact, page_size=self.page_size
@@ -324,7 +330,9 @@ class ModelRepositoryClient:
                 "FEDLEND_DEV_ACCOUNT to send transactions"
             )
         with self._revert.translated():
-            return send_call(self.w3, self.account, call, value=value)
+            if isinstance(self.account, LocalAccount):
+                return send_call(self.w3, self.account, call, value=value)
+            return self.account.send(self.w3, call, value=value)
 
     def _receipt_event(self, receipt: dict[str, Any], name: str) -> dict[str, Any]:
         found = self._receipt_events(receipt, name)

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
-from fedlend.errors import FedlendError, JobCancelledError, UpdateRejectedError
-from fedlend.sealing import OpenedUpdate, open_update
+from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
+from fedlend.sealing import OpenedUpdate, open_update, public_key_text
+from fedlend.services import catalog
 from fedlend.services.lender import LenderService
 from fedlend.types import (
     MAX_ROUND_SIZE,
@@ -86,6 +87,7 @@ def evaluate_pending(
     report = progress or (lambda _f, _m: None)
     bounty = lender.own_bounty(model_id)
     spec = bounty.require_spec()
+    _check_key(lender, spec)
     found = find_pending(lender, bounty.record)
     if not found.updates:
         report(1.0, "nothing to evaluate")
@@ -134,6 +136,17 @@ def find_pending(lender: LenderService, model: ModelRecord) -> Pending:
         judged_ids=frozenset(judged),
         waiting=max(0, len(pending) - MAX_ROUND_SIZE),
     )
+
+
+def _check_key(lender: LenderService, spec: ModelSpec) -> None:
+    """Refuse to judge (and so to reject on-chain) updates this account cannot decrypt."""
+    published = spec.metadata.get(catalog.ENCRYPTION_KEY, "")
+    if published and published != public_key_text(lender.keypair.public):
+        raise SealingError(
+            "this account's decryption key is not the one the bounty published, so no update "
+            "could be opened: sign in with the account (and wallet) that posted the bounty",
+            reason="wrong-key",
+        )
 
 
 def weight_versions(lender: LenderService, model_id: int) -> list[Digest]:

@@ -83,8 +83,13 @@ class LenderService:
 
     @property
     def keypair(self) -> EncryptionKeypair:
-        """The X25519 keypair owners encrypt updates to (derived from the account key)."""
-        return lender_encryption_keypair(self.node.account)
+        """The X25519 keypair owners encrypt updates to: derived from the account key, or in
+        wallet mode from the wallet's signature of a fixed message (fedlend/wallet/keys.py)."""
+        account = self.node.account
+        from_wallet = getattr(account, "encryption_keypair", None)
+        if callable(from_wallet):
+            return from_wallet()
+        return lender_encryption_keypair(account)  # type: ignore[arg-type]
 
     # --- posting -----------------------------------------------------------------------------
     def preview(

@@ -10,6 +10,7 @@ import torch
 from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.prepared import ExternalSigner
 from fedlend.errors import ConfigError
 from fedlend.private_files import private_dir
 from fedlend.services.spec_cache import specs_for
@@ -31,7 +32,7 @@ class Node:
     store: ContentStore
 
     @property
-    def account(self) -> LocalAccount:
+    def account(self) -> LocalAccount | ExternalSigner:
         """The signing account (ConfigError if the client was opened read-only)."""
         if self.client.account is None:
             raise ConfigError(
@@ -78,7 +79,7 @@ class Node:
         return self.put(weights_to_bytes(weights, spec=spec))
 
 
-def open_node(settings: Settings, *, account: LocalAccount | None = None) -> Node:
+def open_node(settings: Settings, *, account: LocalAccount | ExternalSigner | None = None) -> Node:
     """Connect to the configured chain and contract and open the configured store."""
     client = ModelRepositoryClient.connect(settings, account=account)
     return Node(settings=settings, client=client, store=open_store(settings))

@@ -16,7 +16,7 @@ from werkzeug.routing import BuildError
 from fedlend.errors import ConfigError, FedlendError
 from fedlend.redact import protect
 from fedlend.settings import Settings
-from fedlend.web import errorpages, jobs_views, security, shared
+from fedlend.web import errorpages, jobs_views, security, shared, wallet_mode, wallet_views
 from fedlend.web.db import Database
 from fedlend.web.filters import register_filters
 from fedlend.web.jobs import JobRunner
@@ -52,7 +52,8 @@ def make_app(
 ) -> Flask:
     """A hardened Flask app; its data (SQLite, secret key) lives in FEDLEND_HOME/<slug>/.
 
-    `test_config` overrides any config key (DATA_DIR, PORT, SECRET_KEY, WTF_CSRF_ENABLED ...).
+    `test_config` overrides any config key (DATA_DIR, PORT, SECRET_KEY, WTF_CSRF_ENABLED,
+    SIGNING_MODE 'key'|'wallet', WALLET_SESSION_S, WALLET_TIMEOUT_S ...).
     `nav` lists the header links; `badge` is called on every page render to show the account
     and chain (a FedlendError it raises is shown as an error badge, not a broken page).
     """
@@ -64,16 +65,22 @@ def make_app(
     register_filters(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    wallet_mode.install(app, app.config["FEDLEND_SETTINGS"], app.config.get("SIGNING_MODE"))
     db = Database(app.config["DATA_DIR"] / f"{slug}.sqlite3")
     app.extensions["fedlend_db"] = db
     app.extensions["fedlend_jobs"] = JobRunner(
-        db, workers=app.config["JOB_WORKERS"], name=f"{slug}-jobs", context=app.app_context
+        db,
+        workers=app.config["JOB_WORKERS"],
+        name=f"{slug}-jobs",
+        context=app.app_context,
+        owner=lambda: wallet_mode.job_owner(app),
     )
     app.extensions["fedlend_layout"] = (tuple(nav), badge)
     app.teardown_appcontext(lambda _exc: db.close())
     app.context_processor(_layout_context)
     app.register_blueprint(shared.bp)
     app.register_blueprint(jobs_views.bp)
+    app.register_blueprint(wallet_views.bp)
     return app
 
 
@@ -128,6 +135,8 @@ def _layout_context() -> dict[str, Any]:
         "app_slug": current_app.config["APP_SLUG"],
         "nav_items": _nav_links(nav),
         "badge": _badge(badge),
+        "signing_mode": current_app.config["SIGNING_MODE"],
+        "wallet": wallet_mode.wallet_session(),
     }
 
 

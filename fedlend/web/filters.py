@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask
+from markupsafe import Markup
 
 from fedlend.errors import FedlendError
 
@@ -23,6 +25,33 @@ def eth(wei: int | None, *, unit: str = "ETH") -> str:
     whole, fraction = divmod(abs(int(wei)), WEI_PER_ETH)
     decimals = str(fraction).rjust(18, "0").rstrip("0")
     return f"{sign}{whole:,}{'.' if decimals else ''}{decimals} {unit}"
+
+
+def eth_rounded(wei: int | None) -> str:
+    """The UI's one ETH formatter: about 4 significant decimals (1.653620352 ETH -> '1.6536 ETH',
+    0.000123456 ETH -> '0.0001235 ETH'); pages show the exact amount on hover and copy."""
+    if wei is None:
+        return MISSING
+    value = Decimal(int(wei)) / WEI_PER_ETH
+    if value == 0:
+        return "0 ETH"
+    places = 4 if abs(value) >= 1 else min(18, 3 - abs(value).adjusted())
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    whole, _, decimals = f"{abs(rounded):f}".partition(".")
+    decimals = decimals.rstrip("0")
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{int(whole):,}{'.' if decimals else ''}{decimals} ETH"
+
+
+def eth_html(wei: int | None) -> Markup | str:
+    """`eth_rounded` for templates; when it rounds, the exact amount is its tooltip and what a
+    copy of it puts on the clipboard (amounts.js)."""
+    short, exact = eth_rounded(wei), eth(wei)
+    if wei is None or short == exact:
+        return short
+    return Markup(
+        '<span class="eth" title="{0} ({1:,} wei)" data-eth-exact="{0}">{2}</span>'
+    ).format(exact, int(wei), short)
 
 
 def eth_short(wei: int) -> str:
@@ -98,7 +127,8 @@ def short_cid(value: str | bytes | None) -> str:
 
 
 FILTERS = {
-    "eth": eth,
+    "eth": eth_html,
+    "eth_exact": eth,
     "bps": bps,
     "utc": utc,
     "relative": relative,

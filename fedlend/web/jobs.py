@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from fedlend.errors import FedlendError, JobCancelledError, NotFoundError
+from fedlend.errors import FedlendError, JobCancelledError, NotFoundError, WalletRejectedError
 from fedlend.web.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,14 @@ MIGRATIONS: list[str] = [
         finished_at REAL
     )""",
     "CREATE INDEX jobs_by_kind ON jobs (kind, created_at)",
+    "ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
 ]
+_CURRENT = threading.local()  # the job the current worker thread runs: (id, owner, cancelled)
+
+
+def current_job() -> tuple[str, str, Callable[[], bool]] | None:
+    """(job id, owner address, cancelled) of the job this thread runs, else None."""
+    return getattr(_CURRENT, "job", None)
 
 
 class JobState(StrEnum):
@@ -79,6 +86,7 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    owner: str = ""  # lower-case address of the account that started it ('' = none)
 
     @property
     def finished(self) -> bool:
@@ -109,6 +117,8 @@ class JobRunner:
     traceback goes to the server log only. `context` (make_app passes `app.app_context`)
     wraps each run, so job functions may use current_app, get_db() and get_settings().
     Only one runner should own a database: a new runner marks unfinished jobs interrupted.
+    `owner` names the account acting now (lower-case address, '' for none): a job belongs to
+    the account that started it, and get()/recent() show another account's jobs to no one.
     """
 
     def __init__(
@@ -119,8 +129,10 @@ class JobRunner:
         min_interval_s: float = 0.2,
         name: str = "jobs",
         context: Callable[[], AbstractContextManager[object]] | None = None,
+        owner: Callable[[], str] | None = None,
     ) -> None:
         self.db = db
+        self._owner = owner or (lambda: "")
         self._context = context or nullcontext
         self._workers = workers
         self._min_interval_s = min_interval_s
@@ -136,8 +148,9 @@ class JobRunner:
         """Queue fn to run on a worker thread; return the new job's id."""
         job_id = secrets.token_hex(8)
         self.db.execute(
-            "INSERT INTO jobs (id, kind, title, state, created_at) VALUES (?, ?, ?, ?, ?)",
-            (job_id, kind, title or kind, JobState.QUEUED, time.time()),
+            "INSERT INTO jobs (id, kind, title, state, created_at, owner)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (job_id, kind, title or kind, JobState.QUEUED, time.time(), self._owner().lower()),
         )
         with self._lock:
             self._cancel_events[job_id] = threading.Event()
@@ -147,18 +160,25 @@ class JobRunner:
 
     def get(self, job_id: str) -> Job:
         """The job's current state; NotFoundError if there is no such job."""
-        row = self.db.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        row = self.db.query_one(
+            "SELECT * FROM jobs WHERE id = ? AND owner = ?", (job_id, self._owner().lower())
+        )
         if row is None:
             raise NotFoundError(f"no job {job_id!r}: it may belong to another app or data dir")
         return _job_from_row(row)
 
     def recent(self, *, kind: str | None = None, limit: int = 20) -> list[Job]:
         """The most recent jobs, newest first, optionally of one kind."""
+        owner = self._owner().lower()
         if kind is None:
-            rows = self.db.query("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+            rows = self.db.query(
+                "SELECT * FROM jobs WHERE owner = ? ORDER BY created_at DESC LIMIT ?",
+                (owner, limit),
+            )
         else:
             rows = self.db.query(
-                "SELECT * FROM jobs WHERE kind = ? ORDER BY created_at DESC LIMIT ?", (kind, limit)
+                "SELECT * FROM jobs WHERE kind = ? AND owner = ? ORDER BY created_at DESC LIMIT ?",
+                (kind, owner, limit),
             )
         return [_job_from_row(row) for row in rows]
 
@@ -218,6 +238,8 @@ class JobRunner:
 
     def _run(self, job_id: str, fn: JobFn) -> None:
         event = self._cancel_events.setdefault(job_id, threading.Event())
+        row = self.db.query_one("SELECT owner FROM jobs WHERE id = ?", (job_id,))
+        _CURRENT.job = (job_id, row["owner"] if row else "", event.is_set)
         started = self.db.execute(
             "UPDATE jobs SET state = ?, started_at = ? WHERE id = ? AND state = ?",
             (JobState.RUNNING, time.time(), job_id, JobState.QUEUED),
@@ -229,6 +251,8 @@ class JobRunner:
         try:
             with self._context():
                 result = fn(reporter, event.is_set)
+        except WalletRejectedError as exc:
+            self._finish(job_id, JobState.CANCELLED, message=str(exc))
         except JobCancelledError:
             self._finish(job_id, JobState.CANCELLED, message=CANCELLED_MESSAGE)
         except FedlendError as exc:
@@ -243,6 +267,7 @@ class JobRunner:
             else:
                 self._finish(job_id, JobState.DONE, result=result)
         finally:
+            _CURRENT.job = None
             self._cancel_events.pop(job_id, None)
 
     def _finish(
@@ -327,4 +352,5 @@ def _job_from_row(row: Any) -> Job:
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        owner=row["owner"],
     )

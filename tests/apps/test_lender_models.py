@@ -172,13 +172,14 @@ def test_reclaim_is_refused_before_the_deadline_then_paid_out_to_the_wei(
     advance_time(3601)
     html = page(client, f"/models/{model_id}")
     assert "pill-expired" in html
-    assert "Reclaim 0.123456789012345678 ETH" in html
+    assert 'id="reclaim">Reclaim <span class="eth" title="0.123456789012345678 ETH' in html
+    assert 'data-eth-exact="0.123456789012345678 ETH">0.1235 ETH</span>' in html
     owed_before = node.client.owed(node.address)
     post_action(client, f"/models/{model_id}/reclaim")
     html = page(client, f"/models/{model_id}")
     assert (
         "success",
-        f"Reclaimed 0.123456789012345678 ETH from model #{model_id}; it is "
+        f"Reclaimed 0.1235 ETH from model #{model_id}; it is "
         "credited to you: withdraw it on the Account page.",
     ) in flashes(html)
     assert "pill-reclaimed" in html

@@ -51,8 +51,9 @@ MakeClient = Callable[[Settings], FlaskClient]  # the `make_client` fixture
 def make_client(tmp_path: Path) -> Iterator[MakeClient]:
     apps: list[Flask] = []
 
-    def make(settings: Settings) -> FlaskClient:
-        app = build_app("owner", tmp_path / f"owner{len(apps)}", FEDLEND_SETTINGS=settings)
+    def make(settings: Settings, **config: object) -> FlaskClient:
+        path = tmp_path / f"owner{len(apps)}"
+        app = build_app("owner", path, FEDLEND_SETTINGS=settings, **config)
         apps.append(app)
         return app.test_client()
 
@@ -147,9 +148,19 @@ def test_chain_down_pages_and_actions_get_a_friendly_503(
 
 
 def test_no_account_configured_says_how_to_set_one(market: Market, make_client: MakeClient) -> None:
-    page = text(make_client(market.settings(1).with_(dev_account=None)).get("/bounties/").data)
+    client = make_client(market.settings(1).with_(dev_account=None), SIGNING_MODE="key")
+    page = text(client.get("/bounties/").data)
     assert "data-offline" in page
     assert "no account configured: set FEDLEND_PRIVATE_KEY" in page
+
+
+def test_no_key_at_all_means_wallet_mode_which_asks_to_connect(
+    market: Market, make_client: MakeClient
+) -> None:
+    page = text(make_client(market.settings(1).with_(dev_account=None)).get("/bounties/").data)
+    assert "data-offline" in page
+    assert "no wallet is signed in" in page
+    assert "Wallet mode" in page
 
 
 def test_chain_down_home_still_opens(market: Market, make_client: MakeClient) -> None:

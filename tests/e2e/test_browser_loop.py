@@ -16,7 +16,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted, Withdrawn
 from fedlend.types import Address, ModelStatus, UpdateStatus
-from fedlend.web.filters import eth
+from fedlend.web.filters import eth, eth_rounded
 from tests.apps.helpers import build_app, found
 from tests.browser_helpers import LiveServer, screenshot
 from tests.market import Market
@@ -190,7 +190,10 @@ def test_lender_and_owner_close_the_loop_through_the_pages_and_the_wei_add_up(
     expected //= model.target_score - model.initial_score
     assert paid.reward_wei == min(expected, BOUNTY_WEI) > 0
     left = page.locator("#bounty-left")
-    expect(left).to_have_text(eth(BOUNTY_WEI - paid.reward_wei))
+    expect(left).to_have_text(eth_rounded(BOUNTY_WEI - paid.reward_wei))
+    if eth_rounded(BOUNTY_WEI - paid.reward_wei) != eth(BOUNTY_WEI - paid.reward_wei):
+        exact = left.locator("[data-eth-exact]")
+        expect(exact).to_have_attribute("data-eth-exact", eth(BOUNTY_WEI - paid.reward_wei))
     assert fits_its_card(left), "the exact amount left runs out of its stat card"
     withdraw(owner_page, update_id, paid.reward_wei)
 

@@ -111,3 +111,28 @@ def test_filters_are_registered_in_templates(tmp_path: Path) -> None:
             template, w=25 * 10**16, s=6543, t=0, a=ADDRESS, d=b"\x00" * 32
         )
     assert text == "0.25 ETH|0.6543|1970-01-01 00:00 UTC|0x5B38…ddC4|bafkrei…aaaa|2 h"
+
+
+@pytest.mark.parametrize(
+    ("wei", "text"),
+    [
+        (0, "0 ETH"),
+        (2 * 10**18, "2 ETH"),
+        (1_653_620_352_250_489_236, "1.6536 ETH"),
+        (892_666_666_666_666_667, "0.8927 ETH"),
+        (123_456_000_000_000, "0.0001235 ETH"),
+        (1, "0.000000000000000001 ETH"),
+        (12_345_678_950_000_000_000_000, "12,345.679 ETH"),
+        (-1_653_620_352_250_489_236, "-1.6536 ETH"),
+        (None, "—"),
+    ],
+)
+def test_eth_rounded_keeps_about_4_significant_decimals(wei: int | None, text: str) -> None:
+    assert filters.eth_rounded(wei) == text
+
+
+def test_eth_html_shows_the_exact_amount_only_when_it_rounds() -> None:
+    assert filters.eth_html(5 * 10**17) == "0.5 ETH"
+    html = str(filters.eth_html(1_653_620_352_250_489_236))
+    assert html.startswith('<span class="eth" title="1.653620352250489236 ETH (1,653,620,352,')
+    assert 'data-eth-exact="1.653620352250489236 ETH">1.6536 ETH</span>' in html

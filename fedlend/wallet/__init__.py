@@ -1,0 +1,1 @@
+"""Wallet mode: keys stay in the user's browser wallet; the server prepares, the wallet signs."""

@@ -1,0 +1,56 @@
+"""What a first-time user trips on, in Chromium: amounts to about 4 significant decimals with the
+exact figure on hover and copy; another account's jobs stay out of sight."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from fedlend.web.filters import eth
+from tests.apps.helpers import build_app
+from tests.browser_helpers import LiveServer
+from tests.market import *  # noqa: F403  (the market fixtures)
+from tests.market import Market
+
+pytestmark = pytest.mark.browser
+AMOUNT = 1_653_620_352_250_489_236
+COPY_JS = """(selector) => new Promise((resolve) => {
+  const el = document.querySelector(selector);
+  const range = document.createRange(); range.selectNodeContents(el);
+  const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+  const done = (e) => resolve(e.clipboardData.getData("text/plain"));
+  window.addEventListener("copy", done, { once: true });
+  document.execCommand("copy");
+})"""
+
+
+def test_amounts_show_about_4_significant_decimals_and_the_exact_figure_on_hover_and_copy(
+    market: Market, tmp_path: Path, page: Page, live_server: Callable[[Flask], LiveServer]
+) -> None:
+    node = market.node(7)
+    before = node.balance()
+    node.client.w3.provider.make_request("anvil_setBalance", [node.address, hex(AMOUNT)])  # type: ignore[arg-type]
+    server = live_server(
+        build_app("lender", tmp_path, FEDLEND_SETTINGS=market.settings(7), TESTING=False)
+    )
+    try:
+        _check_amounts(page, server)
+    finally:
+        node.client.w3.provider.make_request("anvil_setBalance", [node.address, hex(before)])  # type: ignore[arg-type]
+
+
+def _check_amounts(page: Page, server: LiveServer) -> None:
+    page.goto(server.url("/account/"))
+    balance = page.locator("#balance")
+    expect(balance).to_have_text("1.6536 ETH")
+    exact = balance.locator("[data-eth-exact]")
+    expect(exact).to_have_attribute("title", re.compile(r"^1\.653620352250489236 ETH \("))
+    assert page.evaluate(COPY_JS, "#balance .eth") == eth(1_653_620_352_250_489_236)
+    assert re.fullmatch(
+        r"[\d,]+\.\d{1,4} ETH", page.locator(".badge-detail").inner_text().split(" · ")[1]
+    )
