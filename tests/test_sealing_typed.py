@@ -12,7 +12,7 @@ from fedlend import sealing_typed
 from fedlend.errors import SealingError
 from fedlend.sealing import INNER_MAGIC_TYPED, SEAL_MAGIC, seal_update
 from fedlend.sealing_typed import KeyTypedSigner
-from tests.storage.test_sealing import KEYS, MALLORY, OWNER, PAYLOAD, _header, _open
+from tests.test_sealing import KEYS, MALLORY, OWNER, PAYLOAD, _header, _open
 
 
 class _WalletLike:
