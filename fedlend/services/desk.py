@@ -28,6 +28,7 @@ from fl.weights import weights_from_bytes
 
 CACHE_SIZE = 8
 _CACHE: dict[tuple[str, int, bytes], DeskModel] = {}
+_INSIGHTS: dict[tuple[bytes, str], Insight] = {}
 _LOCK = threading.Lock()
 
 
@@ -95,7 +96,20 @@ def open_desk_model(lender: LenderService, model_id: int) -> DeskModel:
 
 
 def insight(model: DeskModel) -> Insight:
-    """The model-page pictures, computed on the lender's validation set."""
+    """The model-page pictures, computed on the lender's validation set (once per weights)."""
+    key = (model.scorer.spec.digest, model.scorer.weights_digest)
+    with _LOCK:
+        found = _INSIGHTS.get(key)
+    if found is None:
+        found = _insight(model)
+        with _LOCK:
+            if len(_INSIGHTS) >= CACHE_SIZE:
+                _INSIGHTS.pop(next(iter(_INSIGHTS)))
+            _INSIGHTS[key] = found
+    return found
+
+
+def _insight(model: DeskModel) -> Insight:
     pds, y = model.validation_pds, model.validation.y
     assert y is not None
     curve, auc = roc(pds, y)
