@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -66,10 +67,14 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     figures = measure(args.repeats)
+    figures["load_average_1min"] = round(max(load_before, os.getloadavg()[0]), 2)
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
+    load = figures.pop("load_average_1min")
+    print(f"machine load (1-min average, {os.cpu_count()} cores): {load:g}")
     for name, seconds in figures.items():
         target = TARGETS_S.get(name)
         verdict = (
