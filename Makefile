@@ -75,6 +75,7 @@ format: setup
 bench: setup
 	$(PY) scripts/bench_gas.py
 	$(PY) scripts/bench_fl.py
+	$(PY) scripts/bench_desk.py
 
 clean:
 	rm -rf $(VENV) node_modules tools/ipfs/node_modules .fedlend build *.egg-info

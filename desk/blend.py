@@ -8,6 +8,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from desk.policy import Policy, Pricing
+from desk.scoring import Batch
 from fedlend.errors import DataError
 
 
@@ -64,3 +66,44 @@ def fit_blend(logit_a: np.ndarray, logit_b: np.ndarray, y: np.ndarray, *, seed: 
         n_train=len(train),
         n_check=len(check),
     )
+
+
+@dataclass(frozen=True)
+class BlendedRow:
+    """One application scored by the blend: PD, decision, price, and each model's part."""
+
+    app_id: str
+    pd: float | None
+    decision: str
+    apr: float | None
+    parts: tuple[tuple[str, float, float, str], ...]  # (model, weight, its PD, its reasons)
+    problems: tuple[str, ...] = ()
+
+
+def blend_rows(
+    blend: Blend, a: Batch, b: Batch, *, policy: Policy, pricing: Pricing
+) -> list[BlendedRow]:
+    """Combine two models' scored batches of the same applications row by row."""
+    out = []
+    for row_a, row_b in zip(a.rows, b.rows, strict=True):
+        if row_a.pd is None or row_b.pd is None:
+            problems = tuple(row_a.errors) + tuple(e for e in row_b.errors if e not in row_a.errors)
+            out.append(BlendedRow(row_a.app_id, None, "refused", None, (), problems))
+            continue
+        la, lb = (float(np.log(p / (1 - p))) for p in (row_a.pd, row_b.pd))
+        pd_ = float(blend.pd(np.array([la]), np.array([lb]))[0])
+        flagged = bool(row_a.flags or row_b.flags)
+        out.append(
+            BlendedRow(
+                app_id=row_a.app_id,
+                pd=pd_,
+                decision=policy.decide(pd_, flagged=flagged),
+                apr=float(pricing.apr(pd_)),
+                parts=(
+                    (a.model, blend.weights[0], row_a.pd, row_a.reasons_text),
+                    (b.model, blend.weights[1], row_b.pd, row_b.reasons_text),
+                ),
+                problems=tuple(row_a.flags),
+            )
+        )
+    return out

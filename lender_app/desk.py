@@ -25,7 +25,7 @@ from desk.report import batch_csv, batch_summary
 from desk.scoring import Desk
 from fedlend.errors import DataError, FedlendError
 from fedlend.services import desk as service
-from lender_app import desk_charts, desk_store
+from lender_app import desk_blend, desk_charts, desk_store
 from lender_app.context import get_lender
 
 bp = Blueprint("desk", __name__, url_prefix="/models/<int:model_id>")
@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     """Create the desk's tables and register the blueprint."""
     app.extensions["fedlend_db"].migrate("lender_desk", desk_store.MIGRATIONS)
     app.register_blueprint(bp)
+    app.register_blueprint(desk_blend.bp)
 
 
 def _contract() -> str:

@@ -11,21 +11,24 @@ import numpy as np
 import pandas as pd
 
 from desk.applications import prepare
+from desk.blend import Blend, BlendedRow, blend_rows, fit_blend
 from desk.curves import Curve, calibration, histogram, roc
 from desk.drift import FeatureDrift, drift
 from desk.explain import importance
 from desk.policy import TradeoffRow, tradeoffs
 from desk.scoring import Batch, Desk, ScoringModel
-from fedlend.errors import IntegrityError
-from fedlend.services.catalog import Bounty
-from fedlend.services.lender import LenderService
+from fedlend.errors import DataError, IntegrityError
+from fedlend.services.catalog import VALIDATION_SHA256, Bounty
+from fedlend.services.lender import BASE_META, LenderService, split_own_data
 from fedlend.types import ModelStatus
 from fl.data import load_loans
 from fl.features import EncodedData
+from fl.spec import ModelSpec
 from fl.weights import weights_from_bytes
 
 CACHE_SIZE = 8
 _CACHE: dict[tuple[str, int, bytes], DeskModel] = {}
+_INSIGHTS: dict[tuple[bytes, str], Insight] = {}
 _LOCK = threading.Lock()
 
 
@@ -93,7 +96,20 @@ def open_desk_model(lender: LenderService, model_id: int) -> DeskModel:
 
 
 def insight(model: DeskModel) -> Insight:
-    """The model-page pictures, computed on the lender's validation set."""
+    """The model-page pictures, computed on the lender's validation set (once per weights)."""
+    key = (model.scorer.spec.digest, model.scorer.weights_digest)
+    with _LOCK:
+        found = _INSIGHTS.get(key)
+    if found is None:
+        found = _insight(model)
+        with _LOCK:
+            if len(_INSIGHTS) >= CACHE_SIZE:
+                _INSIGHTS.pop(next(iter(_INSIGHTS)))
+            _INSIGHTS[key] = found
+    return found
+
+
+def _insight(model: DeskModel) -> Insight:
     pds, y = model.validation_pds, model.validation.y
     assert y is not None
     curve, auc = roc(pds, y)
@@ -131,3 +147,47 @@ def score_one(model: DeskModel, fields: Mapping[str, str], desk: Desk) -> Batch:
     row = {c: str(fields.get(c, "")).strip()[:200] for c in sorted(columns)}
     frame = pd.DataFrame([{"id": "application", **row}], dtype=str)
     return model.scorer.score_prepared(prepare(spec, frame), desk)
+
+
+@dataclass(frozen=True)
+class BlendView:
+    """Two models of this lender blended on model A's validation loans."""
+
+    a: DeskModel
+    b: DeskModel
+    blend: Blend
+
+
+def blend_models(lender: LenderService, a_id: int, b_id: int) -> BlendView:
+    """Fit the blender on A's validation set, encoded by each model's own spec."""
+    if a_id == b_id:
+        raise DataError("pick two different models to blend")
+    a, b = open_desk_model(lender, a_id), open_desk_model(lender, b_id)
+    frame = validation_frame(lender, a.scorer.spec)
+    la = a.scorer.logits(a.validation.X)
+    prepared = prepare(b.scorer.spec, frame)
+    if prepared.encoded is None or len(prepared.scorable_index) != len(frame):
+        raise DataError(f"model #{b_id}'s spec cannot score model #{a_id}'s validation loans")
+    lb = b.scorer.logits(prepared.encoded.X)
+    assert a.validation.y is not None
+    return BlendView(a, b, fit_blend(la, lb, a.validation.y))
+
+
+def validation_frame(lender: LenderService, spec: ModelSpec) -> pd.DataFrame:
+    """The raw validation loans behind lender.validation(spec) (same file, same split)."""
+    lender.validation(spec)  # refuses a missing or modified file, with the reason
+    sha = spec.metadata.get(VALIDATION_SHA256, "")
+    data = (lender.state / "data" / f"{sha}.csv").read_bytes()
+    _, frame = split_own_data(load_loans(data), sha, spec.metadata.get(BASE_META, "zero"))
+    return frame
+
+
+def score_blend_one(view: BlendView, fields: Mapping[str, str], desk: Desk) -> list[BlendedRow]:
+    """One application through both models and the blender."""
+    return blend_rows(
+        view.blend,
+        score_one(view.a, fields, desk),
+        score_one(view.b, fields, desk),
+        policy=desk.policy,
+        pricing=desk.pricing,
+    )

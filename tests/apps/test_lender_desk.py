@@ -156,3 +156,24 @@ def test_weights_that_do_not_match_the_chain_are_refused(
     assert response.status_code >= 400 and "score-one" not in html
     assert "hash" in html or "do not match" in html, html[:2000]
     assert_no_traceback(html)
+
+
+def test_two_models_blend_side_by_side_and_score_one_application(
+    client: FlaskClient,
+    model: PostedModel,
+    posted: Callable[..., PostedModel],
+    applications: pd.DataFrame,
+) -> None:
+    mlp = posted(target=0.95, model_kind="mlp")
+    path = f"/models/{model.model_id}/blend"
+    html = page(client, f"{path}?with={mlp.model_id}")
+    assert 'id="blend-result"' in html and 'id="blend-verdict"' in html
+    row = html.split("<td>ROC-AUC</td>")[1].split("</tr>")[0]
+    assert row.count("0.") >= 3  # both models and the blend, side by side
+    fields = {**applications.iloc[1].to_dict(), "with": str(mlp.model_id)}
+    response = _post(client, f"{path}/one", fields)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200, text[:1000]
+    assert 'id="blend-pd"' in text and f"model #{mlp.model_id} (weight" in text
+    same = client.get(f"{path}?with={model.model_id}")
+    assert same.status_code == 400 and "two different models" in same.get_data(as_text=True)

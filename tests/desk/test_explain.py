@@ -66,3 +66,16 @@ def test_each_row_lists_the_strongest_reasons_each_way(
         assert len(ups) <= 3 and len(downs) <= 3 and row.reasons
         assert all("raised" in r.text for r in ups) and all("lowered" in r.text for r in downs)
         assert [r.contribution for r in ups] == sorted((r.contribution for r in ups), reverse=True)
+
+
+def test_the_mlp_batch_values_equal_shaps_own(
+    mlp_scorer: ScoringModel, applications: pd.DataFrame
+) -> None:
+    X = encoded_applications(mlp_scorer.spec, applications.iloc[:60])
+    explainer = mlp_scorer.explainer
+    batch = explainer.explain(X)  # 60 rows: the vectorised path
+    single = np.concatenate([explainer.explain(X[i : i + 10]).values for i in range(0, 60, 10)])
+    np.testing.assert_allclose(batch.values, single, atol=1e-4)
+    np.testing.assert_allclose(
+        batch.values.sum(axis=1), mlp_scorer.logits(X) - batch.baseline, atol=1e-3
+    )
