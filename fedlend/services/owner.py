@@ -66,18 +66,13 @@ class OwnerService:
     ) -> None:
         self.node = node
         self.state = state or state_dir(node.settings, "owner", node.address)
-        # a new, empty ledger only for a new owner: no local state and no submission on chain
-        fresh = not (self.state / "owner.sqlite").exists() and not self._submitted_before()
+        # a new, empty ledger only with new local state: a ledger missing beside existing
+        # records was lost, and refuses training until `fedlend ledger rebuild`
+        fresh = not (self.state / "owner.sqlite").exists()
         self.records = Records(self.state / "owner.sqlite")
         self.ledger = PrivacyLedger(
             self.state / "privacy.sqlite", default_epsilon=budget_epsilon, create=fresh
         )
-
-    def _submitted_before(self) -> bool:
-        """True if this account has submitted updates to this contract (its ledger was lost)."""
-        me = self.node.address.lower()
-        events = self.node.client.events(names=["UpdateSubmitted"])
-        return any(isinstance(e, UpdateSubmitted) and e.submitter.lower() == me for e in events)
 
     # --- datasets ------------------------------------------------------------------------------
     def add_dataset(self, data: bytes, *, name: str) -> DataCheck:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 
 import pytest
 
@@ -70,12 +70,13 @@ def test_submissions_without_records_need_an_assumed_epsilon(
     market: Market, posted, loan_csvs
 ) -> None:
     owner, sha = _two_submissions(market, posted, loan_csvs, dev=8)
-    shutil.rmtree(owner.state)  # the whole state directory is gone: records too
-    fresh = market.owner(8)
-    with pytest.raises(LedgerMissingError):  # not a new owner: the chain shows its submissions
-        fresh.privacy(sha)
+    owner.ledger.path.unlink()
+    with sqlite3.connect(owner.state / "owner.sqlite") as db:
+        db.execute("DELETE FROM submissions")  # the records of both submissions are lost too
+    restarted = market.owner(8)
+    with pytest.raises(LedgerMissingError):
+        restarted.privacy(sha)
     with pytest.raises(LedgerError, match="--assume-epsilon"):
-        rebuild_owner_ledger(fresh)
-    fresh.add_dataset(loan_csvs["owner1"], name="loans again")
-    rebuild_owner_ledger(fresh, assume_epsilon=1.0)
-    assert fresh.privacy(sha)[0].epsilon == pytest.approx(2.0)
+        rebuild_owner_ledger(restarted)  # the chain shows two submissions of unknown spend
+    rebuild_owner_ledger(restarted, assume_epsilon=1.0)
+    assert restarted.privacy(sha)[0].epsilon == pytest.approx(2.0)
