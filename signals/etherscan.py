@@ -72,7 +72,13 @@ def _read(name: str, raw: bytes) -> tuple[str, list[Mapping[str, str]]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not UTF-8 text: {SHAPE_HELP}") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse(name, csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise DataError(f"{name} is not a well-formed CSV ({exc}); {SHAPE_HELP}") from exc
+
+
+def _parse(name: str, reader: csv.DictReader) -> tuple[str, list[Mapping[str, str]]]:
     header = [h.strip() for h in reader.fieldnames or []]
     mapping = {
         key: next((a for a in aliases if a in header), "") for key, aliases in COLUMNS.items()

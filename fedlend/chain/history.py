@@ -12,6 +12,7 @@ from web3 import Web3
 
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ChainError, DataError
+from signals.dataset import is_hex_address
 from signals.history import MAX_RECORDS, History, TokenTransfer, Transaction
 
 TRANSFER_TOPIC = "0x" + Web3.keccak(text="Transfer(address,address,uint256)").hex().removeprefix(
@@ -129,6 +130,9 @@ class _Reader:
             raise ChainError(f"more than {MAX_RECORDS:,} transactions: narrow the block range")
         receiver = str(tx.get("to") or "").lower()
         created = str(receipt.get("contractAddress") or "").lower() if not receiver else ""
+        if created and not is_hex_address(created):  # a hostile node's garbage is not a contract
+            created, self_note = "", "a receipt carried a malformed contractAddress (ignored)"
+            self.note_once(self_note)
         self.txs.append(
             Transaction(
                 tx_hash=_hex(tx["hash"]),

@@ -23,17 +23,24 @@ from fedlend.chain.rpc import connect
 from fedlend.errors import FedlendError
 from fedlend.services import signals as service
 from fedlend.web.app import get_db, get_settings
+from fedlend.web.jobs import JobRunner
 from fedlend.web.jobs_views import get_jobs
 
 bp = Blueprint("signals", __name__, url_prefix="/address")
 MAX_EXPORT_FILES = 4
 _CHAIN_KEY = "signals_chain_id"
 _PENDING_KEY = "signals_pending"
+_RUNNER_KEY = "signals_jobs"
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and the `address_signal` template global (cached lookups only)."""
     app.register_blueprint(bp)
+    # Its own worker, so a slow scan never delays a contribution or an evaluation; created with
+    # the app (a runner marks unfinished jobs interrupted when it starts, so never later).
+    app.extensions[_RUNNER_KEY] = JobRunner(
+        app.extensions["fedlend_db"], workers=1, name="signals-jobs", context=app.app_context
+    )
     app.jinja_env.globals["address_signal"] = address_signal
     app.jinja_env.globals["signals_thresholds"] = lambda: service.context(config()).model.thresholds
     app.extensions[_PENDING_KEY] = (threading.Lock(), set())
@@ -121,7 +128,8 @@ def start_scan(address: str, *, refresh: bool) -> str:
         service.from_chain(cfg, w3, address, db=db, refresh=refresh, progress=scanned)
         return done
 
-    return get_jobs().submit("signals", run, title=f"Checking {address[:10]}…")
+    runner: JobRunner = current_app.extensions[_RUNNER_KEY]
+    return runner.submit("signals", run, title=f"Checking {address[:10]}…")
 
 
 def address_signal(address: str, *, background: bool = True) -> service.AddressReport | None:

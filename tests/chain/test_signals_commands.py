@@ -103,3 +103,16 @@ def test_signals_report_json(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert len(report["version"]) == 64 and len(report["report"]["classifiers"]) == 8
+
+
+def test_address_from_etherscan_exports(tmp_path: Path) -> None:
+    from tests.signals.test_etherscan import ME, NORMAL, TOKENS
+
+    normal, tokens = tmp_path / "normal.csv", tmp_path / "tokens.csv"
+    normal.write_bytes(NORMAL)
+    tokens.write_bytes(TOKENS)
+    proc = _run(tmp_path, "address", ME, "--json", "--csv", str(normal), "--csv", str(tokens))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["source"] == "Etherscan CSV export" and out["total"] == 3
+    assert out["level"] in ("green", "yellow", "red") and out["block"] is None
