@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fedlend.errors import PrivacyBudgetError
+from fedlend_core.errors import PrivacyBudgetError
 from fl.dp import DPPlan, Mechanism, rdp_epsilon
 
 if TYPE_CHECKING:

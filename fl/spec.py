@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 from fl.data import TARGET, is_leakage
 
 SPEC_VERSION = 1

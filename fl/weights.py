@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 from fl.models import Weights, expected_shapes
 from fl.spec import ModelSpec, canonical_json
 

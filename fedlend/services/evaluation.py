@@ -3,7 +3,7 @@
 Within one call the accepted updates are merged greedily by FedAvg: each pending update is scored
 as the model "batch base + FedAvg(updates accepted so far in this call + this one)", and accepted
 (paid on-chain for the lift it adds) only if that model beats the best score. Averaging a batch
-beats replacing the model with single noisy DP updates (shared/notes/fl-feasibility.md).
+beats replacing the model with single noisy DP updates (fl/README.md, "Merge"; `fedlend simulate`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from fedlend.errors import (
 from fedlend.sealing import open_update
 from fedlend.services.lender import LenderService
 from fedlend.types import BasisPoints, Digest, ModelStatus, UpdateRecord, UpdateStatus, Wei
+from fedlend_core.progress import Progress
 from fl.contribution import leave_one_out
 from fl.evaluate import Metrics, score, score_bps, validate_update
 from fl.features import EncodedData
@@ -32,7 +33,6 @@ from fl.merge import MergeInput, fedavg
 from fl.models import Weights
 from fl.spec import ModelSpec
 
-Progress = Callable[[float, str], None]
 MAX_EXAMPLES_WEIGHT = 100_000  # an owner's self-reported size counts at most this much
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.records import Records
 from fedlend.types import MAX_SCORE, BasisPoints, Digest, Wei
+from fedlend_core.progress import Progress, quiet
 from fl.data import load_loans
 from fl.evaluate import Metrics, score, score_bps
 from fl.features import EncodedData, build_spec, encode
@@ -25,13 +25,8 @@ from fl.models import Weights, init_weights
 from fl.spec import ModelSpec, TrainingDefaults
 from fl.train import train_update
 
-Progress = Callable[[float, str], None]
 BASE_KINDS = ("own-data", "zero")
 BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
-
-
-def _quiet(_fraction: float, _message: str) -> None:
-    """A progress callback that reports nothing."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,7 @@ class LenderService:
         base: str = "own-data",
         base_fraction: float = 0.5,
         training: TrainingDefaults | None = None,
-        progress: Progress = _quiet,
+        progress: Progress = quiet,
     ) -> PostedModel:
         """Build the spec and base model from the lender's CSV, score it, escrow the bounty."""
         self._check_terms(title, target_score, bounty_wei, deadline, base, base_fraction)
