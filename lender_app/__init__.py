@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         nav=NAV,
         badge=context.badge,
     )
+    context.init_connection(app)
     app.register_error_handler(BadFunctionCallOutput, context.forget_service)
     app.register_blueprint(home.bp)
     app.register_blueprint(account.bp)

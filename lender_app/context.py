@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app, flash, g, has_request_context, render_template
+from flask import Flask, current_app, flash, render_template
 from flask.typing import ResponseReturnValue
 from web3.exceptions import BadFunctionCallOutput
 
 from fedlend.errors import FedlendError
 from fedlend.services.event_cache import EventCache
 from fedlend.services.lender import LenderService
-from fedlend.services.node import open_node
 from fedlend.web import Badge, get_settings
-from fedlend.web.errorpages import render_error
+from fedlend.web.connection import ServiceConnection, open_guarded_node
 from fedlend.web.filters import eth_short, short_address
 
 SERVICE_KEY = "lender_service"
 EVENTS_KEY = "lender_events"
-_BUILD_LOCK = threading.Lock()
+
+
+def init_connection(app: Flask) -> None:
+    """Give the app its lender connection (a guarded node; connects on first use)."""
+
+    def build() -> LenderService:
+        state = app.config.get("LENDER_STATE_DIR")
+        node = open_guarded_node(app.config["FEDLEND_SETTINGS"])
+        return LenderService(node, state=Path(state) if state else None)
+
+    app.extensions[SERVICE_KEY] = ServiceConnection("lender", build)
 
 
 def get_lender() -> LenderService:
@@ -30,33 +38,7 @@ def get_lender() -> LenderService:
     Raises the FedlendError that stopped it (chain down, no contract, no account ...). Within one
     request a failure is remembered, so a page with an offline chain only waits for it once.
     """
-    service = current_app.extensions.get(SERVICE_KEY)
-    if service is not None:
-        return service
-    failed = g.get("lender_error") if _in_request() else None
-    if failed is not None:
-        raise failed
-    with _BUILD_LOCK:
-        service = current_app.extensions.get(SERVICE_KEY)
-        if service is None:
-            try:
-                service = _build()
-            except FedlendError as exc:
-                if _in_request():
-                    g.lender_error = exc
-                raise
-            current_app.extensions[SERVICE_KEY] = service
-    return service
-
-
-def _build() -> LenderService:
-    state = current_app.config.get("LENDER_STATE_DIR")
-    node = open_node(get_settings())
-    return LenderService(node, state=Path(state) if state else None)
-
-
-def _in_request() -> bool:
-    return has_request_context()
+    return current_app.extensions[SERVICE_KEY].get()
 
 
 def get_events() -> EventCache:
@@ -104,10 +86,4 @@ def offline_page(heading: str, problem: FedlendError) -> tuple[str, int]:
 
 def forget_service(exc: BadFunctionCallOutput) -> ResponseReturnValue:
     """The contract stopped answering (a chain restarted without its state): reconnect next time."""
-    current_app.extensions.pop(SERVICE_KEY, None)
-    current_app.logger.warning("contract call returned nothing: %s", exc)
-    return render_error(
-        503,
-        "the contract does not answer on this chain any more (was the chain restarted without "
-        "its state?): run `fedlend deploy` or restart the chain with its saved state, then reload",
-    )
+    return current_app.extensions[SERVICE_KEY].lost_contract(exc)

@@ -31,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         nav=NAV,
         badge=connection.badge,
     )
-    app.extensions[connection.EXTENSION] = connection.OwnerConnection(
+    app.extensions[connection.EXTENSION] = connection.owner_connection(
         app.config["FEDLEND_SETTINGS"], app.config["DATA_DIR"]
     )
     app.register_error_handler(BadFunctionCallOutput, connection.forget_lost_contract)

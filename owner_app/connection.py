@@ -1,12 +1,9 @@
-"""The owner app's OwnerService: opened on first use, shared by pages and jobs, retried."""
+"""The owner app's OwnerService (fedlend.web.connection: opened on first use, shared, retried)."""
 
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,69 +11,31 @@ from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 from web3.exceptions import BadFunctionCallOutput
 
-from fedlend.errors import ChainUnavailableError, ConfigError, FedlendError, StorageUnavailableError
-from fedlend.services.guarded_store import GuardedStore
-from fedlend.services.node import open_node
+from fedlend.errors import ChainUnavailableError, ConfigError, StorageUnavailableError
 from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
 from fedlend.web import Badge
-from fedlend.web.errorpages import render_error
+from fedlend.web.connection import ServiceConnection, open_guarded_node
 from fedlend.web.filters import eth_short, short_address
 
 EXTENSION = "fedlend_owner"
 RETRY_AFTER_S = 3.0  # after a failed connect, pages show the same error for this long
 OUTAGES = (ChainUnavailableError, StorageUnavailableError, ConfigError)
-LOST_CONTRACT = (
-    "the contract does not answer on this chain any more (was the chain restarted without its "
-    "state?): run `fedlend deploy` or restart the chain with its saved state, then reload"
-)
 
 
-class OwnerConnection:
-    """Opens the node and OwnerService lazily; a failure is remembered briefly, then retried."""
+def owner_connection(settings: Settings, data_dir: Path) -> ServiceConnection[OwnerService]:
+    """The owner app's connection: a guarded node, its OwnerService with state under data_dir."""
 
-    def __init__(self, settings: Settings, data_dir: Path) -> None:
-        self.settings = settings
-        self.data_dir = data_dir
-        self._lock = threading.Lock()
-        self._service: OwnerService | None = None
-        self._failure: tuple[float, FedlendError] | None = None
+    def build() -> OwnerService:
+        node = open_guarded_node(settings)
+        return OwnerService(node, state=data_dir / node.address.lower())
 
-    def service(self) -> OwnerService:
-        """The connected service; raises the FedlendError that says why it cannot connect."""
-        with self._lock:
-            if self._service is not None:
-                return self._service
-            if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_S:
-                raise _copy(self._failure[1])
-            try:
-                node = open_node(self.settings)
-                node = replace(node, store=GuardedStore(node.store))
-                state = self.data_dir / node.address.lower()
-                self._service = OwnerService(node, state=state)
-            except FedlendError as exc:
-                self._failure = (time.monotonic(), exc)
-                raise
-            self._failure = None
-            return self._service
-
-    def forget(self) -> None:
-        """Drop the connection (the contract vanished): the next use connects afresh."""
-        with self._lock:
-            self._service = None
-
-
-def _copy(exc: FedlendError) -> FedlendError:
-    """A fresh exception with the same type and message (one instance must not cross threads)."""
-    try:
-        return type(exc)(str(exc))
-    except TypeError:
-        return FedlendError(str(exc))
+    return ServiceConnection("owner", build, retry_after_s=RETRY_AFTER_S)
 
 
 def owner_service() -> OwnerService:
     """The current app's OwnerService (connecting on first use)."""
-    return current_app.extensions[EXTENSION].service()
+    return current_app.extensions[EXTENSION].get()
 
 
 def badge() -> Badge:
@@ -107,6 +66,4 @@ def nav_page(heading: str) -> Callable[[Callable[..., Any]], Callable[..., Respo
 
 def forget_lost_contract(exc: BadFunctionCallOutput) -> ResponseReturnValue:
     """The contract stopped answering (a chain reset): a clear 503, and reconnect next time."""
-    current_app.extensions[EXTENSION].forget()
-    current_app.logger.warning("contract call returned nothing: %s", exc)
-    return render_error(503, LOST_CONTRACT)
+    return current_app.extensions[EXTENSION].lost_contract(exc)
