@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 from fl.data import POLICY_COLUMN, TARGET
 from fl.features import EncodedData, encode, month_index, required_columns
 from fl.spec import Feature, ModelSpec

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from desk.policy import Policy, Pricing
 from desk.scoring import Batch
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 
 ROC_POINTS = 51
 CALIBRATION_BINS = 10

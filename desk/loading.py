@@ -7,7 +7,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 from fl.models import Weights
 from fl.spec import MAX_SPEC_BYTES, ModelSpec
 from fl.weights import SPEC_FILE, WEIGHTS_FILE, load_model, weights_digest, weights_from_bytes

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 
 APPROVE, REFER, DECLINE = "approve", "refer", "decline"
 DECISIONS = (APPROVE, REFER, DECLINE)

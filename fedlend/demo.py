@@ -25,7 +25,7 @@ from fedlend.services.node import Node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import LOCAL_CHAIN_ID, SHIPPED_LOANS, Settings
 from fedlend.storage.factory import open_store
-from fedlend.types import MAX_SCORE, ModelRecord, ModelStatus, Wei
+from fedlend.types import MAX_SCORE, WEI_PER_ETH, ModelRecord, ModelStatus, Wei
 from fl.data import REFERENCE_DATE, load_loans
 from fl.evaluate import score
 from fl.features import encode
@@ -34,7 +34,6 @@ from fl.splits import by_state
 from fl.weights import save_model
 
 Say = Callable[[str], None]
-WEI_PER_ETH = 10**18
 LENDER_ROWS = 4750  # half trains the lender's base model, half is its private validation set
 
 

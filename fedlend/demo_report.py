@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fedlend.demo import DemoResult
 from fedlend.redact import redact_url
-from fedlend.types import MAX_SCORE
-
-WEI_PER_ETH = 10**18
+from fedlend.types import MAX_SCORE, WEI_PER_ETH
 
 
 def summary(r: DemoResult) -> str:

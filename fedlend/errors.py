@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-
-class FedlendError(Exception):
-    """Root of every error fedlend raises on purpose; its message is safe to show a user."""
+# The root and the refusals fl/ raises live in the shared core (fl never imports fedlend);
+# re-exported here, so every refusal is importable from fedlend.errors.
+from fedlend_core.errors import (  # noqa: F401
+    DataError,
+    FedlendError,
+    JobCancelledError,
+    LedgerDamagedError,
+    LedgerError,
+    LedgerMissingError,
+    PrivacyBudgetError,
+    SpecError,
+    UpdateRejectedError,
+)
 
 
 class ConfigError(FedlendError):
@@ -71,36 +81,10 @@ class SealingError(FedlendError):
         self.reason = reason  # short code for records and UIs, e.g. "wrong-model", "undecryptable"
 
 
-# --- data / ML ---------------------------------------------------------------------------
-class DataError(FedlendError):
-    """A CSV or dataset is malformed: missing columns, bad values, empty file."""
+# --- data / ML: DataError, SpecError, UpdateRejectedError, PrivacyBudgetError (fedlend_core)
 
 
-class SpecError(FedlendError):
-    """A model spec is malformed or does not match the data or weights."""
-
-
-class UpdateRejectedError(FedlendError):
-    """An incoming model update failed validation (shape, dtype, finiteness, norm, size)."""
-
-
-class PrivacyBudgetError(FedlendError):
-    """Training would exceed the owner's differential-privacy budget for this dataset."""
-
-
-class LedgerError(PrivacyBudgetError):
-    """The privacy ledger cannot be trusted, so training is refused until it is rebuilt."""
-
-
-class LedgerMissingError(LedgerError):
-    """The privacy ledger file is gone where one existed: never silently start from zero."""
-
-
-class LedgerDamagedError(LedgerError):
-    """The privacy ledger is corrupt, of an unknown format, or disagrees with itself."""
-
-
-# --- services / apps ---------------------------------------------------------------------
+# --- services / apps (JobCancelledError: fedlend_core) ---------------------------------
 class NotFoundError(FedlendError):
     """A model, update or job that was asked for does not exist."""
 
@@ -111,15 +95,9 @@ class AlreadyPostedError(FedlendError):
     def __init__(self, model_id: int):
         super().__init__(
             f"this bounty was already posted as model #{model_id} (its transaction was mined); "
-            "nothing was escrowed twice: open model #{model_id}".replace(
-                "{model_id}", str(model_id)
-            )
+            f"nothing was escrowed twice: open model #{model_id}"
         )
         self.model_id = model_id
-
-
-class JobCancelledError(FedlendError):
-    """A background job was cancelled by the user."""
 
 
 # --- wallets -----------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Any
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 
-from fedlend.bounded_json import finite_number, loads_bounded
 from fedlend.errors import SealingError
+from fedlend_core.bounded_json import finite_number, loads_bounded
 
 FORMAT = "fedlend-update/1"
 MAX_HEADER_BYTES = 4096

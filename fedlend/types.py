@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import NewType
 
-Wei = NewType("Wei", int)
+# Units live in the shared core (fl uses them too); re-exported so fedlend.types has them all.
+from fedlend_core.units import MAX_SCORE, WEI_PER_ETH, BasisPoints, Wei, to_bps  # noqa: F401
+
 Address = NewType("Address", str)  # checksummed 0x-address
 Digest = NewType("Digest", bytes)  # 32-byte sha2-256 digest of a stored blob (rebuilds a CIDv1)
-BasisPoints = NewType("BasisPoints", int)  # metric * 10_000, 0..10_000
 
-MAX_SCORE = 10_000
 HOUR = 3_600
 DAY = 86_400
 MIN_REVIEW_PERIOD = HOUR  # the contract's bounds on a lender's promise to judge every update
@@ -81,8 +81,3 @@ class UpdateRecord:
     status: UpdateStatus
     score: BasisPoints
     reward_wei: Wei
-
-
-def to_bps(metric: float) -> BasisPoints:
-    """Convert a metric in [0, 1] to basis points, clamped to the contract's range."""
-    return BasisPoints(max(0, min(MAX_SCORE, round(metric * MAX_SCORE))))

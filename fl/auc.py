@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 
 METRICS = ("roc_auc", "accuracy")
 

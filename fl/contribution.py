@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from fedlend.types import Wei
+from fedlend_core.units import Wei
 from fl.evaluate import metric_value
 from fl.merge import MergeInput, fedavg
 from fl.spec import ModelSpec

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 
 TARGET = "default"
 POLICY_COLUMN = "meets_credit_policy"

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from fedlend.errors import PrivacyBudgetError
+from fedlend_core.errors import PrivacyBudgetError
 
 # Opacus's default RDP orders plus larger ones, so large-epsilon budgets are not over-counted.
 ALPHAS: tuple[float, ...] = (

@@ -12,8 +12,8 @@ import torch
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from fedlend.errors import DataError, UpdateRejectedError
-from fedlend.types import BasisPoints, to_bps
+from fedlend_core.errors import DataError, UpdateRejectedError
+from fedlend_core.units import BasisPoints, to_bps
 from fl.features import EncodedData
 from fl.models import Weights, expected_shapes, flatten, predict_proba, subtract
 from fl.spec import ModelSpec

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fedlend.errors import DataError, SpecError
+from fedlend_core.errors import DataError, SpecError
 from fl.data import POLICY_COLUMN, REFERENCE_DATE, TARGET, is_leakage, target_vector
 from fl.spec import Feature, ModelConfig, ModelSpec, TrainingDefaults, validate_spec
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from fedlend.errors import FedlendError
+from fedlend_core.errors import FedlendError
 from fl.contribution import contract_reward
 from fl.evaluate import metric_value, score, score_bps
 from fl.merge import MergeInput, fedavg

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from fedlend.errors import FedlendError
+from fedlend_core.errors import FedlendError
 from fl.dp import Mechanism
 from fl.engine import EngineRun, FederatedTask, Lender, OwnerReply, Progress, owner_update
 from fl.models import Weights, expected_shapes

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fedlend.errors import LedgerError, PrivacyBudgetError
+from fedlend_core.errors import LedgerError, PrivacyBudgetError
 from fl.dp import Mechanism
 from fl.privacy import PrivacyLedger
 

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from fedlend.errors import PrivacyBudgetError
+from fedlend_core.errors import PrivacyBudgetError
 from fl.composition import Charge, Composed
 from fl.dp import Mechanism
 

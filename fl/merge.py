@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from fedlend.errors import UpdateRejectedError
-from fedlend.types import BasisPoints
+from fedlend_core.errors import UpdateRejectedError
+from fedlend_core.units import BasisPoints
 from fl.evaluate import Metrics, score, score_bps
 from fl.models import Weights, add_scaled, subtract
 from fl.spec import ModelSpec

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 from fl.spec import ModelSpec
 
 Weights = dict[str, torch.Tensor]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fedlend.errors import LedgerDamagedError, LedgerMissingError, PrivacyBudgetError
+from fedlend_core.errors import LedgerDamagedError, LedgerMissingError, PrivacyBudgetError
 from fl.composition import Charge, Composed, Spent, compose
 from fl.dp import DPPlan, Mechanism
 from fl.ledger_schema import SELECT_HISTORY, booked, charge_of, initialise, insert, require_format

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fedlend.bounded_json import finite_number, loads_bounded
-from fedlend.errors import SpecError
+from fedlend_core.bounded_json import finite_number, loads_bounded
+from fedlend_core.errors import SpecError
 from fl.data import TARGET, is_leakage
 
 SPEC_VERSION = 1

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 from fl.data import REFERENCE_DATE
 from fl.features import EncodedData, build_spec, encode
 from fl.spec import ModelSpec

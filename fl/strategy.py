@@ -22,7 +22,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from fedlend.errors import UpdateRejectedError
+from fedlend_core.errors import UpdateRejectedError
 from fl.coalitions import CoalitionScorer
 from fl.evaluate import Metrics, score, score_bps
 from fl.merge import MergeInput, fedavg

@@ -19,15 +19,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from fedlend.errors import DataError, JobCancelledError, PrivacyBudgetError
+from fedlend_core.errors import DataError, JobCancelledError, PrivacyBudgetError
+from fedlend_core.progress import Progress
 from fl.dp import DPPlan, Mechanism, plan_dp
 from fl.dpsgd import DPRun, Engine, dp_train
 from fl.features import EncodedData, encode
 from fl.models import Weights, load_into, state_of, subtract
 from fl.spec import ModelSpec
 from fl.weights import weights_digest, weights_to_bytes
-
-Progress = Callable[[float, str], None]
 
 
 class BudgetAccount(Protocol):

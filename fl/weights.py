@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fedlend.bounded_json import loads_bounded
-from fedlend.errors import SpecError
+from fedlend_core.bounded_json import loads_bounded
+from fedlend_core.errors import SpecError
 from fl.models import Weights, expected_shapes
 from fl.spec import ModelSpec, canonical_json
 

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from fedlend.types import MAX_SCORE
+from fedlend.types import MAX_SCORE, WEI_PER_ETH
 from fedlend.web.filters import eth, utc
 
-WEI_PER_ETH = 10**18
 MIN_LEAD_S = 300  # a deadline at least 5 minutes ahead: posting itself takes a little while
 MAX_LEAD_S = 366 * 86_400
 MAX_NUMBER = Decimal(10) ** 30  # beyond any balance or horizon: refused before arithmetic

@@ -13,7 +13,7 @@ from fedlend.errors import FedlendError
 from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
-from fedlend.types import MAX_SCORE
+from fedlend.types import MAX_SCORE, WEI_PER_ETH
 from fedlend.web import get_jobs, line_chart_data, wallet_mode
 from fedlend.web.filters import eth_rounded
 from fedlend.web.wallet_views import start_wallet_job
@@ -22,7 +22,6 @@ from lender_app.desk import model_page_extras
 from lender_app.evaluations import get_evaluations, job_kind
 
 bp = Blueprint("models", __name__, url_prefix="/models")
-WEI_PER_ETH = 10**18
 
 
 @bp.get("/<int:model_id>")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = {
-    "production": ("fedlend", "fl", "lender_app", "owner_app", "scripts"),
+    "production": ("fedlend", "fedlend_core", "fl", "lender_app", "owner_app", "scripts"),
     "tests": ("tests",),
 }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 from signals.dataset import ADDRESS, FEATURES, AddressData, flagged_addresses
 from signals.features import FeatureVector, compute_features
 from signals.history import History

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 from signals.dataset import is_hex_address
 
 MAX_LIST_BYTES = 16 << 20

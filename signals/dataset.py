@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 
 ADDRESS = "Address"
 FLAG = "FLAG"

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 from signals.dataset import is_hex_address
 from signals.history import MAX_RECORDS, History, TokenTransfer, Transaction
 

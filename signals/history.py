@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fedlend.errors import DataError
+from fedlend_core.errors import DataError
 from signals.dataset import is_hex_address
 
 MAX_RECORDS = 200_000

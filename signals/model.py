@@ -12,7 +12,7 @@ import numpy as np
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 from signals.dataset import FEATURES
 from signals.profile import ARRAY_NAMES as PROFILE_ARRAYS
 from signals.profile import ProfileModel

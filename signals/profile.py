@@ -13,7 +13,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import PowerTransformer, StandardScaler
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 
 # The seed's three features (net flow stands in for the balance; see the data README) ...
 SEED_FEATURES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fedlend.errors import SpecError
+from fedlend_core.errors import SpecError
 
 ARRAY_NAMES = ("feature", "threshold", "left", "right", "value", "roots")
 MAX_NODES = 1 << 20

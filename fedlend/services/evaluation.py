@@ -28,11 +28,10 @@ from fedlend.types import (
     UpdateStatus,
     Wei,
 )
+from fedlend_core.progress import Progress
 from fl.evaluate import validate_update
 from fl.spec import ModelSpec
 from fl.strategy import RoundResult, RoundUpdate, ShapleyFedAvg, StrategyConfig
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)

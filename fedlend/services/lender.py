@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from fedlend.types import (
     Digest,
     Wei,
 )
+from fedlend_core.progress import Progress, quiet
 from fl.data import load_loans
 from fl.evaluate import Metrics, score, score_bps
 from fl.features import EncodedData, build_spec, encode
@@ -40,14 +40,9 @@ from fl.models import Weights, init_weights
 from fl.spec import ModelSpec, TrainingDefaults
 from fl.train import train_update
 
-Progress = Callable[[float, str], None]
 BASE_KINDS = ("own-data", "zero")
 POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
 BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
-
-
-def _quiet(_fraction: float, _message: str) -> None:
-    """A progress callback that reports nothing."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,7 @@ class LenderService:
         base_fraction: float = 0.5,
         training: TrainingDefaults | None = None,
         review_period: int = DEFAULT_REVIEW_PERIOD,
-        progress: Progress = _quiet,
+        progress: Progress = quiet,
         post_id: str = "",
     ) -> PostedModel:
         """Build the spec and base model from the lender's CSV, score it, escrow the bounty.

@@ -22,13 +22,12 @@ from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.records import Records
 from fedlend.types import Digest, UpdateRecord, Wei
+from fedlend_core.progress import Progress
 from fl.data import load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
 from fl.train import train_update, update_to_bytes
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 class Database:
     """One SQLite file shared by every thread of an app; each thread gets its own connection.
 
-    Connections run in autocommit mode; group writes with `transaction()`. Each component (jobs,
-    the lender's evaluations, the owner's ledger ...) owns an ordered list of SQL statements and
-    calls `migrate(component, statements)`: statements already applied are skipped, so append new
-    ones to the end of the list and never edit applied ones.
+    Connections run in autocommit mode; group writes with `transaction()`. Each component that
+    keeps tables here (the job runner, the lender app's bounty drafts and auto-evaluate settings)
+    owns an ordered list of SQL statements and calls `migrate(component, statements)`: statements
+    already applied are skipped, so append new ones to the end of the list and never edit applied
+    ones. (A role's records, the event cache and the privacy ledger keep their own SQLite files.)
     """
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:

@@ -10,9 +10,8 @@ from flask import Flask
 from markupsafe import Markup
 
 from fedlend.errors import FedlendError
+from fedlend.types import MAX_SCORE, WEI_PER_ETH
 
-WEI_PER_ETH = 10**18
-BPS_SCALE = 10_000
 MISSING = "—"
 _UNITS = ((86_400, "d"), (3_600, "h"), (60, "min"), (1, "s"))
 
@@ -65,7 +64,7 @@ def bps(value: int | None) -> str:
     if value is None:
         return MISSING
     sign = "-" if int(value) < 0 else ""
-    whole, fraction = divmod(abs(int(value)), BPS_SCALE)
+    whole, fraction = divmod(abs(int(value)), MAX_SCORE)
     return f"{sign}{whole}.{fraction:04d}"
 
 

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from fedlend.errors import FedlendError, JobCancelledError, NotFoundError, WalletRejectedError
 from fedlend.web.db import Database
+from fedlend_core.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,6 @@ class JobState(StrEnum):
 
 
 FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
-
-
-class Progress(Protocol):
-    """What a job function calls to report: a fraction in [0, 1] and a short message."""
-
-    def __call__(self, fraction: float, message: str = "") -> None: ...
 
 
 JobFn = Callable[[Progress, Callable[[], bool]], Any]

@@ -8,6 +8,12 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_gas.py"
+CAPPED = {  # the calls that must stay under a gas target
+    ("submitUpdate", "first"),
+    ("submitUpdate", "tenth"),
+    ("evaluateUpdate", "pays, owner's first credit"),
+    ("withdraw", "owner (EOA)"),
+}
 
 
 def test_gas_targets_hold() -> None:
@@ -19,16 +25,15 @@ def test_gas_targets_hold() -> None:
         check=False,
     )
     rows = json.loads(proc.stdout)
-    by_case = {(r["call"], r["case"]): r for r in rows}
-    assert by_case[("submitUpdate", "first")]["gas_used"] <= 80_000
-    assert by_case[("submitUpdate", "tenth")]["gas_used"] <= 80_000
-    assert by_case[("evaluateUpdate", "pays, owner's first credit")]["gas_used"] <= 80_000
-    assert by_case[("withdraw", "owner (EOA)")]["gas_used"] <= 40_000
-    rounds = {r["case"].split()[0]: r["gas_used"] for r in rows if r["call"] == "evaluateRound"}
+    capped = {(r["call"], r["case"]): r for r in rows if r["target"] is not None}
+    # the targets themselves live in one place: scripts/bench_gas.py TARGETS (the rows carry them)
+    assert capped.keys() >= CAPPED
+    for case, row in capped.items():
+        assert row["gas_used"] <= row["target"], case
+    rounds = {r["case"].split()[0]: r for r in rows if r["call"] == "evaluateRound"}
     assert set(rounds) == {"1", "5", "10", "50"}
-    for size, gas in rounds.items():
-        assert gas <= 60_000 + 30_000 * int(size), (size, gas)
-    assert by_case[("claimUnreviewed", "later claim")]["gas_used"] > 0
+    for row in rounds.values():
+        assert row["gas_used"] <= row["target"], row
     assert all(r["ok"] for r in rows), rows
     assert proc.returncode == 0, proc.stderr
     assert {r["call"] for r in rows} == {

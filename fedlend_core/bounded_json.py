@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fedlend.errors import FedlendError
+from fedlend_core.errors import FedlendError
 
 DEFAULT_MAX_DEPTH = 32
 _ESCAPE = re.compile(rb"\\.", re.S)  # escape pairs first, so a quote left is a real quote

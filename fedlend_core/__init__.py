@@ -1,0 +1,1 @@
+"""The small core both fl/ and fedlend/ build on: error roots, units, progress (imports nothing)."""
