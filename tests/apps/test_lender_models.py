@@ -50,11 +50,12 @@ class Evaluated:
 @pytest.fixture(scope="module")
 def evaluated(market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes]):
     model = posted(target=0.80, bounty_wei=3 * 10**18, base="zero")
-    for dev, part, seed in ((1, "owner1", 1), (2, "owner2", 2)):
-        owner = market.owner(dev)
-        sha = owner.add_dataset(loan_csvs[part], name=part).sha256
-        owner.contribute(model.model_id, sha, epsilon=2.0, seed=seed)
-    verdicts = evaluate_pending(market.lender(), model.model_id)
+    owner = market.owner(1)
+    sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
+    owner.contribute(model.model_id, sha, epsilon=2.0, seed=1)
+    junk = market.node(2)  # a second update in the round that cannot be opened
+    junk.client.submit_update(model.model_id, junk.put(b"not a sealed update"))
+    verdicts = evaluate_pending(market.lender(), model.model_id)  # one round of two
     assert [v.accepted for v in verdicts] == [True, False], verdicts
     return Evaluated(model.model_id, verdicts)
 
@@ -76,7 +77,7 @@ def test_model_page_shows_scores_payments_and_each_update(
     assert "pill-accepted" in row and "1.546 ETH" in row and "improved the model" in row
     assert "ε 1.99, δ 1e-05, n 2000" in row and "100%" in row
     row = update_row(html, rejected.update_id)
-    assert "pill-rejected" in row and "did not improve" in row and "0 ETH" in row
+    assert "pill-rejected" in row and "not a fedlend sealed update" in row and "0 ETH" in row
     assert 'id="local-missing"' not in html
 
 
@@ -119,7 +120,7 @@ def test_model_zip_holds_a_loadable_model_and_its_card(
     )
     assert [p["update_id"] for p in card["history"]] == [None, evaluated.accepted.update_id]
     privacy = {p["update_id"]: p for p in card["privacy"]}
-    for verdict in evaluated.verdicts:
+    for verdict in [evaluated.accepted]:  # the unopenable update claims no privacy figures
         entry = privacy[verdict.update_id]
         assert entry["epsilon"] == pytest.approx(verdict.epsilon) and entry["delta"] == 1e-5
         assert entry["n_examples"] == 2000
