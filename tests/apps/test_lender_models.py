@@ -75,10 +75,30 @@ def test_model_page_shows_scores_payments_and_each_update(
     assert 'id="bounty-left">1.454 ETH<' in html
     row = update_row(html, accepted.update_id)
     assert "pill-accepted" in row and "1.546 ETH" in row and "improved the model" in row
-    assert "ε 1.99, δ 1e-05, n 2000" in row and "100%" in row
+    assert "ε 1.99, δ 1e-05, n 2000" in row and "100.00%" in row
+    assert f'id="shapley-{accepted.update_id}">{accepted.shapley_value:+.5f}<' in row
     row = update_row(html, rejected.update_id)
     assert "pill-rejected" in row and "not a fedlend sealed update" in row and "0 ETH" in row
     assert 'id="local-missing"' not in html
+
+
+def test_audit_bundle_downloads_the_opened_round(
+    market: Market, evaluated: Evaluated, tmp_path: Path
+) -> None:
+    from fedlend.services.audit import audit_model
+    from fedlend.services.audit_bundle import parse_bundle
+
+    client = lender_app(market, tmp_path).test_client()
+    html = page(client, f"/models/{evaluated.model_id}")
+    assert f'href="/models/{evaluated.model_id}/audit-bundle.json"' in html
+    response = client.get(f"/models/{evaluated.model_id}/audit-bundle.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    facts, rounds = parse_bundle(response.data)
+    assert facts["model_id"] == evaluated.model_id
+    [updates] = rounds.values()
+    assert sorted(u.update_id for u in updates) == sorted(v.update_id for v in evaluated.verdicts)
+    assert [bool(u.unopenable) for u in updates] == [False, True]
+    assert audit_model(market.node(9), evaluated.model_id).ok
 
 
 def test_without_local_records_the_page_still_renders_from_the_chain(
