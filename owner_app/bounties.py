@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from fedlend.services import catalog
+from fedlend.services.owner_views import lender_records
 from owner_app.connection import nav_page, owner_service
 
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
@@ -18,4 +19,8 @@ def index() -> ResponseReturnValue:
     owner = owner_service()
     show_all = request.args.get("all") == "1"
     bounties = catalog.list_bounties(owner.node, accepting_only=not show_all)
-    return render_template("bounties/index.html", bounties=bounties, show_all=show_all)
+    everything = bounties if show_all else catalog.list_bounties(owner.node, accepting_only=False)
+    records = lender_records(owner, everything)
+    return render_template(
+        "bounties/index.html", bounties=bounties, show_all=show_all, records=records
+    )
