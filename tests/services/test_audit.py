@@ -104,3 +104,29 @@ def test_a_hostile_bundle_is_refused_with_a_reason(raw: bytes, message: str) -> 
 def test_expected_rewards_follow_the_contract_rounding() -> None:
     assert expected_rewards(1001, [3333, 0, 6667]) == [333, 0, 668]
     assert expected_rewards(0, [0, 0]) == [0, 0]
+
+
+def test_the_audit_command_prints_the_checks_and_fails_on_a_mismatch(
+    market: Market,
+    judged,
+    loan_csvs: dict[str, bytes],
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fedlend.cli import main
+
+    model_id, raw = judged
+    monkeypatch.setenv("FEDLEND_HOME", str(market.home))
+    monkeypatch.setenv("FEDLEND_RPC_URL", market.rpc_url)
+    monkeypatch.setenv("FEDLEND_CONTRACT", market.contract)
+    monkeypatch.delenv("FEDLEND_DEV_ACCOUNT", raising=False)
+    (tmp_path / "bundle.json").write_bytes(raw)
+    (tmp_path / "val.csv").write_bytes(loan_csvs["lender"])
+    args = ["audit", "--model-id", str(model_id), "--bundle", str(tmp_path / "bundle.json")]
+    assert main([*args, "--data", str(tmp_path / "val.csv"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["recomputed_rounds"] == 1
+    (tmp_path / "other.csv").write_bytes(loan_csvs["owner2"])
+    assert main([*args, "--data", str(tmp_path / "other.csv")]) == 1
+    assert "MISMATCH the validation CSV hashes to" in capsys.readouterr().out
