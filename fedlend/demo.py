@@ -49,6 +49,7 @@ class DemoConfig:
     target: float = 0.72
     deadline_hours: float = 24.0
     seed: int = 0
+    ghost_lender: bool = True  # also run the scenario of a lender who never evaluates
 
 
 class OwnerOutcome(TypedDict):
@@ -89,6 +90,8 @@ class DemoResult:
     contract: str = ""
     rpc_url: str = ""
     checks: dict[str, bool] = field(default_factory=dict)
+    round_details: list[dict[str, object]] = field(default_factory=list)
+    ghost: dict[str, object] = field(default_factory=dict)
 
 
 def ensure_chain(settings: Settings, say: Say) -> AnvilProcess | None:
@@ -176,6 +179,12 @@ def _run(settings: Settings, config: DemoConfig, say: Say, out: DemoResult) -> N
     for r in range(1, config.rounds + 1):
         _round(lender, owners, datasets, config, r, fees, say, out)
     _finish(lender, owners, owner_nodes, start_balances, fees, test_frame, config, say, out)
+    if config.ghost_lender:
+        from fedlend.demo_ghost import run_ghost
+
+        out.ghost = run_ghost(lender, owner_csvs, config, say)
+        out.checks["ghost_bounty_conserved"] = bool(out.ghost["conserved"])
+        out.checks["ghost_owner_balances"] = bool(out.ghost["balances_ok"])
 
 
 def _fresh_local_state(settings: Settings, config: DemoConfig, say: Say) -> None:
@@ -184,8 +193,10 @@ def _fresh_local_state(settings: Settings, config: DemoConfig, say: Say) -> None
     The demo's owners are public dev accounts on a local chain: a rerun is a new experiment, so
     their privacy ledgers start empty (on a real deployment a ledger is never reset).
     """
+    from fedlend.demo_ghost import GHOST_OWNERS
+
     removed = 0
-    for index in range(config.owners + 1):
+    for index in [*range(config.owners + 1), *GHOST_OWNERS]:
         role = "lender" if index == 0 else "owner"
         path = settings.home / role / dev_account(index).address.lower()
         if path.exists():
@@ -267,13 +278,41 @@ def _round(
             f"  owner {i + 1} trained on {c.n_examples:,} loans in {c.seconds:.1f}s "
             f"(ε {c.epsilon:.2f} this round), submitted update #{c.update_id}"
         )
-    for e in evaluate_pending(lender, model_id):
-        out.gas["evaluateUpdate"] = max(out.gas.get("evaluateUpdate", 0), e.gas_used)
-        verdict = f"accepted, paid {e.reward_wei / WEI_PER_ETH:.4f} ETH" if e.accepted else e.reason
-        say(f"  update #{e.update_id}: score {e.score / MAX_SCORE:.4f} -> {verdict}")
+    submitters = {o.node.address: i + 1 for i, o in enumerate(owners)}
+    judged = evaluate_pending(lender, model_id, progress=_bar(say, "  evaluation"))
+    updates = []
+    for e in judged:
+        out.gas["evaluateRound"] = max(out.gas.get("evaluateRound", 0), e.gas_used)
+        value = "-" if e.shapley_value is None else f"{e.shapley_value:+.5f}"
+        verdict = f"paid {e.reward_wei / WEI_PER_ETH:.6f} ETH" if e.accepted else e.reason
+        say(
+            f"  update #{e.update_id} (owner {submitters.get(e.submitter, '?')}): Shapley {value},"
+            f" share {e.share_bps / 100:.2f}% -> {verdict}"
+        )
         out.accepted += e.accepted
         out.rejected += not e.accepted
-    out.score_path.append(lender.node.client.get_model(model_id).best_score)
+        updates.append(
+            {
+                "owner": submitters.get(e.submitter, 0),
+                "update_id": e.update_id,
+                "shapley_value": e.shapley_value,
+                "share_bps": e.share_bps,
+                "reward_wei": e.reward_wei,
+                "accepted": e.accepted,
+                "reason": e.reason,
+            }
+        )
+    best = lender.node.client.get_model(model_id).best_score
+    out.score_path.append(best)
+    out.round_details.append(
+        {
+            "round": r,
+            "score": best,
+            "payout_wei": sum(e.reward_wei for e in judged),
+            "tx_hash": judged[0].tx_hash if judged else "",
+            "updates": updates,
+        }
+    )
 
 
 def _finish(

@@ -29,6 +29,7 @@ def summary(r: DemoResult) -> str:
             f"fees {o['fees_wei'] / WEI_PER_ETH:.6f}, "
             f"balance {o['balance_change_wei'] / WEI_PER_ETH:+.6f}, ε={o['epsilon']}"
         )
+    lines += rounds_table(r) + ghost_lines(r)
     lines += score_chart(r) + epsilon_chart(r)
     lines.append("gas used: " + ", ".join(f"{k} {v:,}" for k, v in r.gas.items()))
     checks = ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in r.checks.items())
@@ -70,3 +71,36 @@ def epsilon_chart(r: DemoResult) -> list[str]:
         eps = o["epsilon"]
         rows.append(f"  owner {i}  {_bar(eps / budget, 30)} {eps:.3f}")
     return rows
+
+
+def rounds_table(r: DemoResult) -> list[str]:
+    """Per round and per owner: Shapley value, share of the round's payout, reward."""
+    rows = ["rounds (one evaluateRound each; Shapley value in ROC-AUC, share of the payout):"]
+    for rd in r.round_details:
+        payout = int(rd["payout_wei"])  # type: ignore[call-overload]
+        rows.append(
+            f"  round {rd['round']}: score {int(rd['score']) / MAX_SCORE:.4f}, "  # type: ignore[call-overload]
+            f"payout {payout / WEI_PER_ETH:.6f} ETH"
+        )
+        for u in rd["updates"]:  # type: ignore[attr-defined]
+            value = u["shapley_value"]
+            shown = "      -" if value is None else f"{value:+.5f}"
+            rows.append(
+                f"    owner {u['owner']}  Shapley {shown}  share {u['share_bps'] / 100:6.2f}%  "
+                f"reward {int(u['reward_wei']) / WEI_PER_ETH:.6f} ETH"
+            )
+    return rows
+
+
+def ghost_lines(r: DemoResult) -> list[str]:
+    """The ghost-lender scenario's accounting, if it ran."""
+    g = r.ghost
+    if not g:
+        return []
+    claims = " + ".join(str(c) for c in g["claims_wei"])  # type: ignore[attr-defined]
+    return [
+        f"scenario 2, a lender who never evaluates (model #{g['model_id']}): bounty "
+        f"{g['bounty_wei']} wei = claims {claims} + reclaimed {g['reclaimed_wei']} "
+        f"+ left {g['remaining_wei']} wei "
+        f"({'balanced' if g['conserved'] else 'NOT balanced'})",
+    ]

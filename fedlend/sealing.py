@@ -44,10 +44,12 @@ __all__ = [
     "OpenedUpdate",
     "UpdateHeader",
     "lender_encryption_keypair",
+    "open_inner",
     "open_update",
     "parse_public_key",
     "public_key_text",
     "seal_update",
+    "verify_inner",
 ]
 
 SEAL_MAGIC = b"FLSEAL1\n"
@@ -190,6 +192,27 @@ def open_update(
             reason="replayed",
         )
     return OpenedUpdate(header=header, payload=payload, signer=signer)
+
+
+def open_inner(
+    blob: bytes, *, lender_private_key: bytes, max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
+) -> tuple[bytes, bytes, bytes]:
+    """(header JSON, signature, payload) of a sealed update: what an audit bundle reveals."""
+    return _split(_decrypt(blob, lender_private_key, max_blob_bytes))
+
+
+def verify_inner(header_bytes: bytes, signature: bytes, payload: bytes) -> tuple[UpdateHeader, str]:
+    """The header and the address that signed header + payload (SealingError if it is bad)."""
+    if len(header_bytes) > MAX_HEADER_BYTES or len(signature) != SIGNATURE_BYTES:
+        raise SealingError("the header or signature has the wrong size", reason="malformed")
+    header = UpdateHeader.from_json(header_bytes)
+    signer = _recover(header_bytes, payload, signature)
+    if not same_address(signer, header.submitter):
+        raise SealingError(
+            f"the update names submitter {header.submitter} but was signed by {signer}",
+            reason="wrong-signer",
+        )
+    return header, signer
 
 
 def _decrypt(blob: bytes, private_key: bytes, max_blob_bytes: int) -> bytes:

@@ -248,6 +248,7 @@ def _post(
         target_score=terms.target_score,
         bounty_wei=terms.bounty_wei,
         deadline=terms.deadline,
+        review_period=terms.review_period,
         model_kind=terms.model_kind,
         metric=terms.metric,
         base=terms.base,

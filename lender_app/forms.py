@@ -33,6 +33,7 @@ DEFAULTS = {
     "deadline_hours": "24",
     "deadline_at": "",
     "post_id": "",  # a client-side id per form: posting it twice finds the first bounty
+    "review_days": "7",
 }
 # digits, one dot, optional sign and exponent: no "_", " " or "," (re.ASCII: no other digits)
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -51,6 +52,7 @@ class BountyTerms:
     target_score: int  # basis points
     bounty_wei: int
     deadline: int  # unix seconds
+    review_period: int = 7 * 86_400  # seconds after the deadline to judge every update
 
 
 def form_values(form: Mapping[str, str]) -> dict[str, str]:
@@ -84,6 +86,7 @@ def parse_terms(
         "target": lambda: parse_target(values["target"]),
         "bounty_eth": lambda: parse_eth(values["bounty_eth"], balance_wei=balance_wei),
         "deadline": lambda: parse_deadline(values, chain_time=chain_time),
+        "review_days": lambda: parse_review(values["review_days"]),
     }
     parsed: dict[str, object] = {}
     for name, check in checks.items():
@@ -102,8 +105,21 @@ def parse_terms(
         target_score=parsed["target"],  # type: ignore[arg-type]
         bounty_wei=parsed["bounty_eth"],  # type: ignore[arg-type]
         deadline=parsed["deadline"],  # type: ignore[arg-type]
+        review_period=parsed["review_days"],  # type: ignore[arg-type]
     )
     return terms, {}
+
+
+def parse_review(text: str) -> int:
+    """The review period in seconds, from days (1 hour to 30 days, as the contract allows)."""
+    days = _decimal(text, "the review period in days")
+    seconds = int(days * 86_400)
+    if not 3_600 <= seconds <= 30 * 86_400:
+        raise ValueError(
+            "The review period must be 1 hour (0.0417 days) to 30 days: the time after the "
+            "deadline within which you promise to evaluate every update."
+        )
+    return seconds
 
 
 def _decimal(text: str, what: str) -> Decimal:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
+from fedlend.services.audit_bundle import export_bundle
 from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
@@ -154,6 +155,18 @@ def card(model_id: int, fmt: str) -> Response:
         mimetype=mimetype,
         as_attachment=True,
         download_name=f"fedlend-model-{model_id}-card.{fmt}",
+    )
+
+
+@bp.get("/<int:model_id>/audit-bundle.json")
+def audit_bundle(model_id: int) -> Response:
+    """The opened updates of every round of this model, for `fedlend audit --bundle`."""
+    data = export_bundle(get_lender(), model_id)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/json",
+        as_attachment=True,
+        download_name=f"fedlend-model-{model_id}-audit-bundle.json",
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from fedlend.errors import ChainError
+from fedlend.errors import ChainError, FedlendError
 from fedlend.services.owner import OwnerService
 from fedlend.services.owner_views import (
     DatasetView,
@@ -52,6 +52,23 @@ def _privacy_chart(owner: OwnerService, dataset: DatasetView) -> dict[str, Any] 
         y_min=0,
     )
     return {"dataset": dataset, "data": data}
+
+
+@bp.post("/claim/<int:update_id>")
+def claim(update_id: int) -> ResponseReturnValue:
+    """Claim an update the lender left unjudged past its review window."""
+    owner = owner_service()
+    try:
+        sent = owner.claim(update_id)
+    except FedlendError as exc:
+        flash(f"Claim refused: {exc}", "error")
+        return redirect(url_for("contributions.index"))
+    flash(
+        f"Claimed {eth(sent.value)} for update #{update_id}, which the lender did not evaluate "
+        "in time; it is credited to you: withdraw it below.",
+        "success",
+    )
+    return redirect(url_for("contributions.index"))
 
 
 @bp.post("/withdraw")

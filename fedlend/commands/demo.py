@@ -18,6 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--epsilon", type=float, default=3.0, help="each owner's total epsilon (3)")
     parser.add_argument("--bounty", type=float, default=10.0, help="bounty in ETH (10)")
     parser.add_argument("--target", type=float, default=0.72, help="target ROC-AUC (0.72)")
+    parser.add_argument(
+        "--no-ghost",
+        action="store_true",
+        help="skip scenario 2 (a lender who never evaluates; the owners claim the bounty)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.set_defaults(func=run)
 
@@ -34,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         epsilon=args.epsilon,
         bounty_eth=args.bounty,
         target=args.target,
+        ghost_lender=not args.no_ghost,
     )
     stream = sys.stderr if args.json else sys.stdout
 

@@ -17,6 +17,7 @@ from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, 
 from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
 from fedlend.sealing import OpenedUpdate, open_update, public_key_text
 from fedlend.services import catalog
+from fedlend.services.evaluation_records import round_row, update_row
 from fedlend.services.lender import LenderService
 from fedlend.types import (
     MAX_ROUND_SIZE,
@@ -283,9 +284,11 @@ def _send_round(
             tx_hash=sent.tx_hash,
         )
         out.append(evaluation)
-        rows.append(_row(evaluation, record, header.nonce if header else None, header, now))
+        rows.append(update_row(evaluation, record, header.nonce if header else None, header, now))
     lender.records.upsert_many("evaluations", rows)
-    lender.records.upsert_many("rounds", [_round_row(model, found, result, sent, score, now)])
+    lender.records.upsert_many(
+        "rounds", [round_row(model, len(found.updates), result, sent, score, now)]
+    )
     return out
 
 
@@ -303,54 +306,3 @@ def _reason(value: float | None, share: int, improves: bool) -> str:
     if value is not None and value <= 0:
         return f"added nothing to the round (Shapley value {value:+.5f})"
     return "the round's aggregate did not beat the best score"
-
-
-def _row(
-    e: Evaluation, record: UpdateRecord, nonce: str | None, header: object, now: float
-) -> dict[str, object]:
-    return {
-        "update_id": e.update_id,
-        "model_id": record.model_id,
-        "submitter": e.submitter,
-        "status": record.status.name.lower(),
-        "score": e.score,
-        "reward_wei": str(e.reward_wei),
-        "reason": e.reason,
-        "epsilon": e.epsilon,
-        "delta": getattr(header, "delta", None),
-        "n_examples": e.n_examples,
-        "metrics": e.metrics,
-        "contribution": e.shapley_value,
-        "share_bps": e.share_bps,
-        "std_error": e.std_error,
-        "nonce": nonce,
-        "tx_hash": e.tx_hash,
-        "gas_used": e.gas_used,
-        "at": now,
-    }
-
-
-def _round_row(
-    model: ModelRecord,
-    found: Pending,
-    result: RoundResult | None,
-    sent: object,
-    score: int,
-    now: float,
-) -> dict[str, object]:
-    receipt = sent.value  # type: ignore[attr-defined]
-    return {
-        "tx_hash": sent.tx_hash,  # type: ignore[attr-defined]
-        "model_id": model.model_id,
-        "score": score,
-        "best_before": model.best_score,
-        "base_score": result.base_score_bps if result else model.best_score,
-        "payout_wei": str(receipt.payout_wei),
-        "updates": len(found.updates),
-        "accepted": sum(u.status == UpdateStatus.ACCEPTED for u in receipt.updates),
-        "method": result.method if result else "none valid",
-        "permutations": result.permutations if result else 0,
-        "weights_before": "0x" + bytes(model.weights).hex(),
-        "gas_used": sent.gas_used,  # type: ignore[attr-defined]
-        "at": now,
-    }

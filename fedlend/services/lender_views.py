@@ -32,8 +32,10 @@ class LocalEvaluation:
     epsilon: float | None
     delta: float | None
     n_examples: int | None
-    contribution: float | None
+    contribution: float | None  # the update's Shapley value in its round (metric units)
     metrics: dict[str, float] = field(default_factory=dict)
+    share_bps: int | None = None  # its share of its round's payout
+    std_error: float = 0.0  # of the Shapley estimate (0 when exact)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class UpdateRow:
     evaluated_at: int | None
     tx_hash: str | None
     local: LocalEvaluation | None
-    share: float | None  # this update's part of the model's summed positive contributions
+    share: float | None  # this update's share of its round's payout (from the local record)
 
     @property
     def status_name(self) -> str:
@@ -147,6 +149,8 @@ def _local_evaluations(lender: LenderService, model_id: int) -> dict[int, LocalE
             n_examples=row["n_examples"],
             contribution=row["contribution"],
             metrics=_metrics(row["metrics"]),
+            share_bps=row.get("share_bps"),
+            std_error=row.get("std_error") or 0.0,
         )
     return found
 
@@ -171,7 +175,9 @@ def _update_rows(timed: list[TimedEvent], local: dict[int, LocalEvaluation]) -> 
         ev = verdict.event if verdict and isinstance(verdict.event, UpdateEvaluated) else None
         extra = local.get(sub.update_id)
         share = None
-        if extra and extra.contribution is not None and positive > 0:
+        if extra and extra.share_bps is not None and ev is not None:
+            share = extra.share_bps / 10_000  # of its round's payout, as sent on-chain
+        elif extra and extra.contribution is not None and positive > 0:
             share = max(0.0, extra.contribution) / positive
         rows.append(
             UpdateRow(

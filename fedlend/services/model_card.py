@@ -96,7 +96,7 @@ def _privacy(detail: ModelDetail) -> list[dict[str, Any]]:
                 "epsilon": local.epsilon if local else None,
                 "delta": local.delta if local else None,
                 "n_examples": local.n_examples if local else None,
-                "known": local is not None,
+                "known": local is not None and local.epsilon is not None,
             }
         )
     return rows

@@ -21,7 +21,7 @@ from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.records import Records
-from fedlend.types import Digest, UpdateRecord, Wei
+from fedlend.types import Digest, UpdateRecord, UpdateStatus, Wei
 from fedlend_core.progress import Progress
 from fl.data import load_loans
 from fl.evaluate import metric_value
@@ -256,3 +256,22 @@ class OwnerService:
     def withdraw(self) -> Sent[Wei]:
         """Pay this account everything the contract owes it."""
         return self.node.client.withdraw()
+
+    def claim(self, update_id: int) -> Sent[Wei]:
+        """Claim an unjudged update's share after its model's review window closed."""
+        record = self.node.client.get_update(update_id)
+        if record.submitter.lower() != self.node.address.lower():
+            raise FedlendError(f"update #{update_id} was submitted by {record.submitter}, not you")
+        if record.status != UpdateStatus.PENDING:
+            raise FedlendError(
+                f"update #{update_id} is {record.status.name.lower()}: only a pending update "
+                "can be claimed"
+            )
+        model = self.node.client.get_model(record.model_id)
+        if self.node.client.chain_time() < model.review_ends:
+            raise FedlendError(
+                f"model #{model.model_id}'s lender may judge it until "
+                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(model.review_ends))}: "
+                "claim after then if it is still pending"
+            )
+        return self.node.client.claim_unreviewed(update_id)

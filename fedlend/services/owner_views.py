@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import DataError, FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
-from fedlend.types import UpdateStatus
+from fedlend.types import ModelRecord, UpdateStatus
 from fl.data import load_loans
 from fl.dp import DPPlan, plan_dp
 from fl.features import encode
@@ -64,6 +66,7 @@ class SubmissionView:
     metric: str
     dataset_name: str | None
     local_before: float | None
+    claimable: bool = False  # still pending after the lender's review window: claim its share
 
     @property
     def status(self) -> str:
@@ -167,6 +170,7 @@ def submission_views(owner: OwnerService) -> list[SubmissionView]:
     names = {str(d["sha256"]): str(d["name"]) for d in owner.datasets()}
     bounties: dict[int, Bounty] = {}
     out = []
+    now = owner.node.client.chain_time()
     for sub in owner.submissions():
         model_id = sub.record.model_id
         if model_id not in bounties:
@@ -180,6 +184,8 @@ def submission_views(owner: OwnerService) -> list[SubmissionView]:
                 bounty.metric,
                 names.get(sub.dataset or ""),
                 row.get("local_before"),
+                claimable=sub.record.status == UpdateStatus.PENDING
+                and now >= bounty.record.review_ends,
             )
         )
     return out
@@ -210,3 +216,39 @@ def overview(owner: OwnerService) -> Overview:
         earned_wei=sum(int(s.record.reward_wei) for s in subs),
         owed_wei=int(owner.owed()),
     )
+
+
+@dataclass(frozen=True)
+class LenderRecord:
+    """How a lender has kept its promise to judge updates in time (from chain events)."""
+
+    judged: int  # updates it accepted or rejected (necessarily within the review window)
+    claimed: int  # updates it left unjudged, later claimed by their owners
+    overdue: int  # updates still pending after their model's review window
+
+
+def lender_records(owner: OwnerService, models: Sequence[ModelRecord]) -> dict[str, LenderRecord]:
+    """Per lender address: its record over every model, from one scan of the events."""
+    client = owner.node.client
+    now = client.chain_time()
+    lender_of = {r.model_id: r.lender for r in models}
+    ends = {r.model_id: r.review_ends for r in models}
+    status: dict[int, tuple[int, UpdateStatus]] = {}
+    for e in client.events(names=["UpdateSubmitted", "UpdateEvaluated"]):
+        if isinstance(e, UpdateEvaluated):
+            status[e.update_id] = (e.model_id, e.status)
+        elif isinstance(e, UpdateSubmitted):
+            status.setdefault(e.update_id, (e.model_id, UpdateStatus.PENDING))
+    tally: dict[str, list[int]] = {}
+    for model_id, st in status.values():
+        lender = lender_of.get(model_id)
+        if lender is None:
+            continue
+        row = tally.setdefault(lender, [0, 0, 0])
+        if st == UpdateStatus.EXPIRED:
+            row[1] += 1
+        elif st != UpdateStatus.PENDING:
+            row[0] += 1
+        elif now >= ends[model_id]:
+            row[2] += 1
+    return {lender: LenderRecord(*row) for lender, row in tally.items()}

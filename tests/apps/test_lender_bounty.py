@@ -29,7 +29,15 @@ def test_form_offers_every_choice_with_a_csrf_token(market: Market, tmp_path: Pa
     html = page(lender_app(market, tmp_path).test_client(), "/bounties/new")
     assert 'enctype="multipart/form-data"' in html
     assert 'name="csrf_token"' in html
-    for name in ("csv", "title", "target", "bounty_eth", "deadline_hours", "deadline_at"):
+    for name in (
+        "csv",
+        "title",
+        "target",
+        "bounty_eth",
+        "deadline_hours",
+        "deadline_at",
+        "review_days",
+    ):
         assert f'name="{name}"' in html, name
     for value in ("logreg", "mlp", "roc_auc", "accuracy", "own-data", "zero"):
         assert f'value="{value}"' in html, value
@@ -102,6 +110,9 @@ FIELD_PROBLEMS = [
     pytest.param({"deadline_hours": "-3"}, "deadline", "in the past", id="past-deadline-hours"),
     pytest.param({"deadline_hours": "0.01"}, "deadline", "at least 5 minutes", id="too-soon"),
     pytest.param({"deadline_hours": "99999"}, "deadline", "within a year", id="too-far"),
+    pytest.param({"review_days": "0.01"}, "review_days", "1 hour", id="review-too-short"),
+    pytest.param({"review_days": "31"}, "review_days", "30 days", id="review-too-long"),
+    pytest.param({"review_days": "soon"}, "review_days", "review period", id="review-not-a-number"),
     pytest.param(
         {"deadline_mode": "date", "deadline_at": "next tuesday"},
         "deadline",
@@ -167,6 +178,7 @@ def test_posting_runs_in_the_background_and_escrows_the_exact_bounty(
     assert record.target_score == 7500
     assert 0 < record.initial_score < 7500
     assert chain_time + 24 * HOUR <= record.deadline <= chain_time + 24 * HOUR + 60
+    assert record.review_period == 7 * 24 * HOUR  # the form's default review period
     receipt = node.client.w3.eth.get_transaction_receipt(job.result["tx_hash"])
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert node.balance() == before - bounty_wei - fee

@@ -12,6 +12,7 @@ from fedlend.chain.events import (
     BountyReclaimed,
     ModelCompleted,
     ModelCreated,
+    RoundEvaluated,
     UpdateEvaluated,
     UpdateSubmitted,
 )
@@ -49,8 +50,10 @@ def test_every_event_kind_round_trips_with_its_block_time(market: Market, tmp_pa
         ModelCreated,
         UpdateSubmitted,
         UpdateEvaluated,
+        RoundEvaluated,  # evaluateUpdate is a round of one
         UpdateSubmitted,
         UpdateEvaluated,
+        RoundEvaluated,
         ModelCompleted,
     ]
     for item in timed:

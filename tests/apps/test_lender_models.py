@@ -49,11 +49,12 @@ class Evaluated:
 @pytest.fixture(scope="module")
 def evaluated(market: Market, posted: PostBounty, loan_csvs: LoanCsvs) -> Evaluated:
     model = posted(target=0.80, bounty_wei=3 * 10**18, base="zero")
-    for dev, part, seed in ((1, "owner1", 1), (2, "owner2", 2)):
-        owner = market.owner(dev)
-        sha = owner.add_dataset(loan_csvs[part], name=part).sha256
-        owner.contribute(model.model_id, sha, epsilon=2.0, seed=seed)
-    verdicts = evaluate_pending(market.lender(), model.model_id)
+    owner = market.owner(1)
+    sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
+    owner.contribute(model.model_id, sha, epsilon=2.0, seed=1)
+    junk = market.node(2)  # a second update in the round that cannot be opened
+    junk.client.submit_update(model.model_id, junk.put(b"not a sealed update"))
+    verdicts = evaluate_pending(market.lender(), model.model_id)  # one round of two
     assert [v.accepted for v in verdicts] == [True, False], verdicts
     return Evaluated(model.model_id, verdicts)
 
@@ -76,12 +77,32 @@ def test_model_page_shows_scores_payments_and_each_update(
     assert "1.546 ETH" in row
     assert "improved the model" in row
     assert "ε 1.99, δ 1e-05, n 2000" in row
-    assert "100%" in row
+    assert "100.00%" in row
+    assert f'id="shapley-{accepted.update_id}">{accepted.shapley_value:+.5f}<' in row
     row = update_row(html, rejected.update_id)
     assert "pill-rejected" in row
-    assert "did not improve" in row
+    assert "not a fedlend sealed update" in row
     assert "0 ETH" in row
     assert 'id="local-missing"' not in html
+
+
+def test_audit_bundle_downloads_the_opened_round(
+    market: Market, evaluated: Evaluated, tmp_path: Path
+) -> None:
+    from fedlend.services.audit import audit_model
+    from fedlend.services.audit_bundle import parse_bundle
+
+    client = lender_app(market, tmp_path).test_client()
+    html = page(client, f"/models/{evaluated.model_id}")
+    assert f'href="/models/{evaluated.model_id}/audit-bundle.json"' in html
+    response = client.get(f"/models/{evaluated.model_id}/audit-bundle.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    facts, rounds = parse_bundle(response.data)
+    assert facts["model_id"] == evaluated.model_id
+    [updates] = rounds.values()
+    assert sorted(u.update_id for u in updates) == sorted(v.update_id for v in evaluated.verdicts)
+    assert [bool(u.unopenable) for u in updates] == [False, True]
+    assert audit_model(market.node(9), evaluated.model_id).ok
 
 
 def test_without_local_records_the_page_still_renders_from_the_chain(
@@ -126,7 +147,7 @@ def test_model_zip_holds_a_loadable_model_and_its_card(
     assert card["remaining_wei"] == str(record.remaining_wei)
     assert [p["update_id"] for p in card["history"]] == [None, evaluated.accepted.update_id]
     privacy = {p["update_id"]: p for p in card["privacy"]}
-    for verdict in evaluated.verdicts:
+    for verdict in [evaluated.accepted]:  # the unopenable update claims no privacy figures
         entry = privacy[verdict.update_id]
         assert entry["epsilon"] == pytest.approx(verdict.epsilon)
         assert entry["delta"] == 1e-5

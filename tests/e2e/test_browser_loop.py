@@ -113,7 +113,7 @@ def evaluate(page: Page, update_id: int) -> None:
     expect(row.locator(".pill")).to_have_text("accepted", timeout=JOB_TIMEOUT_MS)
     expect(page.locator(".job [data-job-state]").first).to_have_text("done")
     expect(page.locator("#evaluate-now")).to_have_text("No pending updates")
-    privacy = page.locator("#updates th").nth(7)  # rendered text: ε/δ must not be upper-cased
+    privacy = page.locator("#updates th").nth(8)  # rendered text: ε/δ must not be upper-cased
     expect(privacy).to_have_text("PRIVACY (ε, δ, N)", use_inner_text=True)
     shot(page, 7, "lender-evaluated")
 

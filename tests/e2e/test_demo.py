@@ -15,7 +15,7 @@ from web3 import Web3
 from fedlend.chain.anvil import AnvilProcess, free_port
 from fedlend.demo import DemoConfig, run_demo
 from fedlend.settings import Settings
-from fedlend.types import ModelStatus
+from fedlend.types import ModelStatus, UpdateStatus
 from fl.weights import load_model
 
 REQUIRED = {
@@ -58,7 +58,27 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(
     assert result.accepted + result.rejected == 3 * 2
     assert result.final_score == model.best_score >= result.initial_score
     assert 0 < result.epsilon_per_owner <= 3.0 + 1e-6
-    assert {"createModel", "submitUpdate", "evaluateUpdate"} <= set(result.gas)
+    assert {"createModel", "submitUpdate", "evaluateRound"} <= set(result.gas)
+    # every round is one evaluateRound whose per-owner rewards add up to its payout
+    assert [d["round"] for d in result.round_details] == [1, 2]
+    for detail in result.round_details:
+        updates = detail["updates"]
+        assert len(updates) == 3 and sum(u["reward_wei"] for u in updates) == detail["payout_wei"]
+        assert sum(u["share_bps"] for u in updates) in (0, 10_000)
+        [tx] = {
+            e.at.tx_hash
+            for e in client.events(names=["RoundEvaluated"])
+            if e.at.tx_hash == detail["tx_hash"]
+        }
+        assert tx == detail["tx_hash"]
+    # scenario 2: the lender never evaluates; the owners' claims take the bounty, to the wei
+    ghost = result.ghost
+    assert ghost["claims_wei"] == [333_333_333_333_333_334] * 3 and ghost["reclaimed_wei"] == 0
+    assert sum(ghost["claims_wei"]) + ghost["reclaimed_wei"] == ghost["bounty_wei"]
+    ghost_model = client.get_model(ghost["model_id"])
+    assert (ghost_model.status, ghost_model.remaining_wei) == (ModelStatus.RECLAIMED, 0)
+    claimed = [u.status for u in client.updates_of_model(ghost["model_id"])]
+    assert claimed == [UpdateStatus.EXPIRED] * 3
     spec, _weights = load_model(result.model_path)
     assert spec.digest == model.spec
     assert any("round 2/2" in line for line in lines)

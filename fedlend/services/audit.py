@@ -1,0 +1,212 @@
+"""Anyone can check a lender's arithmetic: rebuild every round from events and stored blobs.
+
+Without the lender's bundle the audit checks what is public: every submitted blob is in the
+store under its digest, each round's rewards add up to its payout, each payout follows the
+contract's rule, and the bounty is conserved (paid + claimed + reclaimed + left == bounty). With
+the bundle and the validation CSV (whose hash the spec commits to) it recomputes every round with
+`fl.strategy`: signatures, scores, shares, rewards and the merged weights; it names each mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from fedlend.chain.events import (
+    BountyReclaimed,
+    ModelCreated,
+    RoundEvaluated,
+    UpdateEvaluated,
+    UpdateSubmitted,
+)
+from fedlend.errors import FedlendError
+from fedlend.sealing import verify_inner
+from fedlend.sealing_header import same_address
+from fedlend.services import catalog
+from fedlend.services.audit_bundle import BundledUpdate
+from fedlend.services.lender import BASE_META, split_own_data
+from fedlend.services.node import Node
+from fedlend.types import Digest, UpdateStatus
+from fl.evaluate import validate_update
+from fl.features import encode
+from fl.spec import ModelSpec
+from fl.strategy import RoundUpdate, ShapleyFedAvg, StrategyConfig
+from fl.weights import weights_digest, weights_to_bytes
+
+BPS = 10_000
+
+
+@dataclass
+class AuditReport:
+    """What was checked and what did not match."""
+
+    model_id: int
+    rounds: int = 0
+    updates: int = 0
+    checks: int = 0
+    recomputed_rounds: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def expect(self, ok: bool, problem: str) -> None:
+        """Count one check; remember the problem if it failed."""
+        self.checks += 1
+        if not ok:
+            self.mismatches.append(problem)
+
+
+def expected_rewards(payout: int, shares: list[int]) -> list[int]:
+    """The contract's split: floor(payout * share / 10000), the remainder to the last paid one."""
+    rewards = [payout * s // BPS for s in shares]
+    paid = [i for i, s in enumerate(shares) if s]
+    if paid:
+        rewards[paid[-1]] = payout - sum(r for i, r in enumerate(rewards) if i != paid[-1])
+    return rewards
+
+
+def audit_model(
+    node: Node,
+    model_id: int,
+    *,
+    bundle: dict[str, list[BundledUpdate]] | None = None,
+    validation_csv: bytes | None = None,
+) -> AuditReport:
+    """Audit one model (see the module docstring)."""
+    report = AuditReport(model_id)
+    client = node.client
+    record = client.get_model(model_id)
+    events = client.events(model_id=model_id)
+    [created] = [e for e in events if isinstance(e, ModelCreated)]
+    submitted = {e.update_id: e for e in events if isinstance(e, UpdateSubmitted)}
+    report.updates = len(submitted)
+    for e in submitted.values():
+        try:
+            node.get(e.digest)
+            report.expect(True, "")
+        except FedlendError as exc:
+            report.expect(False, f"update #{e.update_id}: its blob is not in the store ({exc})")
+    spec = node.spec_of(record)
+    validation = _validation(spec, validation_csv, report) if validation_csv is not None else None
+    remaining, versions, paid = created.bounty_wei, [created.weights], 0
+    for r in (e for e in events if isinstance(e, RoundEvaluated)):
+        judged = [
+            e for e in events if isinstance(e, UpdateEvaluated) and e.at.tx_hash == r.at.tx_hash
+        ]
+        rewards = [e.reward_wei for e in judged]
+        improved = r.score > r.previous_best
+        rule = (
+            created.bounty_wei
+            * max(0, r.score - r.previous_best)
+            // (created.target_score - created.initial_score)
+        )
+        expected = min(rule, remaining) if improved else 0
+        where = f"round {r.at.tx_hash[:12]}…"
+        report.expect(
+            r.payout_wei == expected, f"{where}: payout {r.payout_wei} != rule {expected}"
+        )
+        report.expect(
+            sum(rewards) == r.payout_wei, f"{where}: rewards sum {sum(rewards)} != payout"
+        )
+        if bundle is not None and validation is not None:
+            _recompute(node, spec, validation, r, judged, submitted, versions, bundle, report)
+        remaining -= r.payout_wei
+        paid += r.payout_wei
+        if improved:
+            versions.append(r.new_weights)
+        report.rounds += 1
+    claims = [
+        e for e in events if isinstance(e, UpdateEvaluated) and e.status == UpdateStatus.EXPIRED
+    ]
+    claimed = sum(e.reward_wei for e in claims)
+    reclaimed = sum(e.amount_wei for e in events if isinstance(e, BountyReclaimed))
+    total = paid + claimed + reclaimed + record.remaining_wei
+    report.expect(
+        total == created.bounty_wei,
+        f"bounty {created.bounty_wei} != paid {paid} + claimed {claimed} + reclaimed {reclaimed}"
+        f" + left {record.remaining_wei}",
+    )
+    return report
+
+
+def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | None:
+    from fl.data import load_loans
+
+    sha = hashlib.sha256(data).hexdigest()
+    committed = spec.metadata.get(catalog.VALIDATION_SHA256, "")
+    report.expect(
+        sha == committed, f"the validation CSV hashes to {sha}, the spec commits to {committed}"
+    )
+    if sha != committed:
+        return None
+    _, val = split_own_data(load_loans(data), sha, spec.metadata.get(BASE_META, "zero"))
+    encoded = encode(spec, val)
+    return encoded.X, encoded.y
+
+
+def _recompute(
+    node: Node,
+    spec: ModelSpec,
+    validation: tuple,
+    r: RoundEvaluated,
+    judged: list[UpdateEvaluated],
+    submitted: dict[int, UpdateSubmitted],
+    versions: list[Digest],
+    bundle: dict[str, list[BundledUpdate]],
+    report: AuditReport,
+) -> None:
+    where = f"round {r.at.tx_hash[:12]}…"
+    given = {u.update_id: u for u in bundle.get(r.at.tx_hash, [])}
+    report.expect(
+        set(given) == {e.update_id for e in judged},
+        f"{where}: the bundle holds updates {sorted(given)}, the chain judged "
+        f"{sorted(e.update_id for e in judged)}",
+    )
+    updates = []
+    for e in judged:
+        item = given.get(e.update_id)
+        if item is None or item.unopenable:
+            continue
+        try:
+            updates.append(_round_update(node, spec, item, submitted[e.update_id], versions))
+        except FedlendError as exc:
+            report.expect(False, f"{where}: update #{e.update_id} in the bundle: {exc}")
+    current = node.weights_at(spec, versions[-1])
+    strategy = ShapleyFedAvg(spec, validation[0], validation[1], StrategyConfig())
+    result = strategy.evaluate_round(current, updates, best_bps=r.previous_best)
+    shares = dict(zip(result.keys, result.payout_shares_bps, strict=True))
+    score = result.score_bps if result.improves else min(result.score_bps, r.previous_best)
+    report.expect(score == r.score, f"{where}: recomputed score {score} != on-chain {r.score}")
+    want = expected_rewards(r.payout_wei, [shares.get(e.update_id, 0) for e in judged])
+    for e, reward in zip(judged, want, strict=True):
+        report.expect(
+            e.reward_wei == reward,
+            f"{where}: update #{e.update_id} was paid {e.reward_wei} wei, "
+            f"its Shapley share gives {reward}",
+        )
+    if result.improves:
+        digest = weights_digest(weights_to_bytes(result.weights, spec=spec))
+        report.expect(
+            bytes(digest) == bytes(r.new_weights),
+            f"{where}: the merged weights differ from the published ones",
+        )
+    report.recomputed_rounds += 1
+
+
+def _round_update(
+    node: Node, spec: ModelSpec, item: BundledUpdate, sub: UpdateSubmitted, versions: list[Digest]
+) -> RoundUpdate:
+    header, signer = verify_inner(item.header, item.signature, item.payload)
+    if not same_address(signer, sub.submitter):
+        raise FedlendError(f"signed by {signer}, submitted on-chain by {sub.submitter}")
+    if header.model_id != sub.model_id or not same_address(header.contract, node.client.address):
+        raise FedlendError("sealed for another model or contract")
+    base_digest = Digest(header.base_digest_bytes)
+    if base_digest not in versions:
+        raise FedlendError("trained on weights this model never had")
+    base = node.weights_at(spec, base_digest)
+    checked = validate_update(spec, item.payload, base_weights=base)
+    staleness = len(versions) - 1 - versions.index(base_digest)
+    return RoundUpdate(sub.update_id, checked.weights, base, header.num_examples, staleness)

@@ -1,0 +1,130 @@
+"""The lender's audit bundle: the opened updates of every round of a model, as bounded JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from fedlend.chain.events import RoundEvaluated, UpdateEvaluated, UpdateSubmitted
+from fedlend.errors import DataError, FedlendError
+from fedlend.sealing import open_inner
+from fedlend.services.lender import LenderService
+
+BUNDLE_VERSION = 1
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+MAX_BUNDLE_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class BundledUpdate:
+    """One update as the lender opened it (or why it could not be opened)."""
+
+    update_id: int
+    header: bytes = b""
+    signature: bytes = b""
+    payload: bytes = b""
+    unopenable: str = ""
+
+
+def export_bundle(lender: LenderService, model_id: int) -> bytes:
+    """JSON holding, for every round of one of the lender's models, each update as opened."""
+    lender.own_bounty(model_id)
+    node = lender.node
+    events = node.client.events(model_id=model_id)
+    digests = {e.update_id: e.digest for e in events if isinstance(e, UpdateSubmitted)}
+    rounds = []
+    for r in (e for e in events if isinstance(e, RoundEvaluated)):
+        judged = [
+            e.update_id
+            for e in events
+            if isinstance(e, UpdateEvaluated) and e.at.tx_hash == r.at.tx_hash
+        ]
+        rounds.append(
+            {"tx_hash": r.at.tx_hash, "updates": [_open(lender, digests[i], i) for i in judged]}
+        )
+    bundle = {
+        "version": BUNDLE_VERSION,
+        "chain_id": node.chain_id,
+        "contract": node.client.address,
+        "model_id": model_id,
+        "rounds": rounds,
+    }
+    return json.dumps(bundle, indent=1).encode()
+
+
+def _open(lender: LenderService, digest: bytes, update_id: int) -> dict[str, object]:
+    try:
+        header, signature, payload = open_inner(
+            lender.node.get(digest),  # type: ignore[arg-type]
+            lender_private_key=lender.keypair.private,
+            max_blob_bytes=lender.node.settings.max_blob_bytes,
+        )
+    except FedlendError as exc:
+        return {"update_id": update_id, "unopenable": str(exc)}
+    return {
+        "update_id": update_id,
+        "header": base64.b64encode(header).decode(),
+        "signature": signature.hex(),
+        "payload": base64.b64encode(payload).decode(),
+    }
+
+
+def parse_bundle(raw: bytes) -> tuple[dict[str, object], dict[str, list[BundledUpdate]]]:
+    """(bundle facts, round tx hash -> its updates); DataError says what is wrong with it."""
+    if len(raw) > MAX_BUNDLE_BYTES:
+        raise DataError(f"the bundle is over {MAX_BUNDLE_BYTES:,} bytes: is it the right file?")
+    _check_depth(raw)
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise DataError(f"the bundle is not JSON ({exc}): export it again") from exc
+    if not isinstance(doc, dict) or doc.get("version") != BUNDLE_VERSION:
+        raise DataError(f"not a version-{BUNDLE_VERSION} fedlend audit bundle: export it again")
+    rounds = doc.get("rounds")
+    if not isinstance(rounds, list):
+        raise DataError("the bundle has no list of rounds")
+    out: dict[str, list[BundledUpdate]] = {}
+    for r in rounds:
+        if not isinstance(r, dict) or not isinstance(r.get("tx_hash"), str):
+            raise DataError("a round of the bundle has no tx_hash")
+        updates = r.get("updates")
+        if not isinstance(updates, list):
+            raise DataError(f"round {r['tx_hash']} of the bundle has no list of updates")
+        out[r["tx_hash"]] = [_update(u) for u in updates]
+    facts = {k: doc.get(k) for k in ("chain_id", "contract", "model_id")}
+    return facts, out
+
+
+def _update(item: object) -> BundledUpdate:
+    if not isinstance(item, dict) or type(item.get("update_id")) is not int:
+        raise DataError("an update of the bundle has no integer update_id")
+    if isinstance(item.get("unopenable"), str):
+        return BundledUpdate(item["update_id"], unopenable=item["unopenable"])
+    try:
+        return BundledUpdate(
+            item["update_id"],
+            base64.b64decode(item["header"], validate=True),
+            bytes.fromhex(item["signature"]),
+            base64.b64decode(item["payload"], validate=True),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"update {item['update_id']} of the bundle is malformed ({exc})") from exc
+
+
+def _check_depth(raw: bytes) -> None:
+    """Refuse nesting deeper than the format has, before the parser sees it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (byte == 0x5C, byte != 0x22)
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_BUNDLE_DEPTH:
+                raise DataError("the bundle nests deeper than an audit bundle does: refused")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
