@@ -54,3 +54,27 @@ def _check_amounts(page: Page, server: LiveServer) -> None:
     assert re.fullmatch(
         r"[\d,]+\.\d{1,4} ETH", page.locator(".badge-detail").inner_text().split(" · ")[1]
     )
+
+
+def test_a_job_belongs_to_the_account_that_started_it(
+    market: Market, tmp_path: Path, page: Page, live_server: Callable[[Flask], LiveServer]
+) -> None:
+    shared = tmp_path / "owner"  # two owners on one data directory
+    first = build_app("owner", shared, FEDLEND_SETTINGS=market.settings(1), TESTING=False)
+    with first.test_request_context():
+        job_id = first.extensions["fedlend_jobs"].submit(
+            "contribute", lambda _p, _c: {"n_examples": 2000}, title="Train on owner1-loans.csv"
+        )
+    first.extensions["fedlend_jobs"].wait(job_id)
+    mine = live_server(first)
+    theirs = live_server(
+        build_app("owner", shared, FEDLEND_SETTINGS=market.settings(2), TESTING=False)
+    )
+    page.goto(mine.url(f"/contribute/jobs/{job_id}"))
+    expect(page.locator("h1")).to_have_text("Training and submission")
+    response = page.goto(theirs.url(f"/contribute/jobs/{job_id}"))
+    assert response is not None and response.status == 404
+    assert "owner1-loans.csv" not in page.content()
+    page.goto(theirs.url("/"))
+    assert "owner1-loans.csv" not in page.content()
+    assert page.request.get(theirs.url(f"/jobs/{job_id}")).status == 404
