@@ -78,3 +78,45 @@ def test_a_job_belongs_to_the_account_that_started_it(
     page.goto(theirs.url("/"))
     assert "owner1-loans.csv" not in page.content()
     assert page.request.get(theirs.url(f"/jobs/{job_id}")).status == 404
+
+
+def test_transaction_hashes_link_to_a_page_and_the_account_has_a_history(
+    market: Market,
+    posted: Callable[..., object],
+    tmp_path: Path,
+    page: Page,
+    live_server: Callable[[Flask], LiveServer],
+) -> None:
+    model = posted()
+    tx_hash = model.sent.tx_hash  # type: ignore[attr-defined]
+    server = live_server(
+        build_app("lender", tmp_path, FEDLEND_SETTINGS=market.settings(0), TESTING=False)
+    )
+    page.goto(server.url("/account/"))
+    page.click("#tx-history-link")
+    row = page.locator(f'tr[data-tx="{tx_hash}"]')
+    expect(row).to_contain_text("Post a bounty: escrow the amount below")
+    expect(row.locator(".copy-button")).to_have_count(1)
+    row.locator("a.tx-link").click()
+    expect(page.locator("#tx-result")).to_have_text("succeeded")
+    expect(page.locator("#tx-summary")).to_contain_text("Post a bounty")
+    receipt = market.node(0).client.w3.eth.get_transaction_receipt(tx_hash)
+    fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    expect(page.locator("#tx-fee")).to_contain_text(f"{receipt['gasUsed']:,} gas")
+    assert eth(fee) in (page.locator("#tx-fee").inner_html() or "")
+    assert page.goto(server.url("/tx/0x" + "ab" * 32)).status == 404  # type: ignore[union-attr]
+    assert page.goto(server.url("/tx/nonsense")).status == 404  # type: ignore[union-attr]
+
+
+def test_an_explorer_url_replaces_the_local_page(
+    market: Market, tmp_path: Path, posted: Callable[..., object]
+) -> None:
+    tx_hash = posted().sent.tx_hash  # type: ignore[attr-defined]
+    app = build_app(
+        "lender",
+        tmp_path,
+        FEDLEND_SETTINGS=market.settings(0),
+        EXPLORER_TX_URL="https://explorer.example/tx/{hash}",
+    )
+    html = app.test_client().get("/tx/").get_data(as_text=True)
+    assert f'href="https://explorer.example/tx/{tx_hash}"' in html
