@@ -120,3 +120,35 @@ def test_an_explorer_url_replaces_the_local_page(
     )
     html = app.test_client().get("/tx/").get_data(as_text=True)
     assert f'href="https://explorer.example/tx/{tx_hash}"' in html
+
+
+def test_epsilon_is_explained_by_file_name_and_a_reduced_epsilon_says_why(
+    market: Market,
+    posted: Callable[..., object],
+    loan_csvs: dict[str, bytes],
+    tmp_path: Path,
+    page: Page,
+    live_server: Callable[[Flask], LiveServer],
+) -> None:
+    model_id = posted().model_id  # type: ignore[attr-defined]
+    csv = tmp_path / "my-loans-2011.csv"
+    csv.write_bytes(loan_csvs["owner1"])
+    server = live_server(
+        build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(1), TESTING=False)
+    )
+    page.goto(server.url("/data/"))
+    page.set_input_files("#file", str(csv))
+    page.select_option("#model", str(model_id))
+    page.get_by_role("button", name="Check and keep").click()
+    sha = page.url.rsplit("/", 1)[1].split("?")[0]
+    page.goto(server.url(f"/contribute/?model={model_id}&dataset={sha}&epsilon=8"))
+    left = page.locator("[data-budget-left]")
+    expect(left).to_contain_text("You can spend at most ε 10 more on my-loans-2011.csv")
+    planned = float(page.locator("[data-plan-epsilon]").inner_text().split()[1])
+    reduced = page.locator("[data-epsilon-reduced]")
+    if planned < 8 * 0.999:
+        expect(reduced).to_contain_text(f"You asked for ε 8; this run spends ε {planned:.3g}")
+        expect(reduced).to_contain_text("never spends more than you ask")
+    else:
+        expect(reduced).to_have_count(0)
+    expect(page.locator("table.budgets")).to_contain_text("my-loans-2011.csv")

@@ -98,7 +98,7 @@ def contribute(page: Page, owner: LiveServer, csv: Path, model_id: int) -> int:
     page.select_option("#model", str(model_id))
     page.select_option("#dataset", sha)
     page.fill("#epsilon", "2")
-    page.get_by_role("button", name="Review").click()
+    page.get_by_role("button", name="Review").click(timeout=JOB_TIMEOUT_MS)
     page.click("#start-training")
     confirm(page, title="Sign your sealed update")
     confirm(page, title="Review the transaction", amount="nothing (0 ETH)")
