@@ -152,3 +152,36 @@ def test_epsilon_is_explained_by_file_name_and_a_reduced_epsilon_says_why(
     else:
         expect(reduced).to_have_count(0)
     expect(page.locator("table.budgets")).to_contain_text("my-loans-2011.csv")
+
+
+def test_the_lender_sees_the_base_score_and_a_realistic_target_before_posting(
+    market: Market,
+    loan_csvs: dict[str, bytes],
+    tmp_path: Path,
+    page: Page,
+    live_server: Callable[[Flask], LiveServer],
+) -> None:
+    csv = tmp_path / "validation.csv"
+    csv.write_bytes(loan_csvs["lender"])
+    server = live_server(
+        build_app("lender", tmp_path / "lender", FEDLEND_SETTINGS=market.settings(0), TESTING=False)
+    )
+    page.goto(server.url("/bounties/new"))
+    page.set_input_files("#csv", str(csv))
+    page.get_by_role("button", name="Preview the spec").click(timeout=60_000)
+    shown = page.locator("[data-base-score]")
+    base = int(shown.get_attribute("data-base-score") or "0")
+    assert 5000 < base < 9000
+    expect(shown).to_contain_text(f"{base // 10_000}.{base % 10_000:04d} roc_auc")
+    low, high = base + 50, base + 300
+    expect(page.locator("[data-target-range]")).to_contain_text(
+        f"{low // 10_000}.{low % 10_000:04d} to {high // 10_000}.{high % 10_000:04d}"
+    )
+    page.fill("#title", "Informed target")
+    page.fill("#target", f"{(base + 100) / 10_000:.4f}")
+    page.fill("#bounty_eth", "1")
+    page.fill("#deadline_hours", "24")
+    page.click("#post-bounty")
+    page.wait_for_url(re.compile(r"/models/\d+$"), timeout=90_000)
+    model_id = int(page.url.rsplit("/", 1)[1])
+    assert market.node(0).client.get_model(model_id).initial_score == base  # what was previewed
