@@ -156,7 +156,17 @@ def _render(
 
 
 def _preview(data: bytes, values: dict[str, str]) -> SpecPreview:
-    return get_lender().preview(data, model_kind=values["model_kind"], metric=values["metric"])
+    try:
+        fraction = forms.parse_share(values["base_share"])
+    except ValueError:
+        fraction = 0.5
+    return get_lender().preview(
+        data,
+        model_kind=values["model_kind"],
+        metric=values["metric"],
+        base=values["base"],
+        base_fraction=fraction,
+    )
 
 
 def _csv_from_request() -> tuple[bytes | None, str | None, str | None]:

@@ -6,14 +6,16 @@ import functools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
+from web3 import Web3
 from web3.exceptions import BadFunctionCallOutput
 
+from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import (
     ChainUnavailableError,
     ConfigError,
@@ -22,14 +24,16 @@ from fedlend.errors import (
     WalletNotConnectedError,
 )
 from fedlend.services.guarded_store import GuardedStore
-from fedlend.services.node import open_node
+from fedlend.services.node import Node, open_node
 from fedlend.services.owner import OwnerService
 from fedlend.settings import Settings
+from fedlend.storage.factory import open_store
 from fedlend.web import Badge, wallet_mode
 from fedlend.web.errorpages import render_error
 from fedlend.web.filters import eth_short, short_address
 
 EXTENSION = "fedlend_owner"
+ZERO_ADDRESS = "0x" + "00" * 20
 RETRY_AFTER_S = 3.0  # after a failed connect, pages show the same error for this long
 OUTAGES = (ChainUnavailableError, StorageUnavailableError, ConfigError, WalletNotConnectedError)
 LOST_CONTRACT = (
@@ -79,11 +83,45 @@ class OwnerConnection:
                 self._wallets[key] = OwnerService(node, state=self.data_dir / key)
             return self._wallets[key]
 
+    def local_service(self) -> OwnerService:
+        """This account's local records only (datasets, privacy ledger) while the chain is down.
+
+        Nothing here reaches the node: the client is built but never called, so only pages that
+        show local data may use it (OwnerService methods that read the chain would fail).
+        """
+        if wallet_mode.wallet_mode():
+            address = wallet_mode.require_address()
+        else:
+            address = wallet_mode.key_address(self.settings)
+        if not address:
+            raise ConfigError("no account configured: set FEDLEND_PRIVATE_KEY or FEDLEND_KEYSTORE")
+        account = _AddressOnly(Web3.to_checksum_address(address))  # no key is loaded
+        w3 = Web3(Web3.HTTPProvider(self.settings.rpc_url))
+        contract = self.settings.contract_address or ZERO_ADDRESS
+        client = ModelRepositoryClient(w3, contract, account)  # type: ignore[arg-type]
+        store = GuardedStore(open_store(self.settings))
+        node = Node(settings=self.settings, client=client, store=store)
+        return OwnerService(node, state=self.data_dir / node.address.lower())
+
     def forget(self) -> None:
         """Drop the connection (the contract vanished): the next use connects afresh."""
         with self._lock:
             self._service = None
             self._wallets.clear()
+
+
+@dataclass(frozen=True)
+class _AddressOnly:
+    """An account known by its address alone (local pages while the chain is down)."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class _AddressOnly:
+    """An account known by its address alone (local pages while the chain is down)."""
+
+    address: str
 
 
 def _copy(exc: FedlendError) -> FedlendError:
@@ -97,6 +135,14 @@ def _copy(exc: FedlendError) -> FedlendError:
 def owner_service() -> OwnerService:
     """The current app's OwnerService (connecting on first use)."""
     return current_app.extensions[EXTENSION].service()
+
+
+def local_owner_service() -> OwnerService:
+    """The connected service, or with the chain down this account's local records only."""
+    try:
+        return owner_service()
+    except ChainUnavailableError:
+        return current_app.extensions[EXTENSION].local_service()
 
 
 def badge() -> Badge:

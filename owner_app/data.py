@@ -15,7 +15,7 @@ from fedlend.services.owner_views import (
     parse_epsilon,
     set_budget,
 )
-from owner_app.connection import nav_page, owner_service
+from owner_app.connection import local_owner_service, nav_page, owner_service
 from owner_app.forms import dataset_name, form_text, model_arg, safe_next, sha_arg
 
 bp = Blueprint("data", __name__, url_prefix="/data")
@@ -24,15 +24,21 @@ bp = Blueprint("data", __name__, url_prefix="/data")
 @bp.get("/")
 @nav_page("My data")
 def index() -> ResponseReturnValue:
-    """The kept datasets and the upload form."""
-    return _index(owner_service())
+    """The kept datasets and the upload form (with the chain down: the datasets and their
+    privacy budgets still show; only the bounty list says what is down)."""
+    return _index(local_owner_service())
 
 
 def _index(owner: OwnerService, *, error: str | None = None, model_id: int | None = None) -> str:
+    try:
+        bounties, chain_down = owner.open_bounties(), None
+    except ChainError as exc:
+        bounties, chain_down = [], str(exc)
     return render_template(
         "data/index.html",
         datasets=dataset_views(owner),
-        bounties=owner.open_bounties(),
+        bounties=bounties,
+        chain_down=chain_down,
         error=error,
         model_id=model_id,
     )

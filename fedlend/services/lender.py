@@ -42,6 +42,7 @@ from fl.train import train_update
 
 BASE_KINDS = ("own-data", "zero")
 POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
+REALISTIC_LIFT_BPS = (50, 300)
 BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
 
 
@@ -53,6 +54,18 @@ class SpecPreview:
     rows: int
     default_rate: float
     sha256: str
+    base_score: BasisPoints | None = None  # what the base model scores on the validation part
+
+    @property
+    def target_range(self) -> tuple[BasisPoints, BasisPoints] | None:
+        """A realistic target: base + 0.005 to base + 0.03 (what federated DP updates added on
+        this repository's data: pooled 0.704 vs best single owner 0.683 ROC-AUC, README)."""
+        if self.base_score is None:
+            return None
+        low = min(MAX_SCORE, self.base_score + REALISTIC_LIFT_BPS[0])
+        return BasisPoints(low), BasisPoints(
+            min(MAX_SCORE, self.base_score + REALISTIC_LIFT_BPS[1])
+        )
 
 
 @dataclass(frozen=True)
@@ -88,13 +101,27 @@ class LenderService:
 
     # --- posting -----------------------------------------------------------------------------
     def preview(
-        self, data: bytes, *, model_kind: str = "logreg", metric: str = "roc_auc"
+        self,
+        data: bytes,
+        *,
+        model_kind: str = "logreg",
+        metric: str = "roc_auc",
+        base: str | None = None,
+        base_fraction: float = 0.5,
     ) -> SpecPreview:
-        """Deduce the feature spec from the lender's CSV without posting anything."""
+        """Deduce the feature spec from the lender's CSV without posting anything; with `base`,
+        also the base model's score on the validation part (the same split posting uses)."""
         frame = load_loans(data)
         spec = build_spec(frame, model=model_kind, metric=metric)
         y = pd.to_numeric(frame["default"]).to_numpy()
-        return SpecPreview(spec, len(frame), float(np.mean(y)), hashlib.sha256(data).hexdigest())
+        sha = hashlib.sha256(data).hexdigest()
+        base_score = None
+        if base in BASE_KINDS:
+            base_meta = "zero" if base == "zero" else f"own-data:{base_fraction:g}"
+            train_part, val = split_own_data(frame, sha, base_meta)
+            weights = self._base_weights(spec, train_part, quiet)
+            base_score = score_bps(spec, score(spec, weights, *self._xy(encode(spec, val))))
+        return SpecPreview(spec, len(frame), float(np.mean(y)), sha, base_score)
 
     def post_bounty(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fedlend.amounts import eth_rounded
 from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import DataError, FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
@@ -66,12 +67,38 @@ class SubmissionView:
     metric: str
     dataset_name: str | None
     local_before: float | None
+    bounty_wei: int = 0
     claimable: bool = False  # still pending after the lender's review window: claim its share
 
     @property
     def status(self) -> str:
         """pending / accepted / rejected (from the chain)."""
         return UpdateStatus(self.submission.record.status).name.lower()
+
+    @property
+    def outcome(self) -> str:
+        """What happened to the update, in plain words (from the on-chain evaluation)."""
+        record = self.submission.record
+        scored = f"{record.score / 10_000:.4f} {self.metric}"
+        if self.status == "pending":
+            return "Waiting for the lender to score it on its private validation loans."
+        if self.status == "accepted":
+            share = f" ({100 * record.reward_wei / self.bounty_wei:.1f}% of the bounty)"
+            return (
+                f"Accepted: with your update the model scored {scored}; it earned you "
+                f"{eth_rounded(record.reward_wei)}{share if self.bounty_wei else ''}, paid for "
+                "the lift it added."
+            )
+        if record.score == 0:
+            return (
+                "Not used: the lender could not open or check it (sealed for another key, "
+                "damaged, or it failed the lender's checks). No reward; the ε stays spent."
+            )
+        return (
+            f"Not accepted: with your update the model scored {scored}, which did not beat its "
+            "best score at the time. No reward, and it cost the bounty nothing; a single DP "
+            "update rarely beats a model that already merged others."
+        )
 
 
 def parse_epsilon(text: str | None, *, what: str = "epsilon", upper: float = MAX_EPSILON) -> float:
@@ -184,6 +211,7 @@ def submission_views(owner: OwnerService) -> list[SubmissionView]:
                 bounty.metric,
                 names.get(sub.dataset or ""),
                 row.get("local_before"),
+                int(bounty.record.bounty_wei),
                 claimable=sub.record.status == UpdateStatus.PENDING
                 and now >= bounty.record.review_ends,
             )

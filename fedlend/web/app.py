@@ -16,7 +16,15 @@ from werkzeug.routing import BuildError
 from fedlend.errors import ConfigError, FedlendError
 from fedlend.redact import protect
 from fedlend.settings import Settings
-from fedlend.web import errorpages, jobs_views, security, shared, wallet_mode, wallet_views
+from fedlend.web import (
+    errorpages,
+    jobs_views,
+    security,
+    shared,
+    tx_views,
+    wallet_mode,
+    wallet_views,
+)
 from fedlend.web.db import Database
 from fedlend.web.filters import register_filters
 from fedlend.web.jobs import JobRunner
@@ -81,6 +89,7 @@ def make_app(
     app.register_blueprint(shared.bp)
     app.register_blueprint(jobs_views.bp)
     app.register_blueprint(wallet_views.bp)
+    tx_views.install(app)
     return app
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask
 from markupsafe import Markup
 
+from fedlend.amounts import eth_rounded
 from fedlend.errors import FedlendError
 from fedlend.types import MAX_SCORE, WEI_PER_ETH
 
@@ -24,22 +24,6 @@ def eth(wei: int | None, *, unit: str = "ETH") -> str:
     whole, fraction = divmod(abs(int(wei)), WEI_PER_ETH)
     decimals = str(fraction).rjust(18, "0").rstrip("0")
     return f"{sign}{whole:,}{'.' if decimals else ''}{decimals} {unit}"
-
-
-def eth_rounded(wei: int | None) -> str:
-    """The UI's one ETH formatter: about 4 significant decimals (1.653620352 ETH -> '1.6536 ETH',
-    0.000123456 ETH -> '0.0001235 ETH'); pages show the exact amount on hover and copy."""
-    if wei is None:
-        return MISSING
-    value = Decimal(int(wei)) / WEI_PER_ETH
-    if value == 0:
-        return "0 ETH"
-    places = 4 if abs(value) >= 1 else min(18, 3 - abs(value).adjusted())
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    whole, _, decimals = f"{abs(rounded):f}".partition(".")
-    decimals = decimals.rstrip("0")
-    sign = "-" if rounded < 0 else ""
-    return f"{sign}{int(whole):,}{'.' if decimals else ''}{decimals} ETH"
 
 
 def eth_html(wei: int | None) -> Markup | str:

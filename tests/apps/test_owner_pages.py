@@ -115,7 +115,7 @@ def test_no_page_shows_or_logs_the_private_key(
     assert secret not in caplog.text.lower()
 
 
-@pytest.mark.parametrize("path", PAGES[1:])
+@pytest.mark.parametrize("path", [p for p in PAGES[1:] if p != "/data/"])  # /data/ is local
 def test_chain_down_menu_pages_open_and_say_why(
     market: Market, make_client: MakeClient, path: str
 ) -> None:
@@ -255,3 +255,21 @@ def test_the_apps_store_caches_verified_reads_and_fails_fast_in_an_outage(tmp_pa
         dead.get(first)
     assert time.monotonic() - started > 0.5
     assert str(again.value) == str(exc.value)
+
+
+def test_with_the_chain_down_my_data_still_lists_the_datasets_and_their_budgets(
+    market: Market, make_client, loan_csvs: dict[str, bytes], tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared-owner"
+    up = make_client(market.settings(1), DATA_DIR=shared)
+    token = re.search(
+        r'name="csrf-token" content="([^"]+)"', up.get("/data/").get_data(as_text=True)
+    )
+    assert token
+    data = {"csrf_token": token.group(1), "file": (io.BytesIO(loan_csvs["owner2"]), "kept.csv")}
+    assert up.post("/data/", data=data, content_type="multipart/form-data").status_code == 302
+    down_settings = market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}")
+    down = make_client(down_settings, DATA_DIR=shared)
+    page = down.get("/data/").get_data(as_text=True)
+    assert "kept.csv" in page and "data-chain-down" in page and "cannot reach" in page
+    assert "2,000" in page and "badge-error" in page and "data-offline" not in page

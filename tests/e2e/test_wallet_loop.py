@@ -98,7 +98,7 @@ def contribute(page: Page, owner: LiveServer, csv: Path, model_id: int) -> int:
     page.select_option("#model", str(model_id))
     page.select_option("#dataset", sha)
     page.fill("#epsilon", "2")
-    page.get_by_role("button", name="Review").click()
+    page.get_by_role("button", name="Review").click(timeout=JOB_TIMEOUT_MS)
     page.click("#start-training")
     confirm(page, title="Sign your sealed update")
     confirm(page, title="Review the transaction", amount="nothing (0 ETH)")
@@ -149,6 +149,9 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     assert update.status == UpdateStatus.ACCEPTED and update.reward_wei > 0
 
     owner_page.goto(owner.url("/contributions/"))
+    words = owner_page.locator(f'tr[data-update="{update_id}"] [data-outcome-words]')
+    expect(words).to_contain_text("Accepted: with your update the model scored")
+    expect(words).to_contain_text("% of the bounty")
     one_tx_action(owner_page, "#withdraw", "Withdrew ")
     screenshot(owner_page, "wallet-03-owner-withdrawn")
     assert client.owed(OWNER) == 0

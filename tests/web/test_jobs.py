@@ -256,7 +256,8 @@ def test_active_job_box_polls_and_offers_cancel(app: Flask) -> None:
     html = app.test_client().get("/").get_data(as_text=True)
     assert f'data-job-url="/jobs/{job_id}"' in html
     assert f'action="/jobs/{job_id}/cancel"' in html
-    assert '<progress max="1" value="0.5" data-job-progress>50%</progress>' in html
+    progress = 'data-job-progress aria-label="Train model 9: progress">50%</progress>'
+    assert '<progress max="1" value="0.5" ' + progress in html
     release.set()
     jobs.wait(job_id)
 
