@@ -23,6 +23,14 @@ PLAIN_WORDS: dict[str, str] = {
         "Record your score for update #{0}; if it improved the model, its owner is paid from "
         "the bounty"
     ),
+    "evaluateRound": (
+        "Judge a round of updates of bounty #{0} at once: if its score beats the best, the round's "
+        "payout is shared among the updates by the shares you give"
+    ),
+    "claimUnreviewed": (
+        "Claim update #{0}'s equal share of what its bounty had left: the lender did not judge it "
+        "within the review period"
+    ),
     "reclaim": "Take back what is left of bounty #{0} (credited to you; withdraw it afterwards)",
     "withdraw": "Withdraw everything the contract owes you to your wallet",
 }
