@@ -22,7 +22,7 @@ from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.records import Records
 from fedlend.types import Digest, UpdateRecord, Wei
-from fl.data import load_loans
+from fl.data import check_trainable, load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
@@ -147,6 +147,7 @@ class OwnerService:
         spec = bounty.require_spec()
         lender_key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
         data = encode(spec, load_loans(self.dataset_bytes(sha256)))
+        check_trainable(data.y)  # before the ledger charges any epsilon
         base = self.node.weights_at(spec, bounty.record.weights)
         report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {epsilon:g})")
         result = train_update(

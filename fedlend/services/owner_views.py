@@ -10,7 +10,7 @@ from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
 from fedlend.types import UpdateStatus
-from fl.data import load_loans
+from fl.data import check_trainable, load_loans
 from fl.dp import DPPlan, plan_dp
 from fl.features import encode
 from fl.privacy import Budget, Spent, compose
@@ -146,6 +146,7 @@ def preflight(
     bounty.require_spec()
     dataset = dataset_view(owner, sha256)
     data = encode(bounty.spec, load_loans(owner.dataset_bytes(sha256)))
+    check_trainable(data.y)
     cfg = bounty.spec.training
     plan = plan_dp(
         data.n,
