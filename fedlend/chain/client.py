@@ -36,6 +36,7 @@ from fedlend.types import (
 
 __all__ = ["ModelRepositoryClient", "Sent"]
 CONTRACT_NAME = "ModelRepository"
+BATCH = 200  # view calls per JSON-RPC batch request
 
 
 class ModelRepositoryClient:
@@ -196,10 +197,20 @@ class ModelRepositoryClient:
     def models(self) -> list[ModelRecord]:
         """Every model, by id (one log scan counts the updates of all of them)."""
         counts = Counter(e.model_id for e in self.events(names=["UpdateSubmitted"]))
-        return [
-            _model_record(i, self._call("getModel", i), counts[i])
-            for i in range(1, self.model_count() + 1)
-        ]
+        ids = list(range(1, self.model_count() + 1))
+        raws: list[Any] = []
+        for start in range(0, len(ids), BATCH):  # one JSON-RPC batch per BATCH models
+            raws += self._batch_calls("getModel", ids[start : start + BATCH])
+        return [_model_record(i, raw, counts[i]) for i, raw in zip(ids, raws, strict=True)]
+
+    def _batch_calls(self, name: str, args: list[Any]) -> list[Any]:
+        """The same view called once per argument, in one JSON-RPC batch request."""
+        if len(args) < 2:
+            return [self._call(name, a) for a in args]
+        with self._revert.translated(), rpc_errors(), self.w3.batch_requests() as batch:
+            for arg in args:
+                batch.add(getattr(self.contract.functions, name)(arg))
+            return list(batch.execute())
 
     def get_update(self, update_id: int) -> UpdateRecord:
         """One update's state; an accepted update's reward comes from its UpdateEvaluated event."""
@@ -213,6 +224,16 @@ class ModelRepositoryClient:
             _record_from_events(e, evaluated.get(e.update_id))
             for e in events
             if isinstance(e, UpdateSubmitted)
+        ]
+
+    def updates_by(self, submitter: str) -> list[UpdateRecord]:
+        """Every update one account submitted, by id, rebuilt from one scan of the logs."""
+        events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"])
+        evaluated = {e.update_id: e for e in events if isinstance(e, UpdateEvaluated)}
+        return [
+            _record_from_events(e, evaluated.get(e.update_id))
+            for e in events
+            if isinstance(e, UpdateSubmitted) and e.submitter.lower() == submitter.lower()
         ]
 
     def owed(self, address: str | None = None) -> Wei:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fedlend.chain.events import UpdateSubmitted
 from fedlend.chain.rpc import Sent
 from fedlend.errors import FedlendError, NotFoundError
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
@@ -222,19 +221,16 @@ class OwnerService:
 
     # --- following up ----------------------------------------------------------------------------
     def submissions(self) -> list[Submission]:
-        """Every update this account submitted (from chain events), newest first."""
-        client = self.node.client
-        mine = [
-            e
-            for e in client.events(names=["UpdateSubmitted"])
-            if isinstance(e, UpdateSubmitted) and e.submitter.lower() == self.node.address.lower()
-        ]
+        """Every update this account submitted (from chain events), newest first.
+
+        One log scan and one read of the local records, however many submissions there are."""
+        local = {int(r["update_id"]): r for r in self.records.rows("submissions")}
         out = []
-        for event in reversed(mine):
-            row = self.records.one("submissions", update_id=event.update_id) or {}
+        for record in reversed(self.node.client.updates_by(self.node.address)):
+            row = local.get(record.update_id, {})
             out.append(
                 Submission(
-                    client.get_update(event.update_id),
+                    record,
                     row.get("dataset"),
                     row.get("epsilon"),
                     row.get("n_examples"),
