@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -60,6 +62,8 @@ class ModelRepositoryClient:
         self.page_size = page_size
         self._revert = RevertDecoder(self.artifact.abi)
         self.deploy_receipt: Sent[str] | None = None  # set by deploy()
+        self._head_memo: dict[str, tuple[bytes, Any]] = {}
+        self._head_lock = threading.Lock()
 
     # --- construction ----------------------------------------------------------------------
     @classmethod
@@ -195,7 +199,24 @@ class ModelRepositoryClient:
         return _model_record(model_id, raw, count)
 
     def models(self) -> list[ModelRecord]:
-        """Every model, by id (one log scan counts the updates of all of them)."""
+        """Every model, by id (one log scan counts the updates of all of them); reads at one
+        chain head are shared, so concurrent pages cost one scan, not one each."""
+        return list(self._at_head("models", self._read_models))
+
+    def _at_head(self, name: str, compute: Callable[[], list[Any]]) -> list[Any]:
+        """compute(), remembered until the latest block's hash changes (a restart or reorg too)."""
+        with rpc_errors():
+            head = bytes(self.w3.eth.get_block("latest")["hash"])
+        with self._head_lock:
+            hit = self._head_memo.get(name)
+        if hit is not None and hit[0] == head:
+            return hit[1]
+        value = compute()
+        with self._head_lock:
+            self._head_memo[name] = (head, value)
+        return value
+
+    def _read_models(self) -> list[ModelRecord]:
         counts = Counter(e.model_id for e in self.events(names=["UpdateSubmitted"]))
         ids = list(range(1, self.model_count() + 1))
         raws: list[Any] = []
@@ -228,6 +249,9 @@ class ModelRepositoryClient:
 
     def updates_by(self, submitter: str) -> list[UpdateRecord]:
         """Every update one account submitted, by id, rebuilt from one scan of the logs."""
+        return list(self._at_head(f"updates_by:{submitter.lower()}", lambda: self._by(submitter)))
+
+    def _by(self, submitter: str) -> list[UpdateRecord]:
         events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"])
         evaluated = {e.update_id: e for e in events if isinstance(e, UpdateEvaluated)}
         return [
