@@ -19,7 +19,9 @@ POLICY_COLUMN = "meets_credit_policy"
 POLICY_FLAGS = frozenset({"1", "1.0", "True", "true"})  # the values that mean "meets policy"
 REFERENCE_DATE = "issue_d"
 DEFAULT_MAX_CSV_BYTES = 64 << 20  # 64 MiB of file bytes (the shipped 33,851 loans gzip to ~2 MB)
-DEFAULT_MAX_TEXT_BYTES = 256 << 20  # decompressed size limit (guards against gzip bombs)
+DEFAULT_MAX_TEXT_BYTES = 32 << 20  # decompressed size limit (gzip bombs); the shipped loans: 6 MB
+DEFAULT_MAX_ROWS = 200_000  # loans per file (the shipped data hold 33,851)
+MIN_TRAINING_LOANS = 50  # fewer cannot be trained on with DP-SGD or scored meaningfully
 GZIP_MAGIC = b"\x1f\x8b"
 
 # Never features: identifiers, the outcome, and columns known only after the loan was issued.
@@ -109,12 +111,15 @@ def decode_csv_bytes(data: bytes, *, max_text_bytes: int = DEFAULT_MAX_TEXT_BYTE
             "the file is not CSV text (it contains binary bytes); upload a .csv or .csv.gz"
         )
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
             f"the file is not UTF-8 CSV text (bad byte at offset {exc.start}); "
             "save it as UTF-8 CSV and try again"
         ) from exc
+    if "\r" in text:  # Windows (CR LF) and old Mac (CR only) line endings read the same
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
@@ -128,8 +133,14 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
-def parse_csv_text(text: str) -> pd.DataFrame:
+def parse_csv_text(text: str, *, max_rows: int = DEFAULT_MAX_ROWS) -> pd.DataFrame:
     """All cells as strings (missing = NaN), with a header check; types are decided later."""
+    lines = text.count("\n")
+    if lines > max_rows + 1:
+        raise DataError(
+            f"the file has about {lines:,} lines, over the limit of {max_rows:,} loans; "
+            "upload a sample of your loans"
+        )
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], engine="c"
@@ -138,7 +149,10 @@ def parse_csv_text(text: str) -> pd.DataFrame:
         raise DataError(
             f"the file is not a readable CSV ({_first_line(exc)}); check its format"
         ) from exc
-    header = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    try:
+        header = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    except csv.Error as exc:
+        raise DataError(f"the CSV header cannot be read ({exc}); check its format") from exc
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise DataError(f"duplicate column names: {', '.join(dupes)}; rename them")
@@ -177,6 +191,23 @@ def load_loans(
 def meets_policy(frame: pd.DataFrame) -> pd.Series:
     """Per row: does it meet the credit policy (POLICY_COLUMN holds one of POLICY_FLAGS)?"""
     return frame[POLICY_COLUMN].fillna("").str.strip().isin(POLICY_FLAGS)
+
+
+def check_trainable(y: np.ndarray | None, *, minimum: int = MIN_TRAINING_LOANS) -> None:
+    """DataError unless there are enough labelled loans, with both outcomes, to train and score:
+    checked before any privacy budget is spent on them."""
+    if y is None:
+        raise DataError(f"the data have no {TARGET} column: training needs each loan's outcome")
+    if len(y) < minimum:
+        raise DataError(
+            f"only {len(y):,} loans: training needs at least {minimum} (with both outcomes); "
+            "add more loans to this dataset"
+        )
+    if len(np.unique(y)) < 2:
+        raise DataError(
+            f"all {len(y):,} loans have the same outcome ({TARGET} = {int(y[0])}): training and "
+            "scoring need defaulted and repaid loans"
+        )
 
 
 def target_vector(frame: pd.DataFrame) -> np.ndarray:

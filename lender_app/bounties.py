@@ -33,6 +33,8 @@ from lender_app.context import get_lender, offline_page
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
 JOB_KIND = "post"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+MAX_UPLOADS = 8  # previews kept for the form to come back filled in
+UPLOAD_TTL_S = 24 * 3600
 MIGRATIONS = [
     """CREATE TABLE bounty_drafts (
         job_id TEXT PRIMARY KEY,
@@ -207,7 +209,22 @@ def _keep_upload(data: bytes) -> str:
         tmp.touch(mode=0o600)
         tmp.write_bytes(data)
         tmp.replace(path)
+    path.touch()  # previewed again: the newest
+    sweep_uploads(_uploads(), keep=path)
     return sha
+
+
+def sweep_uploads(folder: Path, *, keep: Path, max_age_s: float = UPLOAD_TTL_S) -> None:
+    """Delete previews older than `max_age_s` and all but the newest MAX_UPLOADS (never `keep`)."""
+    ages = {}
+    for path in folder.glob("*.csv"):
+        try:
+            ages[path] = time.time() - path.stat().st_mtime
+        except FileNotFoundError:  # another request swept it meanwhile
+            continue
+    for index, path in enumerate(sorted(ages, key=ages.__getitem__)):
+        if path != keep and (index >= MAX_UPLOADS or ages[path] > max_age_s):
+            path.unlink(missing_ok=True)
 
 
 def _start_post(terms: forms.BountyTerms, upload: str, values: dict[str, str]) -> str:

@@ -181,7 +181,7 @@ def logs(draw: st.DrawFn) -> dict[str, Any]:
         "logIndex": draw(st.integers(0, 1000)),
         "transactionHash": draw(st.binary(min_size=32, max_size=32)),
         "transactionIndex": 0,
-        "blockHash": b"\x00" * 32,
+        "blockHash": draw(st.binary(min_size=32, max_size=32)),  # a fresh log, never cached
     }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -41,6 +42,7 @@ from fedlend.types import (
 
 __all__ = ["ModelRepositoryClient", "RoundReceipt", "Sent"]
 CONTRACT_NAME = "ModelRepository"
+BATCH = 200  # view calls per JSON-RPC batch request
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class ModelRepositoryClient:
         self.page_size = page_size
         self._revert = RevertDecoder(self.artifact.abi)
         self.deploy_receipt: Sent[str] | None = None  # set by deploy()
+        self._head_memo: dict[str, tuple[bytes, Any]] = {}
+        self._head_lock = threading.Lock()
 
     # --- construction ----------------------------------------------------------------------
     @classmethod
@@ -255,12 +259,39 @@ class ModelRepositoryClient:
         return _model_record(model_id, raw, count)
 
     def models(self) -> list[ModelRecord]:
-        """Every model, by id (one log scan counts the updates of all of them)."""
+        """Every model, by id (one log scan counts the updates of all of them); reads at one
+        chain head are shared, so concurrent pages cost one scan, not one each."""
+        return list(self._at_head("models", self._read_models))
+
+    def _at_head(self, name: str, compute: Callable[[], list[Any]]) -> list[Any]:
+        """compute(), remembered until the latest block's hash changes (a restart or reorg too)."""
+        with rpc_errors():
+            head = bytes(self.w3.eth.get_block("latest")["hash"])
+        with self._head_lock:
+            hit = self._head_memo.get(name)
+        if hit is not None and hit[0] == head:
+            return hit[1]
+        value = compute()
+        with self._head_lock:
+            self._head_memo[name] = (head, value)
+        return value
+
+    def _read_models(self) -> list[ModelRecord]:
         counts = Counter(e.model_id for e in self.events(names=["UpdateSubmitted"]))
-        return [
-            _model_record(i, self._call("getModel", i), counts[i])
-            for i in range(1, self.model_count() + 1)
-        ]
+        ids = list(range(1, self.model_count() + 1))
+        raws: list[Any] = []
+        for start in range(0, len(ids), BATCH):  # one JSON-RPC batch per BATCH models
+            raws += self._batch_calls("getModel", ids[start : start + BATCH])
+        return [_model_record(i, raw, counts[i]) for i, raw in zip(ids, raws, strict=True)]
+
+    def _batch_calls(self, name: str, args: list[Any]) -> list[Any]:
+        """The same view called once per argument, in one JSON-RPC batch request."""
+        if len(args) < 2:
+            return [self._call(name, a) for a in args]
+        with self._revert.translated(), rpc_errors(), self.w3.batch_requests() as batch:
+            for arg in args:
+                batch.add(getattr(self.contract.functions, name)(arg))
+            return list(batch.execute())
 
     def get_update(self, update_id: int) -> UpdateRecord:
         """One update's state; an accepted update's reward comes from its UpdateEvaluated event."""
@@ -278,6 +309,19 @@ class ModelRepositoryClient:
             _record_from_events(e, evaluated.get(e.update_id))
             for e in events
             if isinstance(e, UpdateSubmitted)
+        ]
+
+    def updates_by(self, submitter: str) -> list[UpdateRecord]:
+        """Every update one account submitted, by id, rebuilt from one scan of the logs."""
+        return list(self._at_head(f"updates_by:{submitter.lower()}", lambda: self._by(submitter)))
+
+    def _by(self, submitter: str) -> list[UpdateRecord]:
+        events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"])
+        evaluated = {e.update_id: e for e in events if isinstance(e, UpdateEvaluated)}
+        return [
+            _record_from_events(e, evaluated.get(e.update_id))
+            for e in events
+            if isinstance(e, UpdateSubmitted) and e.submitter.lower() == submitter.lower()
         ]
 
     def owed(self, address: str | None = None) -> Wei:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,9 @@ from fedlend.errors import ChainError
 from fedlend.types import Address, BasisPoints, Digest, UpdateStatus, Wei
 
 DEFAULT_PAGE_SIZE = 2_000
+MAX_DECODED = 200_000  # decoded logs remembered per process
+_DECODED: OrderedDict[tuple[bytes, int, str, bytes], Any] = OrderedDict()
+_DECODED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,24 @@ class EventReader:
             return list(self.w3.eth.get_logs(params))  # type: ignore[arg-type]
 
     def _decode(self, log: Any) -> ChainEvent:
-        """One log as its event dataclass; ChainError if the node returned a malformed log."""
+        """One log as its event dataclass; ChainError if the node returned a malformed log.
+
+        Decoding is slow in web3 (ms per log), so decoded logs are remembered by block hash,
+        log index and contract: a reorg changes the block hash, so a cached copy never lies."""
+        key = _log_key(log, self.address)
+        with _DECODED_LOCK:
+            found = _DECODED.get(key) if key else None
+        if found is not None:
+            return found
+        event = self._decode_checked(log)
+        if key:
+            with _DECODED_LOCK:
+                _DECODED[key] = event
+                while len(_DECODED) > MAX_DECODED:
+                    _DECODED.popitem(last=False)
+        return event
+
+    def _decode_checked(self, log: Any) -> ChainEvent:
         try:
             return self._decode_log(log)
         except ChainError:
@@ -272,6 +294,13 @@ class EventCursor:
         events = self.reader.fetch(from_block=self.next_block, to_block=latest)
         self.next_block = latest + 1
         return events
+
+
+def _log_key(log: Any, address: str) -> tuple[bytes, int, str, bytes] | None:
+    try:
+        return (bytes(log["blockHash"]), int(log["logIndex"]), address, bytes(log["topics"][0]))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
 
 
 def block_pages(first: int, last: int, page_size: int) -> Iterator[tuple[int, int]]:

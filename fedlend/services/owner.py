@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fedlend.chain.events import UpdateSubmitted
 from fedlend.chain.rpc import Sent
 from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
@@ -23,7 +22,7 @@ from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.records import Records
 from fedlend.types import Digest, UpdateRecord, UpdateStatus, Wei
 from fedlend_core.progress import Progress
-from fl.data import load_loans
+from fl.data import check_trainable, load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
@@ -151,6 +150,7 @@ class OwnerService:
         spec = bounty.require_spec()
         lender_key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
         data = encode(spec, load_loans(self.dataset_bytes(sha256)))
+        check_trainable(data.y)  # before the ledger charges any epsilon
         base = self.node.weights_at(spec, bounty.record.weights)
         report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {epsilon:g})")
         result = train_update(
@@ -228,19 +228,16 @@ class OwnerService:
 
     # --- following up ----------------------------------------------------------------------------
     def submissions(self) -> list[Submission]:
-        """Every update this account submitted (from chain events), newest first."""
-        client = self.node.client
-        mine = [
-            e
-            for e in client.events(names=["UpdateSubmitted"])
-            if isinstance(e, UpdateSubmitted) and e.submitter.lower() == self.node.address.lower()
-        ]
+        """Every update this account submitted (from chain events), newest first.
+
+        One log scan and one read of the local records, however many submissions there are."""
+        local = {int(r["update_id"]): r for r in self.records.rows("submissions")}
         out = []
-        for event in reversed(mine):
-            row = self.records.one("submissions", update_id=event.update_id) or {}
+        for record in reversed(self.node.client.updates_by(self.node.address)):
+            row = local.get(record.update_id, {})
             out.append(
                 Submission(
-                    client.get_update(event.update_id),
+                    record,
                     row.get("dataset"),
                     row.get("epsilon"),
                     row.get("n_examples"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,12 +12,15 @@ import pandas as pd
 from fedlend.errors import DataError
 from fedlend.services.catalog import load_bounty
 from fedlend.services.node import Node
-from fl.data import POLICY_COLUMN, TARGET, load_loans, meets_policy, sha256_hex
+from fl.data import MIN_TRAINING_LOANS, POLICY_COLUMN, TARGET, load_loans, meets_policy, sha256_hex
 from fl.features import encode, month_index
 from fl.spec import ModelSpec
 
 MAX_EXAMPLE_CHARS = 40
 HEADER_LINES = 1
+MAX_CACHED_CHECKS = 256
+_CHECKS: OrderedDict[tuple[str, bytes, int | None], DataCheck] = OrderedDict()
+_CHECKS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -67,16 +72,30 @@ class DataCheck:
 
 
 def inspect_data(node: Node, data: bytes, *, model_id: int | None = None) -> DataCheck:
-    """Check CSV bytes (plain or gzip); DataError if they are not a readable CSV at all."""
+    """Check CSV bytes (plain or gzip); DataError if they are not a readable CSV at all.
+
+    The check of one file against one spec is remembered (by content hash and spec digest), so
+    viewing a kept dataset again does not parse it again."""
     spec = None
     if model_id is not None:
         spec = load_bounty(node, node.client.get_model(model_id)).require_spec()
-    return check_frame(
+    key = (sha256_hex(data), spec.digest if spec is not None else b"", model_id)
+    with _CHECKS_LOCK:
+        found = _CHECKS.get(key)
+        if found is not None:
+            _CHECKS.move_to_end(key)
+            return found
+    check = check_frame(
         load_loans(data, policy_only=False, require_target=False),
         data,
         spec=spec,
         model_id=model_id,
     )
+    with _CHECKS_LOCK:
+        _CHECKS[key] = check
+        while len(_CHECKS) > MAX_CACHED_CHECKS:
+            _CHECKS.popitem(last=False)
+    return check
 
 
 def check_frame(
@@ -87,6 +106,11 @@ def check_frame(
     problems: list[str] = []
     if frame.empty:
         problems.append(f"no loans have {POLICY_COLUMN} = 1: the models cover only those loans")
+    elif spec is not None and len(frame) < MIN_TRAINING_LOANS:
+        problems.append(
+            f"only {len(frame):,} loans: training needs at least {MIN_TRAINING_LOANS}; "
+            "add more loans before contributing"
+        )
     columns = [_target_check(frame)]
     if spec is not None:
         columns += [_feature_check(spec, name, kind, frame) for name, kind in _needs(spec)]

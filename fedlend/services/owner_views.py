@@ -13,7 +13,7 @@ from fedlend.errors import DataError, FedlendError, NotFoundError, PrivacyBudget
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
 from fedlend.types import ModelRecord, UpdateStatus
-from fl.data import load_loans
+from fl.data import check_trainable, load_loans
 from fl.dp import DPPlan, plan_dp
 from fl.features import encode
 from fl.privacy import Budget, Spent, compose
@@ -178,6 +178,7 @@ def preflight(
     spec = bounty.require_spec()
     dataset = dataset_view(owner, sha256)
     data = encode(spec, load_loans(owner.dataset_bytes(sha256)))
+    check_trainable(data.y)
     cfg = spec.training
     plan = plan_dp(
         data.n,
@@ -193,16 +194,20 @@ def preflight(
 
 
 def submission_views(owner: OwnerService) -> list[SubmissionView]:
-    """This account's submissions, newest first, with titles (one spec fetch per model)."""
+    """This account's submissions, newest first, with titles (one batch of model reads, one
+    parsed spec per digest, one read of the local records)."""
     names = {str(d["sha256"]): str(d["name"]) for d in owner.datasets()}
+    subs = owner.submissions()
+    records = {r.model_id: r for r in owner.node.client.models()} if subs else {}
+    local = {int(r["update_id"]): r for r in owner.records.rows("submissions")}
+    now = owner.node.client.chain_time()
     bounties: dict[int, Bounty] = {}
     out = []
-    now = owner.node.client.chain_time()
-    for sub in owner.submissions():
+    for sub in subs:
         model_id = sub.record.model_id
         if model_id not in bounties:
-            bounties[model_id] = load_bounty(owner.node, owner.node.client.get_model(model_id))
-        row = owner.records.one("submissions", update_id=sub.record.update_id) or {}
+            bounties[model_id] = load_bounty(owner.node, records[model_id], chain_time=now)
+        row = local.get(sub.record.update_id, {})
         bounty = bounties[model_id]
         out.append(
             SubmissionView(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 
 from fedlend.errors import DataError
 from fedlend.settings import SHIPPED_LOANS
-from fl.data import load_loans, sha256_hex
+from fl.data import check_trainable, load_loans, parse_csv_text, sha256_hex
 from fl.features import encode, month_index
 from fl.spec import ModelSpec
 
@@ -149,3 +151,52 @@ def test_text_in_typed_columns_is_refused(
     with pytest.raises(DataError, match=message) as caught:
         encode(spec, rows)
     assert "data row 3" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def bomb_250mb() -> bytes:
+    """A small .csv.gz of valid rows that expands to 250 MB (built by streaming, once)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(HEADER.encode())]
+    chunk, written = b"1,2010-01,1,0,5000,A\n" * (1 << 16), 0
+    while written < 250_000_000:
+        parts.append(packer.compress(chunk))
+        written += len(chunk)
+    return b"".join([*parts, packer.flush()])
+
+
+def test_a_gzip_bomb_is_refused_fast_without_expanding_it(bomb_250mb: bytes) -> None:
+    assert len(bomb_250mb) < 2 << 20
+    started = time.perf_counter()
+    with pytest.raises(DataError, match="decompresses to over 33,554,432 bytes"):
+        load_loans(bomb_250mb)
+    assert time.perf_counter() - started < 5  # was 100-120 s on a 256 MB limit
+
+
+def test_too_many_rows_are_refused_before_parsing() -> None:
+    text = HEADER + "1,2010-01,1,0,5000,A\n" * 50
+    with pytest.raises(DataError, match="over the limit of 10 loans"):
+        parse_csv_text(text, max_rows=10)
+    assert len(parse_csv_text(text, max_rows=50)) == 50
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_any_line_ending_reads_the_same(newline: str) -> None:
+    rows = ["1,2010-01,1,0,5000,A", "2,2010-02,1,1,7000,B"]
+    data = newline.join([HEADER.strip(), *rows]).encode()
+    frame = load_loans(data)
+    assert list(frame["loan_amnt"]) == ["5000", "7000"] and list(frame["grade"]) == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        (np.array([1.0], dtype=np.float32), "only 1 loans: training needs at least 50"),
+        (np.zeros(200, dtype=np.float32), "same outcome"),
+        (None, "no default column"),
+    ],
+)
+def test_too_little_data_is_refused_before_training(y: np.ndarray | None, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        check_trainable(y)
+    check_trainable(np.array([0, 1] * 25, dtype=np.float32))
