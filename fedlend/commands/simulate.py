@@ -49,6 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fit at most this many owners alone (a seeded sample beyond)",
     )
     parser.add_argument(
+        "--max-permutations",
+        type=int,
+        default=2000,
+        help="Monte-Carlo Shapley: hard cap on permutations per round (rounds of > 10 updates)",
+    )
+    parser.add_argument(
         "--scaling",
         help="comma-separated owner counts, e.g. 10,100,1000,5000: time and peak memory per "
         "size (random split, product policy only, each size in its own process)",
@@ -94,8 +100,12 @@ def _progress(label: str):
 
 def _config(args: argparse.Namespace, split: str):
     from fl.simulate import SimulationConfig
+    from fl.strategy import StrategyConfig
 
+    if args.max_permutations < 1:
+        raise FedlendError("--max-permutations must be at least 1")
     return SimulationConfig(
+        strategy=StrategyConfig(max_permutations=args.max_permutations),
         owners=args.owners,
         rounds=args.rounds,
         split=split,
