@@ -58,6 +58,7 @@ def test_many_tiny_owners_with_one_outcome_are_counted_not_fatal(small_csv: Path
     assert dp.rounds[0].method == "monte-carlo" and dp.rounds[0].updates == 200
     assert dp.rounds[0].max_std_error > 0 and dp.test_auc > 0.6
     assert "one-outcome owners skipped" in format_table(report)
+    assert "5 fit (a seeded sample of" in format_table(report)
 
 
 def test_state_split_keeps_each_state_with_one_owner() -> None:
