@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,7 +61,11 @@ def _peak_mib() -> float:
 
 
 def scaling(
-    source: str | Path, sizes: Sequence[int], base: SimulationConfig, *, report=print
+    source: str | Path,
+    sizes: Sequence[int],
+    base: SimulationConfig,
+    *,
+    report: Callable[[ScalingRow], None] = print,
 ) -> list[ScalingRow]:
     """Simulate each size in its own process; report each row as it lands."""
     context = multiprocessing.get_context("spawn")
