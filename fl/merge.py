@@ -13,14 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from fedlend_core.errors import UpdateRejectedError
-from fedlend_core.units import BasisPoints
-from fl.evaluate import Metrics, score, score_bps
 from fl.models import Weights, add_scaled, subtract
-from fl.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -68,64 +64,3 @@ def fedavg(
 def _coef(update: MergeInput, decay: float, max_examples: int | None) -> float:
     n = update.n_examples if max_examples is None else min(update.n_examples, max_examples)
     return max(0, n) * decay ** max(0, update.staleness)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One update judged on its own: the model it yields and that model's score."""
-
-    weights: Weights
-    metrics: Metrics
-    score_bps: BasisPoints
-    improves: bool
-
-
-@dataclass(frozen=True)
-class RoundOutcome:
-    """A lender round: each update scored separately, the improving ones merged."""
-
-    candidates: list[Candidate]
-    accepted: list[int]
-    weights: Weights
-    metrics: Metrics
-    score_bps: BasisPoints
-
-
-def judge(
-    spec: ModelSpec,
-    current: Mapping[str, torch.Tensor],
-    update: MergeInput,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    best_bps: int,
-    min_margin_bps: int = 0,
-) -> Candidate:
-    """Score the model an update yields (rebased on current); improves = beats best + margin."""
-    weights = rebase(current, update)
-    metrics = score(spec, weights, X, y)
-    bps = score_bps(spec, metrics)
-    return Candidate(weights, metrics, bps, improves=bps > best_bps + min_margin_bps)
-
-
-def merge_round(
-    spec: ModelSpec,
-    current: Mapping[str, torch.Tensor],
-    updates: Sequence[MergeInput],
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    best_bps: int,
-    min_margin_bps: int = 0,
-    gate: bool = True,
-    staleness_decay: float = 0.5,
-) -> RoundOutcome:
-    """Judge each update separately (for rewards); FedAvg the improving ones (all if gate=False)."""
-    candidates = [
-        judge(spec, current, u, X, y, best_bps=best_bps, min_margin_bps=min_margin_bps)
-        for u in updates
-    ]
-    accepted = [i for i, c in enumerate(candidates) if c.improves or not gate]
-    merged = fedavg(current, [updates[i] for i in accepted], staleness_decay=staleness_decay)
-    metrics = score(spec, merged, X, y)
-    return RoundOutcome(candidates, accepted, merged, metrics, score_bps(spec, metrics))

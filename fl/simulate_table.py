@@ -15,7 +15,9 @@ def format_table(report: SimulationReport) -> str:
     """Quality of the product policy and its baselines, then the payouts."""
     c, s = report.config, report.split
     sizes = [d.n for d in s.owners]
-    singles = f"{len(report.single_aucs)} fit" + (
+    fittable = len(s.owners) - report.single_class_owners
+    sampled = "" if len(report.single_aucs) == fittable else f" (a seeded sample of {fittable})"
+    singles = f"{len(report.single_aucs)} fit{sampled}" + (
         f", {report.single_class_owners} one-outcome owners skipped"
         if report.single_class_owners
         else ""

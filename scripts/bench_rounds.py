@@ -4,7 +4,8 @@ For each N the shipped loans are split (fl.splits: out-of-time test, the lender'
 validation set, N owners at random); every owner trains one real DP update (eps 3, fl.train) from
 the initial weights, then `ShapleyFedAvg.evaluate_round` values the round. Printed per N: seconds
 of evaluate_round alone, the method, permutations, the largest standard error, v(all) and the
-round's peak numpy/Python memory (tracemalloc). Training is not timed.
+round's peak numpy/Python memory (tracemalloc). Training is not timed. "seconds" is wall
+time; "cpu s" is this process's CPU time (on a shared machine the two differ).
 
     .venv/bin/python scripts/bench_rounds.py            # 10 20 50 200 1000
     .venv/bin/python scripts/bench_rounds.py --sizes 10 50 --model mlp
@@ -53,14 +54,15 @@ def measure(loans, n: int, model: str, epsilon: float) -> dict[str, object]:
     split, w0, updates = round_updates(loans, n, model, epsilon)
     strategy = ShapleyFedAvg(split.spec, split.validation.X, split.validation.y)
     tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = strategy.evaluate_round(w0, updates)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
         "updates": n,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "method": result.method,
         "permutations": result.permutations,
         "max_std_error": max(result.std_errors),
@@ -100,11 +102,11 @@ def _print_row(r: dict, *, header: bool) -> None:
     if header:
         print(f"validation set: {r['n_validation']:,} loans; seconds = evaluate_round alone")
         print(
-            f"{'updates':>8}{'seconds':>9}{'method':>13}{'perms':>7}{'max s.e.':>10}"
+            f"{'updates':>8}{'seconds':>9}{'cpu s':>8}{'method':>13}{'perms':>7}{'max s.e.':>10}"
             f"{'v(all)':>9}{'sum phi':>9}{'kept':>6}{'bps':>6}{'peak MiB':>10}"
         )
     print(
-        f"{r['updates']:>8}{r['seconds']:>9.2f}{r['method']:>13}{r['permutations']:>7}"
+        f"{r['updates']:>8}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}{r['method']:>13}{r['permutations']:>7}"
         f"{r['max_std_error']:>10.5f}{r['v_all']:>9.4f}{r['sum_values']:>9.4f}"
         f"{r['included']:>6}{r['score_bps']:>6}{r['peak_mib']:>10.1f}",
         flush=True,

@@ -1,4 +1,4 @@
-"""`fedlend simulate`: federate a model over the shipped loans, with and without DP."""
+"""`fedlend simulate`: federate a model over the shipped loans under the lender's product policy."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "simulate",
         help="simulate N data owners federating a credit-default model (DP and non-DP)",
         description="Split real Lending Club loans into owners, a lender validation set and an "
-        "out-of-time test set; run R federated rounds per epsilon; print test ROC-AUC vs "
-        "the pooled and single-owner baselines.",
+        "out-of-time test set; run R federated rounds per epsilon under the product policy "
+        "(Shapley-valued FedAvg, fl.strategy) and plain FedAvg; print test ROC-AUC vs the "
+        "pooled and single-owner baselines, and each owner's Shapley value and payout share.",
     )
     parser.add_argument("--data", type=Path, default=SHIPPED_LOANS, help="loans CSV (.csv/.gz)")
     parser.add_argument("--owners", type=int, default=10, help="number of data owners")
@@ -43,7 +44,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--validation-size", type=int, default=2375, help="lender's loans")
     parser.add_argument("--model", choices=("logreg", "mlp"), default="logreg")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-contributions", action="store_true", help="skip Shapley/LOO")
+    parser.add_argument(
+        "--no-fedavg", action="store_true", help="skip the plain-FedAvg baseline runs"
+    )
+    parser.add_argument(
+        "--single-baselines",
+        type=int,
+        default=50,
+        help="fit at most this many owners alone (a seeded sample beyond)",
+    )
+    parser.add_argument(
+        "--max-permutations",
+        type=int,
+        default=2000,
+        help="Monte-Carlo Shapley: hard cap on permutations per round (rounds of > 10 updates)",
+    )
+    parser.add_argument(
+        "--scaling",
+        help="comma-separated owner counts, e.g. 10,100,1000,5000: time and peak memory per "
+        "size (random split, product policy only, each size in its own process)",
+    )
     parser.add_argument("--save-model", type=Path, help="save the last run's global model here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -90,30 +110,79 @@ def _progress(label: str) -> Callable[[float, str], None]:
     return show
 
 
+def _config(args: argparse.Namespace, split: str):
+    from fl.simulate import SimulationConfig
+    from fl.strategy import StrategyConfig
+
+    if args.max_permutations < 1:
+        raise FedlendError("--max-permutations must be at least 1")
+    return SimulationConfig(
+        strategy=StrategyConfig(max_permutations=args.max_permutations),
+        owners=args.owners,
+        rounds=args.rounds,
+        split=split,
+        model=args.model,
+        epsilons=parse_epsilons(args.epsilons),
+        delta=args.delta,
+        seed=args.seed,
+        validation_size=args.validation_size,
+        fedavg_baseline=not args.no_fedavg,
+        single_baselines=args.single_baselines,
+    )
+
+
+def parse_sizes(text: str) -> list[int]:
+    """'10,100' -> [10, 100]; FedlendError on anything else."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise FedlendError("--scaling needs positive owner counts, e.g. 10,100,1000,5000")
+    return sizes
+
+
+def run_scaling(args: argparse.Namespace) -> int:
+    """Print the scaling table (or JSON), one row per size as it finishes."""
+    from fl.scaling import format_row, scaling
+
+    sizes = parse_sizes(args.scaling)
+    config = _config(args, "random")
+    if not args.json:
+        print(
+            f"scaling: {config.rounds} rounds, eps {args.epsilons} per owner, random split, "
+            f"product policy only; single-owner baseline on a sample of {args.single_baselines}",
+            flush=True,
+        )
+    printed: list[object] = []
+
+    def show(row) -> None:
+        print(f"[scaling] {row.owners} owners done in {row.seconds:.0f} s", file=sys.stderr)
+        if not args.json:
+            print(format_row(row, header=not printed), flush=True)
+        printed.append(row)
+
+    rows = scaling(args.data, sizes, config, report=show)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the simulation per split and print a table (or JSON)."""
-    from fl.simulate import SimulationConfig, format_table, simulate
+    from fl.simulate import format_table, simulate
     from fl.weights import save_model
 
     if args.owners < 1 or args.rounds < 1:
         raise FedlendError("--owners and --rounds must be at least 1")
+    if args.scaling:
+        return run_scaling(args)
     if args.engine == "flower":
         return run_flower_engine(args)
     splits = ("random", "state") if args.split == "both" else (args.split,)
     results = {}
     for split in splits:
-        config = SimulationConfig(
-            owners=args.owners,
-            rounds=args.rounds,
-            split=split,
-            model=args.model,
-            epsilons=parse_epsilons(args.epsilons),
-            delta=args.delta,
-            seed=args.seed,
-            contributions=not args.no_contributions,
-            validation_size=args.validation_size,
-        )
-        report = simulate(args.data, config, progress=_progress(split))
+        report = simulate(args.data, _config(args, split), progress=_progress(split))
         if sys.stderr.isatty():
             print(file=sys.stderr)
         results[split] = report
@@ -124,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
         last = results[splits[-1]]
         save_model(args.save_model, last.split.spec, last.runs[-1].weights)
         print(
-            f"saved the {splits[-1]}-split model (eps {last.runs[-1].label}) to {args.save_model}",
+            f"saved the {splits[-1]}-split product-policy model (eps {last.runs[-1].label}) "
+            f"to {args.save_model}",
             file=sys.stderr,
         )
     if args.json:

@@ -13,7 +13,7 @@ from fl.simulate import SimulationConfig, format_table, simulate
 from fl.splits import by_state
 
 
-def test_small_simulation_federates_with_and_without_dp(small_csv: Path) -> None:
+def test_small_simulation_runs_the_product_policy_and_its_baselines(small_csv: Path) -> None:
     config = SimulationConfig(owners=3, rounds=2, epsilons=(None, 3.0), validation_size=1000)
     seen: list[float] = []
     report = simulate(small_csv, config, progress=lambda f, _m: seen.append(f))
@@ -23,17 +23,47 @@ def test_small_simulation_federates_with_and_without_dp(small_csv: Path) -> None
     assert report.split.validation.n == 1000
     assert 0.66 < report.pooled_auc < 0.75
     off, dp = report.run(None), report.run(3.0)
-    assert abs(off.test_auc - report.pooled_auc) < 0.02
+    assert off.policy == "shapley"
+    assert dp.policy == "shapley"
+    assert abs(report.run(None, "fedavg").test_auc - report.pooled_auc) < 0.02
+    assert abs(off.test_auc - report.pooled_auc) < 0.03
     assert dp.test_auc > 0.62
     assert len(dp.round_test_aucs) == 2
+    assert len(dp.rounds) == 2
     assert dp.epsilon_spent == pytest.approx(3.0, abs=0.02)  # per-owner total over both rounds
     assert off.epsilon_spent is None
-    shap = report.contributions["shapley"]
-    assert set(shap) == {"owner0", "owner1", "owner2"}
+    assert dp.rounds[0].accepted and dp.rounds[0].method == "exact"  # round 1 beats 0.5
+    # money: the owners' rewards are the accepted rounds' payouts split by shares (floored)
+    paid = sum(r.payout_wei for r in dp.rounds)
+    assert 0 < sum(dp.rewards_wei) <= paid <= 10**18
+    assert paid - sum(dp.rewards_wei) < len(dp.rewards_wei) * len(dp.rounds)
+    assert len(dp.shapley) == 3 and sum(dp.shapley) > 0
     summary = json.loads(json.dumps(report.to_dict()))
     assert summary["federated"]["3"]["epsilon_spent"] == dp.epsilon_spent
-    assert set(summary["bars"]) >= {"no_dp_within_0.005_of_pooled", "under_60_seconds"}
-    assert "federated, DP eps 3 total" in format_table(report)
+    assert summary["fedavg_baseline"]["3"]["policy"] == "fedavg"
+    assert set(summary["bars"]) >= {"no_dp_within_0.005_of_pooled", "eps3_within_0.005_of_pooled"}
+    table = format_table(report)
+    assert "Shapley FedAvg (product), DP eps 3" in table and "plain FedAvg, DP eps 3" in table
+    assert "per-owner Shapley value" in table
+
+
+def test_many_tiny_owners_with_one_outcome_are_counted_not_fatal(small_csv: Path) -> None:
+    config = SimulationConfig(
+        owners=200,
+        rounds=1,
+        epsilons=(3.0,),
+        validation_size=1000,
+        fedavg_baseline=False,
+        single_baselines=5,
+    )
+    report = simulate(small_csv, config)
+    assert report.single_class_owners > 0  # ~20 loans each: some hold no default at all
+    assert len(report.single_aucs) == 5  # a sample of the owners, said so in the table
+    dp = report.run(3.0)
+    assert dp.rounds[0].method == "monte-carlo" and dp.rounds[0].updates == 200
+    assert dp.rounds[0].max_std_error > 0 and dp.test_auc > 0.6
+    assert "one-outcome owners skipped" in format_table(report)
+    assert "5 fit (a seeded sample of" in format_table(report)
 
 
 def test_state_split_keeps_each_state_with_one_owner() -> None:
@@ -64,7 +94,6 @@ def test_simulate_and_evaluate_commands(
             "off,2",
             "--validation-size",
             "800",
-            "--no-contributions",
             "--json",
             "--save-model",
             str(model_dir),
@@ -92,6 +121,8 @@ def test_simulate_and_evaluate_commands(
         (["simulate", "--epsilons", "off,zero"], "not a positive number"),
         (["simulate", "--epsilons", "-3"], "not a positive number"),
         (["simulate", "--owners", "0"], "at least 1"),
+        (["simulate", "--scaling", "10,x"], "positive owner counts"),
+        (["simulate", "--scaling", "0"], "positive owner counts"),
         (["evaluate", "--model", "/nonexistent/model", "--data", "x.csv"], "not a saved model"),
     ],
 )
@@ -116,3 +147,14 @@ def test_evaluate_refuses_a_csv_without_outcomes(
     bad.write_text("id,loan_amnt\n1,100\n")
     assert main(["evaluate", "--model", str(tmp_path / "m"), "--data", str(bad)]) == 1
     assert "default" in capsys.readouterr().err
+
+
+def test_scaling_table_prints_time_and_memory_per_size(small_csv: Path, capsys) -> None:
+    argv = ["simulate", "--data", str(small_csv), "--scaling", "3,40", "--rounds", "1"]
+    code = main([*argv, "--epsilons", "3", "--validation-size", "800", "--single-baselines", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in rows] == [3, 40]
+    assert all(float(r[1]) > 0 and float(r[2]) > 100 for r in rows)  # seconds, peak MiB (torch)
+    assert all(0.6 < float(r[3]) < 0.8 for r in rows)  # test AUC
