@@ -1,8 +1,7 @@
-"""Who helped how much: the contract's reward rule (mirrored) and leave-one-out values.
+"""The contract's reward rule, mirrored in Python (simulate pays notional rewards with it).
 
-The contract pays bounty * (score - best) / (target - initial) for an improvement. Shapley
-values of a round (what the lender's policy pays by) live in fl.strategy / fl.shapley;
-leave-one-out stays for fedlend.services.evaluation until it moves to fl.strategy.
+The contract pays bounty * (score - best) / (target - initial) for an improvement, capped at
+what is left. Who earns which share of it is the round policy's (fl.strategy / fl.shapley).
 """
 
 from __future__ import annotations
