@@ -168,17 +168,7 @@ def open_update(
     """Decrypt, verify the owner's signature and check the header against the on-chain facts."""
     inner = _decrypt(blob, lender_private_key, max_blob_bytes)
     magic, header_bytes, signature, payload = _split(inner)
-    header = UpdateHeader.from_json(header_bytes)
-    if magic == INNER_MAGIC_TYPED:
-        content = _content_hash(magic, header_bytes, payload)
-        signer = sealing_typed.recover(header, content, signature)
-    else:
-        signer = _recover(header_bytes, payload, signature)
-    if not same_address(signer, header.submitter):
-        raise SealingError(
-            f"the update names submitter {header.submitter} but was signed by {signer}",
-            reason="wrong-signer",
-        )
+    header, signer = _verified(magic, header_bytes, signature, payload)
     _check_binding(
         header,
         submitter=expected_submitter,
@@ -194,19 +184,42 @@ def open_update(
     return OpenedUpdate(header=header, payload=payload, signer=signer)
 
 
+LAYOUTS = {"eip191": INNER_MAGIC, "eip712": INNER_MAGIC_TYPED}  # how the owner signed
+
+
 def open_inner(
     blob: bytes, *, lender_private_key: bytes, max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
-) -> tuple[bytes, bytes, bytes]:
-    """(header JSON, signature, payload) of a sealed update: what an audit bundle reveals."""
-    return _split(_decrypt(blob, lender_private_key, max_blob_bytes))
+) -> tuple[str, bytes, bytes, bytes]:
+    """(layout, header JSON, signature, payload) of a sealed update: what an audit bundle reveals.
+
+    The layout says how the owner signed: "eip191" (a key) or "eip712" (a wallet's typed data)."""
+    magic, header, signature, payload = _split(_decrypt(blob, lender_private_key, max_blob_bytes))
+    layout = "eip712" if magic == INNER_MAGIC_TYPED else "eip191"
+    return layout, header, signature, payload
 
 
-def verify_inner(header_bytes: bytes, signature: bytes, payload: bytes) -> tuple[UpdateHeader, str]:
+def verify_inner(
+    header_bytes: bytes, signature: bytes, payload: bytes, *, layout: str = "eip191"
+) -> tuple[UpdateHeader, str]:
     """The header and the address that signed header + payload (SealingError if it is bad)."""
     if len(header_bytes) > MAX_HEADER_BYTES or len(signature) != SIGNATURE_BYTES:
         raise SealingError("the header or signature has the wrong size", reason="malformed")
+    if layout not in LAYOUTS:
+        raise SealingError(f"unknown signature layout {layout!r}", reason="malformed")
+    return _verified(LAYOUTS[layout], header_bytes, signature, payload)
+
+
+def _verified(
+    magic: bytes, header_bytes: bytes, signature: bytes, payload: bytes
+) -> tuple[UpdateHeader, str]:
+    """The parsed header and its signer, checked to be the submitter it names."""
     header = UpdateHeader.from_json(header_bytes)
-    signer = _recover(header_bytes, payload, signature)
+    if magic == INNER_MAGIC_TYPED:
+        signer = sealing_typed.recover(
+            header, _content_hash(magic, header_bytes, payload), signature
+        )
+    else:
+        signer = _recover(header_bytes, payload, signature)
     if not same_address(signer, header.submitter):
         raise SealingError(
             f"the update names submitter {header.submitter} but was signed by {signer}",

@@ -198,7 +198,7 @@ def _recompute(
 def _round_update(
     node: Node, spec: ModelSpec, item: BundledUpdate, sub: UpdateSubmitted, versions: list[Digest]
 ) -> RoundUpdate:
-    header, signer = verify_inner(item.header, item.signature, item.payload)
+    header, signer = verify_inner(item.header, item.signature, item.payload, layout=item.layout)
     if not same_address(signer, sub.submitter):
         raise FedlendError(f"signed by {signer}, submitted on-chain by {sub.submitter}")
     if header.model_id != sub.model_id or not same_address(header.contract, node.client.address):

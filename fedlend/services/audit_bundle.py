@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from fedlend.chain.events import RoundEvaluated, UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import DataError, FedlendError
-from fedlend.sealing import open_inner
+from fedlend.sealing import LAYOUTS, open_inner
 from fedlend.services.lender import LenderService
+from fedlend_core.bounded_json import loads_bounded
 
 BUNDLE_VERSION = 1
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
@@ -21,6 +22,7 @@ class BundledUpdate:
     """One update as the lender opened it (or why it could not be opened)."""
 
     update_id: int
+    layout: str = "eip191"  # how the owner signed (fedlend.sealing.LAYOUTS)
     header: bytes = b""
     signature: bytes = b""
     payload: bytes = b""
@@ -55,7 +57,7 @@ def export_bundle(lender: LenderService, model_id: int) -> bytes:
 
 def _open(lender: LenderService, digest: bytes, update_id: int) -> dict[str, object]:
     try:
-        header, signature, payload = open_inner(
+        layout, header, signature, payload = open_inner(
             lender.node.get(digest),  # type: ignore[arg-type]
             lender_private_key=lender.keypair.private,
             max_blob_bytes=lender.node.settings.max_blob_bytes,
@@ -64,6 +66,7 @@ def _open(lender: LenderService, digest: bytes, update_id: int) -> dict[str, obj
         return {"update_id": update_id, "unopenable": str(exc)}
     return {
         "update_id": update_id,
+        "layout": layout,
         "header": base64.b64encode(header).decode(),
         "signature": signature.hex(),
         "payload": base64.b64encode(payload).decode(),
@@ -72,13 +75,13 @@ def _open(lender: LenderService, digest: bytes, update_id: int) -> dict[str, obj
 
 def parse_bundle(raw: bytes) -> tuple[dict[str, object], dict[str, list[BundledUpdate]]]:
     """(bundle facts, round tx hash -> its updates); DataError says what is wrong with it."""
-    if len(raw) > MAX_BUNDLE_BYTES:
-        raise DataError(f"the bundle is over {MAX_BUNDLE_BYTES:,} bytes: is it the right file?")
-    _check_depth(raw)
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise DataError(f"the bundle is not JSON ({exc}): export it again") from exc
+    doc = loads_bounded(
+        raw,
+        error=DataError,
+        what="the audit bundle",
+        max_bytes=MAX_BUNDLE_BYTES,
+        max_depth=MAX_BUNDLE_DEPTH,
+    )
     if not isinstance(doc, dict) or doc.get("version") != BUNDLE_VERSION:
         raise DataError(f"not a version-{BUNDLE_VERSION} fedlend audit bundle: export it again")
     rounds = doc.get("rounds")
@@ -102,29 +105,15 @@ def _update(item: object) -> BundledUpdate:
     if isinstance(item.get("unopenable"), str):
         return BundledUpdate(item["update_id"], unopenable=item["unopenable"])
     try:
+        layout = item.get("layout", "eip191")
+        if layout not in LAYOUTS:
+            raise DataError(f"update {item['update_id']} of the bundle has an unknown layout")
         return BundledUpdate(
             item["update_id"],
+            layout,
             base64.b64decode(item["header"], validate=True),
             bytes.fromhex(item["signature"]),
             base64.b64decode(item["payload"], validate=True),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"update {item['update_id']} of the bundle is malformed ({exc})") from exc
-
-
-def _check_depth(raw: bytes) -> None:
-    """Refuse nesting deeper than the format has, before the parser sees it."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (byte == 0x5C, byte != 0x22)
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_BUNDLE_DEPTH:
-                raise DataError("the bundle nests deeper than an audit bundle does: refused")
-        elif byte in (0x5D, 0x7D):
-            depth -= 1

@@ -82,8 +82,8 @@ def test_a_different_validation_csv_is_named(
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (b"[" * 50 + b"]" * 50, "nests deeper"),
-        (b"{not json", "not JSON"),
+        (b"[" * 50 + b"]" * 50, "nests 50 levels deep"),
+        (b"{not json", "not valid JSON"),
         (b'{"version": 2}', "version-1"),
         (
             b'{"version": 1, "rounds": [{"tx_hash": "0x1", "updates": [{"update_id": "1"}]}]}',
