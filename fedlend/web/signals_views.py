@@ -22,6 +22,7 @@ from fedlend.chain.history import ScanConfig, parse_address
 from fedlend.chain.rpc import connect
 from fedlend.errors import FedlendError
 from fedlend.services import signals as service
+from fedlend.web import wallet_mode
 from fedlend.web.app import get_db, get_settings
 from fedlend.web.jobs import JobRunner
 from fedlend.web.jobs_views import get_jobs
@@ -39,7 +40,11 @@ def init_app(app: Flask) -> None:
     # Its own worker, so a slow scan never delays a contribution or an evaluation; created with
     # the app (a runner marks unfinished jobs interrupted when it starts, so never later).
     app.extensions[_RUNNER_KEY] = JobRunner(
-        app.extensions["fedlend_db"], workers=1, name="signals-jobs", context=app.app_context
+        app.extensions["fedlend_db"],
+        workers=1,
+        name="signals-jobs",
+        context=app.app_context,
+        owner=lambda: wallet_mode.job_owner(app),  # a check belongs to who asked for it
     )
     app.jinja_env.globals["address_signal"] = address_signal
     app.jinja_env.globals["signals_thresholds"] = lambda: service.context(config()).model.thresholds

@@ -123,7 +123,7 @@ def test_simulate_and_evaluate_commands(
         (["simulate", "--owners", "0"], "at least 1"),
         (["simulate", "--scaling", "10,x"], "positive owner counts"),
         (["simulate", "--scaling", "0"], "positive owner counts"),
-        (["evaluate", "--model", "/nonexistent/model", "--data", "x.csv"], "not a saved model"),
+        (["evaluate", "--model", "/nonexistent/model", "--data", "x.csv"], "no model at"),
     ],
 )
 def test_cli_refusals_are_one_line_messages(
