@@ -23,6 +23,7 @@ from desk.form import form_fields
 from desk.policy import Policy, Pricing
 from desk.report import batch_csv, batch_summary
 from desk.scoring import Desk
+from fedlend.chain.history import parse_address
 from fedlend.errors import DataError, FedlendError
 from fedlend.services import desk as service
 from lender_app import desk_blend, desk_charts, desk_store
@@ -75,7 +76,25 @@ def one(model_id: int) -> ResponseReturnValue:
     """Score the application typed into the form."""
     model = service.open_desk_model(get_lender(), model_id)
     batch = service.score_one(model, request.form, _desk(model_id))
-    return _render_desk(model_id, result=batch.rows[0], batch=batch, values=request.form)
+    borrower, borrower_error = _borrower(request.form.get("borrower_address", ""))
+    return _render_desk(
+        model_id,
+        result=batch.rows[0],
+        batch=batch,
+        values=request.form,
+        borrower=borrower,
+        borrower_error=borrower_error,
+    )
+
+
+def _borrower(text: str) -> tuple[str, str]:
+    """(checksummed address, '') for the applicant's optional address, or ('', why it is bad)."""
+    if not text.strip():
+        return "", ""
+    try:
+        return parse_address(text), ""
+    except FedlendError as exc:
+        return "", str(exc)
 
 
 @bp.post("/desk/batch")

@@ -67,6 +67,48 @@ def test_one_application_gets_pd_decision_apr_and_reasons(
     assert model.weights_digest.hex() in html
 
 
+@pytest.mark.parametrize(
+    ("address", "shown", "absent"),
+    [
+        (
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            'id="borrower-signal"',
+            'id="borrower-error"',
+        ),
+        (
+            "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+            'id="borrower-signal"',
+            'id="borrower-error"',
+        ),
+        (
+            "0x70997970C51812DC3a010C7d01b50e0d17dc79C8",
+            "fails its checksum",
+            'id="borrower-signal"',
+        ),
+        ("0x1234", "is not an Ethereum address", 'id="borrower-signal"'),
+        ("", 'id="single-pd"', 'id="borrower-'),
+    ],
+)
+def test_the_applicants_address_shows_its_on_chain_signals_beside_the_decision(
+    client: FlaskClient,
+    model: PostedModel,
+    applications: pd.DataFrame,
+    address: str,
+    shown: str,
+    absent: str,
+) -> None:
+    fields = {**applications.iloc[0].to_dict(), "borrower_address": address}
+    response = _post(client, f"/models/{model.model_id}/desk/one", fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:1000]
+    assert_no_traceback(html)
+    assert 'id="single-pd"' in html  # a bad address never costs the decision
+    assert shown in html
+    assert absent not in html
+    if "borrower-signal" in shown:
+        assert "data-signal-level=" in html.split('id="borrower-signal"')[1].split("</p>")[0]
+
+
 def test_a_batch_is_scored_row_by_row_and_downloads_as_csv(
     client: FlaskClient, model: PostedModel, applications: pd.DataFrame
 ) -> None:
