@@ -79,7 +79,8 @@ def test_the_check_matches_an_independent_computation(
     y = frame["default"].astype(float).to_numpy()[prepared.scorable_index]
     auc = roc_auc_score(y, predict_proba(spec, weights, prepared.encoded.X))
     assert f'id="owner-auc">{auc:.4f}<' in html
-    assert record.weights.hex() in html and "your actual default rate" in html
+    assert record.weights.hex() in html
+    assert "your actual default rate" in html
 
 
 @pytest.mark.parametrize(

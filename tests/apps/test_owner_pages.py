@@ -271,5 +271,9 @@ def test_with_the_chain_down_my_data_still_lists_the_datasets_and_their_budgets(
     down_settings = market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}")
     down = make_client(down_settings, DATA_DIR=shared)
     page = down.get("/data/").get_data(as_text=True)
-    assert "kept.csv" in page and "data-chain-down" in page and "cannot reach" in page
-    assert "2,000" in page and "badge-error" in page and "data-offline" not in page
+    assert "kept.csv" in page
+    assert "data-chain-down" in page
+    assert "cannot reach" in page
+    assert "2,000" in page
+    assert "badge-error" in page
+    assert "data-offline" not in page

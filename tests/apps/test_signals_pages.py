@@ -62,7 +62,8 @@ def _wait_jobs(app: Flask) -> None:
 def _check(client: FlaskClient, address: str) -> str:
     token = csrf_token(client, "/address/")
     response = client.post("/address/check", data={"address": address, "csrf_token": token})
-    assert response.status_code == 302 and "/address/job/" in response.location
+    assert response.status_code == 302
+    assert "/address/job/" in response.location
     return response.location
 
 
@@ -78,8 +79,10 @@ def test_lender_checks_an_address_and_sees_level_profile_and_block(
     page = text(client.get(f"/address/?address={local.account.address}").data)
     level = re.search(r'data-signal-level="(\w+)"', page).group(1)
     assert level in ("green", "yellow", "red")
-    assert re.search(r"at block \d+", page) and "Investor profile" in page
-    assert "0 of 7 records" in page and "<meter" in page
+    assert re.search(r"at block \d+", page)
+    assert "Investor profile" in page
+    assert "0 of 7 records" in page
+    assert "<meter" in page
 
 
 def test_updates_table_marks_each_submitters_level(
@@ -127,7 +130,8 @@ def test_bad_addresses_get_a_clear_message(
     token = csrf_token(client, "/address/")
     response = client.post("/address/check", data={"address": address, "csrf_token": token})
     assert response.status_code == 200
-    assert message in text(response.data) and "<script>alert" not in response.data.decode()
+    assert message in text(response.data)
+    assert "<script>alert" not in response.data.decode()
     assert message in text(client.get("/address/", query_string={"address": address}).data)
 
 
@@ -147,9 +151,8 @@ def test_etherscan_import_and_wrong_shapes(market: Market, make_app: Callable[..
     client = make_app("lender", market.settings(0)).test_client()
     me = "0x" + "a" * 40
     page = _import(client, me, ("normal.csv", NORMAL), ("tokens.csv", TOKENS))
-    assert "Etherscan CSV export" in page and re.search(
-        r'data-signal-level="(green|yellow|red)"', page
-    )
+    assert "Etherscan CSV export" in page
+    assert re.search(r'data-signal-level="(green|yellow|red)"', page)
     wrong = _import(client, me, ("loans.csv", b"loan_amnt,term\n1000,36\n"))
     assert "not an Etherscan transactions export" in wrong
 
@@ -163,7 +166,8 @@ def test_no_history_is_unknown_never_green(
     _check(client, nobody)
     _wait_jobs(app)
     page = text(client.get(f"/address/?address={nobody}").data)
-    assert 'data-signal-level="unknown"' in page and "no transactions" in page
+    assert 'data-signal-level="unknown"' in page
+    assert "no transactions" in page
 
 
 def test_dead_chain_degrades_to_unknown_with_the_reason(
@@ -172,4 +176,5 @@ def test_dead_chain_degrades_to_unknown_with_the_reason(
     dead = market.settings(0).with_(rpc_url=f"http://127.0.0.1:{free_port()}", rpc_timeout=2.0)
     client = make_app("lender", dead).test_client()
     page = text(client.get("/address/", query_string={"address": "0x" + "1" * 40}).data)
-    assert 'data-signal-level="unknown"' in page and "cannot be scanned" in page
+    assert 'data-signal-level="unknown"' in page
+    assert "cannot be scanned" in page

@@ -319,7 +319,8 @@ class Walk:
             self.s.owed[update.submitter] += reward
         model.pending -= len(ids)
         got = [u.reward_wei for u in sent.value.updates]  # type: ignore[attr-defined]
-        assert got == rewards and sum(got) == payout == sent.value.payout_wei  # type: ignore[attr-defined]
+        assert got == rewards
+        assert sum(got) == payout == sent.value.payout_wei
         self.tally["round accepted"] += len(paid)
         self.tally["round rejected"] += len(ids) - len(paid)
 
@@ -348,7 +349,8 @@ class Walk:
         sent = self.expect("claim", error, lambda: self.clients[caller].claim_unreviewed(update_id))
         if sent is None:
             return
-        assert update is not None and model is not None
+        assert update is not None
+        assert model is not None
         model.close()
         assert sent.value == model.share  # type: ignore[attr-defined]
         update.status = EXPIRED

@@ -58,8 +58,11 @@ def test_roc_calibration_and_histogram_numbers(
     data = encode(logreg_scorer.spec, validation)
     pds = logreg_scorer.pd(data.X)
     curve, auc = roc(pds, data.y)
-    assert curve.y[0] >= 0 and curve.y[-1] == pytest.approx(1.0) and 0.6 < auc < 0.8
+    assert curve.y[0] >= 0
+    assert curve.y[-1] == pytest.approx(1.0)
+    assert 0.6 < auc < 0.8
     cal = calibration(pds, data.y)
-    assert len(cal.x) == 10 and list(cal.x) == sorted(cal.x)
+    assert len(cal.x) == 10
+    assert list(cal.x) == sorted(cal.x)
     hist = histogram(pds)
     assert sum(hist.y) == pytest.approx(1.0)

@@ -55,7 +55,8 @@ def test_tradeoff_table_on_the_validation_set(
     pds = logreg_scorer.pd(data.X)
     rows = tradeoffs(pds, data.y, lgd=0.6)
     rates = [r.approval_rate for r in rows]
-    assert rates == sorted(rates) and rates[-1] > rates[0]
+    assert rates == sorted(rates)
+    assert rates[-1] > rates[0]
     for row in rows:
         approved = pds < row.cutoff
         assert row.approval_rate == pytest.approx(approved.mean())

@@ -63,7 +63,8 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(
     assert [d["round"] for d in result.round_details] == [1, 2]
     for detail in result.round_details:
         updates = detail["updates"]
-        assert len(updates) == 3 and sum(u["reward_wei"] for u in updates) == detail["payout_wei"]
+        assert len(updates) == 3
+        assert sum(u["reward_wei"] for u in updates) == detail["payout_wei"]
         assert sum(u["share_bps"] for u in updates) in (0, 10_000)
         [tx] = {
             e.at.tx_hash
@@ -73,7 +74,8 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(
         assert tx == detail["tx_hash"]
     # scenario 2: the lender never evaluates; the owners' claims take the bounty, to the wei
     ghost = result.ghost
-    assert ghost["claims_wei"] == [333_333_333_333_333_334] * 3 and ghost["reclaimed_wei"] == 0
+    assert ghost["claims_wei"] == [333_333_333_333_333_334] * 3
+    assert ghost["reclaimed_wei"] == 0
     assert sum(ghost["claims_wei"]) + ghost["reclaimed_wei"] == ghost["bounty_wei"]
     ghost_model = client.get_model(ghost["model_id"])
     assert (ghost_model.status, ghost_model.remaining_wei) == (ModelStatus.RECLAIMED, 0)

@@ -146,7 +146,8 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     row = lender_page.locator(f"#update-{update_id} .pill")
     expect(row).to_have_text("accepted", timeout=JOB_TIMEOUT_MS)
     update = client.get_update(update_id)
-    assert update.status == UpdateStatus.ACCEPTED and update.reward_wei > 0
+    assert update.status == UpdateStatus.ACCEPTED
+    assert update.reward_wei > 0
 
     owner_page.goto(owner.url("/contributions/"))
     words = owner_page.locator(f'tr[data-update="{update_id}"] [data-outcome-words]')
@@ -162,7 +163,8 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     one_tx_action(lender_page, "#reclaim", "Reclaimed ")
     screenshot(lender_page, "wallet-04-lender-reclaimed")
     model = client.get_model(model_id)
-    assert model.status == ModelStatus.RECLAIMED and model.remaining_wei == 0
+    assert model.status == ModelStatus.RECLAIMED
+    assert model.remaining_wei == 0
     assert client.owed(LENDER) == BOUNTY_WEI - update.reward_wei
 
     # the owner's wei: the reward in, minus exactly the gas of its two wallet transactions

@@ -37,7 +37,8 @@ def _one_step(spec: ModelSpec, w0: Weights, data: EncodedData, engine: str, clip
     module = load_into(spec, w0).train()
     X, y = torch.from_numpy(data.X), torch.from_numpy(data.y)
     steps, epsilon = dp_train(module, X, y, run, lambda _d, _t: None, engine)  # type: ignore[arg-type]
-    assert steps == 1 and epsilon > 0
+    assert steps == 1
+    assert epsilon > 0
     return state_of(module)
 
 

@@ -114,7 +114,8 @@ def test_a_charge_adds_one_curve_and_never_recomposes_the_history(
     assert len(added) == 2  # one per call, whatever the history holds
     monkeypatch.undo()
     history = ledger.history(OWNER, DATASET)
-    assert len(history) == 45 and ledger.spent(OWNER, DATASET) == compose(history)
+    assert len(history) == 45
+    assert ledger.spent(OWNER, DATASET) == compose(history)
     assert ledger.verify(OWNER, DATASET) == compose(history)
 
 
@@ -124,14 +125,16 @@ def test_rdp_state_equals_recomposing_the_history(tmp_path: Path) -> None:
     spent = ledger.spent(OWNER, DATASET)
     assert spent == compose(ledger.history(OWNER, DATASET))
     one = rdp_epsilon([Mechanism(2.0, 1 / 3, 30)], 1e-6)
-    assert spent.method == "rdp" and spent.epsilon < 5 * one  # tighter than the sum
+    assert spent.method == "rdp"
+    assert spent.epsilon < 5 * one
 
 
 def test_a_keyed_charge_is_booked_once(tmp_path: Path) -> None:
     ledger = PrivacyLedger(tmp_path / "l.sqlite")
     first = ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-7")
     again = ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-7")
-    assert first == again and len(ledger.history(OWNER, DATASET)) == 1
+    assert first == again
+    assert len(ledger.history(OWNER, DATASET)) == 1
     with pytest.raises(PrivacyBudgetError, match="already booked"):
         ledger.charge(OWNER, DATASET, epsilon=2.0, delta=1e-5, key="job-7")
     ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-8")

@@ -126,7 +126,8 @@ def test_the_audit_command_prints_the_checks_and_fails_on_a_mismatch(
     args = ["audit", "--model-id", str(model_id), "--bundle", str(tmp_path / "bundle.json")]
     assert main([*args, "--data", str(tmp_path / "val.csv"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] and report["recomputed_rounds"] == 1
+    assert report["ok"]
+    assert report["recomputed_rounds"] == 1
     (tmp_path / "other.csv").write_bytes(loan_csvs["owner2"])
     assert main([*args, "--data", str(tmp_path / "other.csv")]) == 1
     assert "MISMATCH the validation CSV hashes to" in capsys.readouterr().out

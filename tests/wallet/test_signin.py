@@ -35,7 +35,8 @@ def test_a_good_sign_in_binds_a_session_to_the_address_until_the_message_expires
     nonces = NonceBook()
     text, signature = _signed(nonces, session_s=120)
     found = verify_sign_in(text, signature, domain=DOMAIN, chain_id=31337, nonces=nonces)
-    assert found.address == ME.address and found.chain_id == 31337
+    assert found.address == ME.address
+    assert found.chain_id == 31337
     assert 110 < found.expires_at - time.time() <= 120
     assert WalletSession.from_json(found.to_json()) == found
 
