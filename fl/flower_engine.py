@@ -127,7 +127,7 @@ def _server_app(
     app = ServerApp()
 
     @app.main()
-    def main(grid: Grid, context: Context) -> None:
+    def main(grid: Grid, _context: Context) -> None:
         nodes = _wait_for_nodes(grid.get_node_ids, task.owners)
         for r in range(task.rounds):
             content = RecordDict(

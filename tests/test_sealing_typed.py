@@ -85,7 +85,7 @@ def test_a_signature_by_someone_else_is_refused() -> None:
 
 def test_a_malformed_wallet_signature_is_refused_before_sealing() -> None:
     class Short(_WalletLike):
-        def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes:
+        def sign_typed_data(self, _typed_data: dict[str, Any]) -> bytes:
             return b"\x01" * 64
 
     with pytest.raises(SealingError) as info:

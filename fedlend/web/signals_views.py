@@ -116,7 +116,7 @@ def start_scan(address: str, *, refresh: bool) -> str:
     db = get_db()
     done = {"redirect": url_for("signals.index", address=address)}
 
-    def run(progress: Any, cancelled: Any) -> dict[str, str]:
+    def run(progress: Any, _cancelled: Any) -> dict[str, str]:
         try:
             w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout)
         except FedlendError:

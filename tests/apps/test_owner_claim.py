@@ -7,11 +7,16 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fedlend.types import UpdateStatus
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
 from tests.market import *  # noqa: F403
 from tests.market import Market
+
+if TYPE_CHECKING:
+    from fl.models import Weights
+    from fl.spec import ModelSpec
 
 REVIEW = 3_600
 
@@ -27,7 +32,7 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
 ) -> None:
     lender, owner = market.node(0), market.node(6)
     model_id = lender.client.create_model(
-        weights=lender.put_weights(*_zero_weights(lender)),
+        weights=lender.put_weights(*_zero_weights()),
         spec=lender.put(_SPEC.to_json()),
         initial_score=5000,
         target_score=8000,
@@ -67,13 +72,13 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
     app.extensions["fedlend_jobs"].shutdown()
 
 
-def _zero_weights(node):
+def _zero_weights() -> tuple[ModelSpec, Weights]:
     from fl.strategy import _zeros
 
     return _SPEC, _zeros(_SPEC)
 
 
-def _spec():
+def _spec() -> ModelSpec:
     from fedlend.settings import SHIPPED_LOANS
     from fl.data import load_loans
     from fl.features import build_spec

@@ -24,7 +24,7 @@ HOUR = 3600
 
 @pytest.fixture(scope="module")
 def finished(
-    market: Market, posted: Callable[..., PostedModel], advance_time: Callable[[int], int]
+    posted: Callable[..., PostedModel], advance_time: Callable[[int], int]
 ) -> tuple[PostedModel, PostedModel]:
     done = posted(target=0.95, duration=HOUR)
     advance_time(2 * HOUR)
@@ -94,7 +94,6 @@ def test_the_check_matches_an_independent_computation(
 def test_bad_choices_are_refused_with_a_message(
     client: FlaskClient,
     finished: tuple[PostedModel, PostedModel],
-    loan_csvs: dict[str, bytes],
     model: str,
     dataset: str,
     message: str,
@@ -103,5 +102,6 @@ def test_bad_choices_are_refused_with_a_message(
     ids = {"done": str(done.model_id), "open": str(still_open.model_id), "": ""}
     response = _check(client, ids[model], dataset)
     html = response.get_data(as_text=True)
-    assert response.status_code in (400, 404) and message in html, html[:2000]
+    assert response.status_code in (400, 404), html[:2000]
+    assert message in html, html[:2000]
     assert_no_traceback(html)

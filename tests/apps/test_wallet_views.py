@@ -119,7 +119,8 @@ def test_pages_in_wallet_mode_say_to_connect_rather_than_fail(
     for path in ("/account/", "/bounties/new"):
         response = client.get(path)
         html = response.get_data(as_text=True)
-        assert response.status_code == 200 and "no wallet is signed in" in html, path
+        assert response.status_code == 200, path
+        assert "no wallet is signed in" in html, path
         assert_no_traceback(html)
 
 

@@ -293,12 +293,12 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
     ("round score above 10000", lambda w: _round_call(w, [0, 0], 10_001), "ScoreOutOfRange"),
     (
         "round names an update twice",
-        lambda w: _round_with(w, lambda m, ids: [ids[0], ids[0]]),
+        lambda w: _round_with(w, lambda _m, ids: [ids[0], ids[0]]),
         "AlreadyEvaluated",
     ),
     (
         "round names another model's update",
-        lambda w: _round_with(w, lambda m, ids: [ids[0], w.submitted(w.new_model())]),
+        lambda w: _round_with(w, lambda _m, ids: [ids[0], w.submitted(w.new_model())]),
         "WrongModel",
     ),
     (

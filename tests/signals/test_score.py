@@ -46,9 +46,7 @@ def test_no_history_is_unknown_never_green() -> None:
     assert "no transactions" in reasons[0]
 
 
-def test_blacklisted_counterparty_raises_the_share(
-    context: Context, address_data: AddressData
-) -> None:
+def test_blacklisted_counterparty_raises_the_share(context: Context) -> None:
     bad = sorted(context.blacklist)[0]
     txs = (
         Transaction("0x" + "1" * 64, 1, 1000, bad, ME, 1.0, receiver_is_contract=False),
