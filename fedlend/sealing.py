@@ -198,7 +198,8 @@ def open_inner(
     blob: bytes, *, lender_private_key: bytes, max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
 ) -> tuple[bytes, bytes, bytes]:
     """(header JSON, signature, payload) of a sealed update: what an audit bundle reveals."""
-    return _split(_decrypt(blob, lender_private_key, max_blob_bytes))
+    _magic, header, signature, payload = _split(_decrypt(blob, lender_private_key, max_blob_bytes))
+    return header, signature, payload
 
 
 def verify_inner(header_bytes: bytes, signature: bytes, payload: bytes) -> tuple[UpdateHeader, str]:

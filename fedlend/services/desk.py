@@ -47,14 +47,6 @@ class DeskModel:
         return "completed weights" if done else "current weights"
 
     @property
-    def validation_y(self) -> np.ndarray:
-        """The validation set's outcomes (the lender's validation loans always carry them)."""
-        y = self.validation.y
-        if y is None:
-            raise DataError("the validation loans carry no outcome column")
-        return y
-
-    @property
     def validation_pds(self) -> np.ndarray:
         """The model's PDs on the validation set."""
         return self.scorer.pd(self.validation.X)
@@ -118,7 +110,7 @@ def insight(model: DeskModel) -> Insight:
 
 
 def _insight(model: DeskModel) -> Insight:
-    pds, y = model.validation_pds, model.validation_y
+    pds, y = model.validation_pds, model.validation.labels
     curve, auc = roc(pds, y)
     contributions = model.scorer.explainer.explain(model.validation.X[:1000])
     weights = importance(contributions.values)
@@ -131,7 +123,7 @@ def _insight(model: DeskModel) -> Insight:
 
 def tradeoff_table(model: DeskModel, *, lgd: float) -> list[TradeoffRow]:
     """Cutoff -> approval rate, default rate among approved, expected loss (validation set)."""
-    return tradeoffs(model.validation_pds, model.validation_y, lgd=lgd)
+    return tradeoffs(model.validation_pds, model.validation.labels, lgd=lgd)
 
 
 def score_upload(model: DeskModel, data: bytes, desk: Desk) -> tuple[Batch, list[FeatureDrift]]:
@@ -175,7 +167,7 @@ def blend_models(lender: LenderService, a_id: int, b_id: int) -> BlendView:
     if prepared.encoded is None or len(prepared.scorable_index) != len(frame):
         raise DataError(f"model #{b_id}'s spec cannot score model #{a_id}'s validation loans")
     lb = b.scorer.logits(prepared.encoded.X)
-    return BlendView(a, b, fit_blend(la, lb, a.validation_y))
+    return BlendView(a, b, fit_blend(la, lb, a.validation.labels))
 
 
 def validation_frame(lender: LenderService, spec: ModelSpec) -> pd.DataFrame:

@@ -10,8 +10,9 @@ shares and score, and records each update's Shapley value, share and reward in o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
@@ -256,7 +257,8 @@ def _send_round(
     )
     by_id = {o.record.update_id: o for o in opened}
     values = _values(result)
-    rows, out = [], []
+    rows: list[Mapping[str, Any]] = []
+    out: list[Evaluation] = []
     now = time.time()
     for record in sent.value.updates:
         item = by_id.get(record.update_id)
