@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -30,7 +31,9 @@ def _post(client: FlaskClient, path: str, body: dict) -> tuple[int, dict]:
     return response.status_code, response.get_json()
 
 
-def sign_in(client: FlaskClient, account=ME, *, chain_id: int = 31337) -> tuple[int, dict]:
+def sign_in(
+    client: FlaskClient, account: LocalAccount = ME, *, chain_id: int = 31337
+) -> tuple[int, dict]:
     status, body = _post(client, "/wallet/nonce", {"address": account.address, "chainId": chain_id})
     if status != 200:
         return status, body

@@ -70,7 +70,7 @@ def test_a_healthy_ledger_is_never_replaced(tmp_path: Path) -> None:
     ],
     ids=["conflict", "nan", "negative", "delta", "no-dataset", "string"],
 )
-def test_bad_proofs_refuse_the_rebuild_and_touch_nothing(tmp_path: Path, bad) -> None:
+def test_bad_proofs_refuse_the_rebuild_and_touch_nothing(tmp_path: Path, bad: ProvenCharge) -> None:
     path = tmp_path / "privacy.sqlite"
     with pytest.raises(PrivacyBudgetError):
         rebuild(path, [*_proofs(), bad])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,12 @@ def test_a_charge_adds_one_curve_and_never_recomposes_the_history(
     _mechanism_charges(ledger, 3)
     added: list[Charge] = []
     original = Composed.add
-    monkeypatch.setattr(Composed, "add", lambda self, c: added.append(c) or original(self, c))
+
+    def counted_add(self: Composed, charge: Charge) -> Composed:
+        added.append(charge)
+        return original(self, charge)
+
+    monkeypatch.setattr(Composed, "add", counted_add)
     ledger.check(OWNER, DATASET, epsilon=0.2, delta=1e-6, mechanism=Mechanism(2.0, 1 / 3, 30))
     ledger.charge(OWNER, DATASET, epsilon=0.3, delta=1e-6, note="last")
     assert len(added) == 2  # one per call, whatever the history holds
@@ -179,7 +185,7 @@ def _empty(path: Path) -> None:
     path.write_bytes(b"")
 
 
-def _sql(statement: str) -> object:
+def _sql(statement: str) -> Callable[[Path], None]:
     def damage(path: Path) -> None:
         with sqlite3.connect(path) as db:
             db.execute(statement)
@@ -215,7 +221,9 @@ BAD_TYPE = _sql("UPDATE charges SET epsilon = 'lots'")
         "format",
     ],
 )
-def test_a_damaged_ledger_refuses_with_a_clear_error(tmp_path: Path, damage) -> None:
+def test_a_damaged_ledger_refuses_with_a_clear_error(
+    tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
     path = tmp_path / "l.sqlite"
     ledger = PrivacyLedger(path)
     ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5)

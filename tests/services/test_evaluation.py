@@ -6,17 +6,24 @@ from collections.abc import Callable
 
 import pytest
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from fedlend.chain.events import EventReader, RoundEvaluated
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import PostedModel
+from fedlend.services.owner import Contribution
 from fedlend.types import UpdateStatus
 from tests.market import Market
 
 OWNERS = ((1, "owner1", 11), (2, "owner2", 12), (3, "owner1", 13))
 
 
-def _contribute(market: Market, loan_csvs: dict[str, bytes], model_id: int, owners=OWNERS):
+def _contribute(
+    market: Market,
+    loan_csvs: dict[str, bytes],
+    model_id: int,
+    owners: tuple[tuple[int, str, int], ...] = OWNERS,
+) -> list[Contribution]:
     made = []
     for dev, part, seed in owners:
         owner = market.owner(dev)
@@ -142,7 +149,7 @@ def test_a_pass_reads_the_logs_a_fixed_number_of_times(
 def _set_status(w3: Web3, contract: str, update_id: int, status: UpdateStatus) -> None:
     """Write an update's status straight into storage (no event): a lost-event fault."""
     slot = int.from_bytes(Web3.solidity_keccak(["uint256", "uint256"], [update_id, 2]), "big")
-    word = int(w3.eth.get_storage_at(contract, slot).hex() or "0", 16)
+    word = int(w3.eth.get_storage_at(Web3.to_checksum_address(contract), slot).hex() or "0", 16)
     word = (word & ~(0xFF << (29 * 8))) | (int(status) << (29 * 8))
     value = "0x" + word.to_bytes(32, "big").hex()
-    w3.provider.make_request("anvil_setStorageAt", [contract, hex(slot), value])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("anvil_setStorageAt"), [contract, hex(slot), value])

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_account.messages import encode_defunct
 
 from fedlend.errors import SignInError
@@ -18,7 +19,12 @@ DOMAIN = "127.0.0.1:5001"
 
 
 def _signed(
-    nonces: NonceBook, *, signer=ME, domain: str = DOMAIN, chain_id: int = 31337, session_s=60.0
+    nonces: NonceBook,
+    *,
+    signer: LocalAccount = ME,
+    domain: str = DOMAIN,
+    chain_id: int = 31337,
+    session_s: float = 60.0,
 ) -> tuple[str, str]:
     text = sign_in_message(
         domain=domain,
