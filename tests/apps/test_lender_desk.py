@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from fedlend.services.lender import PostedModel
 from fedlend.storage.cid import digest_to_cid
@@ -41,7 +42,7 @@ def applications(loan_csvs: dict[str, bytes]) -> pd.DataFrame:
     return frame.drop(columns=["default"]).head(60)
 
 
-def _post(client: FlaskClient, path: str, data: dict, **kw: object):
+def _post(client: FlaskClient, path: str, data: dict, **kw: object) -> TestResponse:
     data = {"csrf_token": csrf_token(client, "/"), **data}
     return client.post(path, data=data, **kw)
 

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flask.testing import FlaskClient
+
 from fedlend.types import UpdateStatus
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
 from tests.market import *  # noqa: F403
 from tests.market import Market
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 REVIEW = 3_600
 
 
-def _page(client, path: str) -> str:
+def _page(client: FlaskClient, path: str) -> str:
     body = client.get(path).get_data(as_text=True)
     assert_no_traceback(body)
     return html.unescape(body)
@@ -44,7 +46,7 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
     app = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(6))
     client = app.test_client()
     listing = _page(client, "/bounties/?all=1")
-    row = re.search(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
+    row = found(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
     assert f'data-review="{REVIEW}"' in row
     assert "1 h" in row
     assert "0 judged in time" in row
@@ -64,7 +66,7 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
     assert "Claimed 0.777777777777777777 ETH" in page
     assert f'id="claim-{update_id}"' not in page
     listing = _page(client, "/bounties/?all=1")
-    row = re.search(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
+    row = found(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
     assert "1 left to owners' claims" in row
     assert lender.client.reclaim(model_id).value == 0  # the lender keeps nothing it ignored
     response = client.post(f"/contributions/claim/{update_id}", data={"csrf_token": token})

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from sklearn.metrics import roc_auc_score
+from werkzeug.test import TestResponse
 
 from desk.applications import prepare
 from fedlend.services.lender import PostedModel
@@ -43,7 +44,7 @@ def client(market: Market, tmp_path: Path, loan_csvs: dict[str, bytes]) -> Flask
     return client
 
 
-def _check(client: FlaskClient, model: str, dataset: str):
+def _check(client: FlaskClient, model: str, dataset: str) -> TestResponse:
     data = {"csrf_token": csrf_token(client, "/check/"), "model": model, "dataset": dataset}
     return client.post("/check/", data=data)
 
@@ -76,6 +77,7 @@ def test_the_check_matches_an_independent_computation(
 
     frame = load_loans(loan_csvs["owner1"])
     prepared = prepare(spec, frame)
+    assert prepared.encoded is not None
     y = frame["default"].astype(float).to_numpy()[prepared.scorable_index]
     auc = roc_auc_score(y, predict_proba(spec, weights, prepared.encoded.X))
     assert f'id="owner-auc">{auc:.4f}<' in html

@@ -15,8 +15,10 @@ from flask.testing import FlaskClient
 from web3 import Web3
 
 from fedlend.chain.anvil import free_port
+from fedlend.services.lender import PostedModel
 from fedlend.settings import Settings
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
+from fedlend.types import Digest
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
 from tests.chain.local_history import LocalHistory, build_history
 from tests.market import *  # noqa: F403
 from tests.market import Market
@@ -77,7 +79,7 @@ def test_lender_checks_an_address_and_sees_level_profile_and_block(
     assert "job" in text(client.get(job_page).data)
     _wait_jobs(app)
     page = text(client.get(f"/address/?address={local.account.address}").data)
-    level = re.search(r'data-signal-level="(\w+)"', page).group(1)
+    level = found(r'data-signal-level="(\w+)"', page).group(1)
     assert level in ("green", "yellow", "red")
     assert re.search(r"at block \d+", page)
     assert "Investor profile" in page
@@ -86,23 +88,23 @@ def test_lender_checks_an_address_and_sees_level_profile_and_block(
 
 
 def test_updates_table_marks_each_submitters_level(
-    market: Market, posted, make_app: Callable[..., Flask]
+    market: Market, posted: Callable[..., PostedModel], make_app: Callable[..., Flask]
 ) -> None:
     model = posted()
-    market.node(3).client.submit_update(model.model_id, os.urandom(32))
+    market.node(3).client.submit_update(model.model_id, Digest(os.urandom(32)))
     app = make_app("lender", market.settings(0), SIGNALS_MAX_BLOCKS=3000)
     client = app.test_client()
     first = text(client.get(f"/models/{model.model_id}").data)
-    row = re.search(r'<tr id="update-\d+">.*?</tr>', first, re.S).group(0)
+    row = found(r'<tr id="update-\d+">.*?</tr>', first, re.S).group(0)
     assert 'data-signal-level="unchecked"' in row  # checking in the background
     _wait_jobs(app)
     again = text(client.get(f"/models/{model.model_id}").data)
-    row = re.search(r'<tr id="update-\d+">.*?</tr>', again, re.S).group(0)
+    row = found(r'<tr id="update-\d+">.*?</tr>', again, re.S).group(0)
     assert re.search(r'data-signal-level="(green|yellow|red)"', row)
 
 
 def test_owner_sees_the_lenders_level_and_profile(
-    market: Market, posted, make_app: Callable[..., Flask]
+    market: Market, posted: Callable[..., PostedModel], make_app: Callable[..., Flask]
 ) -> None:
     model = posted()
     app = make_app("owner", market.settings(1), SIGNALS_MAX_BLOCKS=3000)
@@ -110,7 +112,7 @@ def test_owner_sees_the_lenders_level_and_profile(
     client.get("/bounties/")
     _wait_jobs(app)
     page = text(client.get("/bounties/").data)
-    row = re.search(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
+    row = found(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
     assert re.search(r'data-signal-level="(green|yellow|red)"', row)
     assert 'class="signal-profile"' in row
 

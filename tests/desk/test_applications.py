@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from desk.scoring import ScoringModel
+from desk.scoring import Batch, ScoringModel
 from fedlend.errors import DataError
 
 
-def _batch(scorer: ScoringModel, frame: pd.DataFrame, column: str, value: object):
+def _batch(scorer: ScoringModel, frame: pd.DataFrame, column: str, value: object) -> Batch:
     bad = frame.iloc[:5].copy()
     bad.loc[bad.index[2], column] = value
     return scorer.score_frame(bad)

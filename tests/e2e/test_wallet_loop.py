@@ -14,7 +14,7 @@ from web3 import Web3
 
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.types import ModelStatus, UpdateStatus
+from fedlend.types import Address, ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
 from tests.browser_helpers import VIEWPORT, LiveServer, screenshot
 from tests.market import Market
@@ -135,10 +135,10 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
 
     sign_in(lender_page, lender, LENDER)
     model_id = post_bounty(lender_page, lender, tmp_path / "lender.csv")
-    assert client.get_model(model_id).lender == LENDER
+    assert client.get_model(model_id).lender == Address(LENDER)
     sign_in(owner_page, owner, OWNER)
     update_id = contribute(owner_page, owner, tmp_path / "owner1.csv", model_id)
-    assert client.get_update(update_id).submitter == OWNER
+    assert client.get_update(update_id).submitter == Address(OWNER)
 
     lender_page.goto(lender.url(f"/models/{model_id}"))
     lender_page.click("#evaluate-now")
@@ -172,6 +172,7 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     fees = 0
     for block in range(client.deployed_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(block, full_transactions=True)["transactions"]:
+            assert not isinstance(tx, bytes)  # full transactions, not their hashes
             if tx["from"] == OWNER:
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])
                 fees += receipt["gasUsed"] * receipt["effectiveGasPrice"]

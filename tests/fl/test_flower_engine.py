@@ -30,5 +30,6 @@ def test_ten_owners_on_flower_reach_the_in_process_weights_bit_for_bit(
     assert any(local.round_accepted)
     assert all(torch.equal(flower.weights[k], local.weights[k]) for k in local.weights)
     assert flower.epsilon_spent == pytest.approx(local.epsilon_spent)
+    assert local.epsilon_spent is not None
     assert 2.9 <= local.epsilon_spent <= 3.0  # each owner's two runs compose to its total
     assert flower.test_auc == local.test_auc > 0.66

@@ -15,8 +15,25 @@ SHOP = "0x" + "d" * 40
 TOKEN = "0x" + "e" * 40
 
 
-def _tx(n: int, sender: str, receiver: str, value: float, **kw: object) -> Transaction:
-    return Transaction(f"0x{n:064x}", n, 1_000_000 + 600 * n, sender, receiver, value, **kw)
+def _tx(
+    n: int,
+    sender: str,
+    receiver: str,
+    value: float,
+    *,
+    created: str = "",
+    receiver_is_contract: bool | None = None,
+) -> Transaction:
+    return Transaction(
+        f"0x{n:064x}",
+        n,
+        1_000_000 + 600 * n,
+        sender,
+        receiver,
+        value,
+        created,
+        receiver_is_contract,
+    )
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 
 from fedlend.errors import JobCancelledError, SignInError, WalletError, WalletRejectedError
 from fedlend.wallet.bridge import WalletBridge

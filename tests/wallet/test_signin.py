@@ -7,8 +7,8 @@ import time
 
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 
 from fedlend.errors import SignInError
 from fedlend.wallet.signin import NonceBook, WalletSession, sign_in_message, verify_sign_in
