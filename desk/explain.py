@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from fl.models import Weights, load_into
+from fedlend_core.errors import SpecError
+from fl.models import MLP, Weights, load_into
 from fl.spec import ModelSpec
 
 SHAP_BACKGROUND = 100
@@ -51,7 +52,7 @@ class Explainer:
             self.baseline = float(self.mean @ self.w + float(weights["linear.bias"]))
             self.method = LINEAR_METHOD
         else:
-            import shap  # heavy: only MLP explanations need it
+            import shap  # type: ignore[import-untyped]  # heavy: only MLP explanations need it
 
             rows = _sample(background, SHAP_BACKGROUND)
             self._shap = shap.DeepExplainer(
@@ -80,6 +81,8 @@ class Explainer:
 def sequential(spec: ModelSpec, weights: Weights) -> torch.nn.Sequential:
     """The MLP as Linear-ReLU-Linear modules with an (n, 1) logit: what DeepExplainer hooks."""
     module = load_into(spec, weights)
+    if not isinstance(module, MLP):
+        raise SpecError(f"only an MLP has hidden layers to explain, not a {spec.model.kind}")
     return torch.nn.Sequential(module.hidden, torch.nn.ReLU(), module.out).eval()
 
 

@@ -36,13 +36,13 @@ class FormField:
 
 def form_fields(spec: ModelSpec, *, today: str) -> list[FormField]:
     """The inputs in spec order, then each date feature's reference month (default `today`)."""
-    fields = [_field(spec, f, today) for f in spec.features]
+    fields = [_field(f, today) for f in spec.features]
     refs = sorted({f.reference for f in spec.features if f.kind == "months_before"})
     fields += [FormField(r, f"{label(r)} (application month)", "month", today) for r in refs]
     return fields
 
 
-def _field(spec: ModelSpec, feature: Feature, today: str) -> FormField:
+def _field(feature: Feature, today: str) -> FormField:
     name, words = feature.name, label(feature.name)
     if feature.kind == "categorical":
         return FormField(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import torch
+from pandas import DataFrame  # `pd` is also ScoringModel.pd: annotations in it use DataFrame
 
 from desk.applications import Prepared, prepare
 from desk.explain import Explainer
@@ -103,7 +103,7 @@ class ScoringModel:
         """Default probabilities of encoded rows (as fl.models.predict_proba computes them)."""
         return 1.0 / (1.0 + np.exp(-self.logits(X)))
 
-    def score_frame(self, frame: pd.DataFrame, desk: Desk | None = None) -> Batch:
+    def score_frame(self, frame: DataFrame, desk: Desk | None = None) -> Batch:
         """Check, encode, score and explain a frame of applications (strings)."""
         return self.score_prepared(prepare(self.spec, frame), desk or Desk())
 
@@ -139,7 +139,7 @@ class ScoringModel:
             pds=pds,
         )
 
-    def _all_reasons(self, X: np.ndarray, cells: pd.DataFrame, n: int) -> list[tuple[Reason, ...]]:
+    def _all_reasons(self, X: np.ndarray, cells: DataFrame, n: int) -> list[tuple[Reason, ...]]:
         """The n features that raised and the n that lowered each row's PD most."""
         if not n:
             return [()] * len(X)

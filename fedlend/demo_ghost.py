@@ -23,7 +23,7 @@ GHOST_BOUNTY_WEI = 10**18 + 2  # 3 claims of 333333333333333334 wei: nothing is 
 
 
 def run_ghost(
-    lender: LenderService, owner_csvs: list[tuple[str, bytes]], config: object, say: Say
+    lender: LenderService, owner_csvs: list[tuple[str, bytes]], _config: object, say: Say
 ) -> dict[str, object]:
     """Post, let owners submit, never evaluate, claim after the window; the figures in wei."""
     node = lender.node

@@ -18,6 +18,7 @@ MIN_REVIEW_PERIOD = HOUR  # the contract's bounds on a lender's promise to judge
 MAX_REVIEW_PERIOD = 30 * DAY
 DEFAULT_REVIEW_PERIOD = 7 * DAY
 MAX_ROUND_SIZE = 100  # the most updates one evaluateRound may judge
+NO_WEI = Wei(0)  # a zero amount, typed
 
 
 class ModelStatus(IntEnum):
@@ -55,7 +56,7 @@ class ModelRecord:
     update_count: int
     review_period: int = DEFAULT_REVIEW_PERIOD  # seconds after the deadline to judge every update
     pending_count: int = 0  # updates not yet judged nor claimed
-    claim_share_wei: Wei = Wei(0)  # what each unjudged update may claim once the window closed
+    claim_share_wei: Wei = NO_WEI  # what each unjudged update may claim once the window closed
     window_closed: bool = False  # the claim share has been fixed
 
     @property

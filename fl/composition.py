@@ -112,7 +112,8 @@ class Composed:
         if rdp is not None and len(rdp) != (len(ALPHAS) if count else 0):
             raise ValueError("the stored RDP curve does not fit the charge count")
         curve = None if rdp is None else tuple(float(v) for v in rdp)
-        return cls(count, *(float(v) for v in totals), rdp=curve)
+        basic_epsilon, delta_sum, largest_delta = (float(v) for v in totals)
+        return cls(count, basic_epsilon, delta_sum, largest_delta, rdp=curve)
 
 
 def _non_negative(value: object) -> bool:

@@ -118,7 +118,7 @@ def rdp_epsilon(mechanisms: Iterable[Mechanism], delta: float) -> float:
     runs = list(mechanisms)
     if not runs:
         return 0.0
-    return epsilon_from_rdp(sum(rdp_curve(m) for m in runs), delta)
+    return epsilon_from_rdp(np.sum([rdp_curve(m) for m in runs], axis=0), delta)
 
 
 def rdp_curve(mechanism: Mechanism) -> np.ndarray:

@@ -103,7 +103,7 @@ class Lender:
     def policy(self) -> ShapleyFedAvg:
         """The round policy on the lender's validation loans."""
         val = self.task.split.validation
-        return ShapleyFedAvg(self.task.split.spec, val.X, val.y, self.task.strategy)
+        return ShapleyFedAvg(self.task.split.spec, val.X, val.labels, self.task.strategy)
 
     def lender_round(self, replies: Sequence[OwnerReply]) -> None:
         """Judge one round's replies (in owner order) and move to the merged model if it wins."""
@@ -130,7 +130,9 @@ class Lender:
             weights=self.weights,
             round_scores_bps=tuple(self.scores),
             round_accepted=tuple(self.accepted),
-            test_auc=metric_value(self.task.split.spec, self.weights, test.X, test.y, "roc_auc"),
+            test_auc=metric_value(
+                self.task.split.spec, self.weights, test.X, test.labels, "roc_auc"
+            ),
             epsilon_spent=max(spent) if spent else None,
             seconds=time.perf_counter() - started,
         )

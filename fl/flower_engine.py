@@ -74,7 +74,7 @@ def run_flower(
         server,
         client,
         num_supernodes=task.owners,
-        backend_config=(ray or RayConfig()).backend_config(),  # type: ignore[arg-type]
+        backend_config=(ray or RayConfig()).backend_config(),
     )
     if failures or len(lender.scores) != task.rounds:
         why = "; ".join(failures) or f"{len(lender.scores)} of {task.rounds} rounds ran"
@@ -104,8 +104,11 @@ def _client_app(task: FederatedTask) -> ClientApp:
     @app.train()
     def train(msg: Message, context: Context) -> Message:
         owner = int(context.node_config["partition-id"])
-        round_index = int(msg.content["config"]["round"])
-        weights = _weights(task, msg.content["weights"].to_numpy_ndarrays())
+        round_value = msg.content.config_records["config"]["round"]
+        if not isinstance(round_value, int):
+            raise FedlendError(f"the round number {round_value!r} is not an integer")
+        round_index = round_value
+        weights = _weights(task, msg.content.array_records["weights"].to_numpy_ndarrays())
         reply = owner_update(task, owner, round_index, weights)
         content = RecordDict(
             {
@@ -127,7 +130,7 @@ def _server_app(
     app = ServerApp()
 
     @app.main()
-    def main(grid: Grid, context: Context) -> None:
+    def main(grid: Grid, _context: Context) -> None:
         nodes = _wait_for_nodes(grid.get_node_ids, task.owners)
         for r in range(task.rounds):
             content = RecordDict(
@@ -176,9 +179,12 @@ def _weights(task: FederatedTask, arrays: list[np.ndarray]) -> Weights:
     return out
 
 
-def _reply_metrics(reply: OwnerReply) -> dict[str, float | int]:
+MetricValue = int | float | list[int] | list[float]  # what a flwr MetricRecord holds
+
+
+def _reply_metrics(reply: OwnerReply) -> dict[str, MetricValue]:
     m = reply.mechanism
-    metrics: dict[str, float | int] = {"owner": reply.owner, "n_examples": reply.n_examples}
+    metrics: dict[str, MetricValue] = {"owner": reply.owner, "n_examples": reply.n_examples}
     if reply.epsilon is not None and m is not None:
         metrics |= {
             "epsilon": reply.epsilon,

@@ -117,13 +117,6 @@ class _AddressOnly:
     address: str
 
 
-@dataclass(frozen=True)
-class _AddressOnly:
-    """An account known by its address alone (local pages while the chain is down)."""
-
-    address: str
-
-
 def _copy(exc: FedlendError) -> FedlendError:
     """A fresh exception with the same type and message (one instance must not cross threads)."""
     try:

@@ -64,8 +64,8 @@ def claim(update_id: int) -> ResponseReturnValue:
         flash(f"Claim refused: {exc}", "error")
         return redirect(url_for("contributions.index"))
     flash(
-        f"Claimed {eth_rounded(sent.value)} for update #{update_id}, which the lender did not evaluate "
-        "in time; it is credited to you: withdraw it below.",
+        f"Claimed {eth_rounded(sent.value)} for update #{update_id}, "
+        "which the lender did not evaluate in time; it is credited to you: withdraw it below.",
         "success",
     )
     return redirect(url_for("contributions.index"))

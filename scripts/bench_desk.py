@@ -8,17 +8,24 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fedlend.settings import SHIPPED_LOANS  # noqa: E402
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from desk.scoring import ScoringModel
+
 TARGETS_S = {"batch_10000_logreg": 2.0, "one_logreg": 0.1, "one_mlp": 2.0}
 
 
-def _scorer(kind: str, loans, validation):
+def _scorer(kind: str, loans: pd.DataFrame, validation: pd.DataFrame) -> ScoringModel:
     from desk.scoring import ScoringModel
     from fl.features import build_spec, encode
     from fl.models import init_weights
@@ -32,7 +39,7 @@ def _scorer(kind: str, loans, validation):
     )
 
 
-def _median(run, repeats: int) -> float:
+def _median(run: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()

@@ -66,7 +66,8 @@ def training_times(
     started = time.perf_counter()
     train_update(spec, w0, owner, epsilon=epsilon, seed=0)  # first call: noise calibration
     first = time.perf_counter() - started
-    assert calibrate_noise.cache_info().currsize > 0
+    if calibrate_noise.cache_info().currsize == 0:
+        raise SystemExit("the first DP-SGD call did not calibrate (and cache) the noise")
     runs: dict[str, list[float]] = {"plain": [], "fast": [], "opacus": []}
     for i in range(repeats):
         runs["plain"].append(train_update(spec, w0, owner, epsilon=None, seed=i).seconds)
@@ -130,14 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from fl.simulate import SimulationConfig, format_table, simulate
 
-    sims = {}
+    sims: dict[str, dict[str, object]] = {}
+    failed: list[str] = []
     for split in args.splits.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             report = simulate(SHIPPED_LOANS, SimulationConfig(split=split, seed=seed))
             sims[f"{split}/seed{seed}"] = report.to_dict()
+            failed += [f"{split}/seed{seed}: {bar}" for bar, ok in report.bars().items() if not ok]
             if not args.json:
                 print(f"simulation, seed {seed}: {format_table(report)}\n", flush=True)
-    failed = [f"{k}: {bar}" for k, s in sims.items() for bar, ok in s["bars"].items() if not ok]
     if args.json:
         print(json.dumps({"training": times, "simulations": sims}, indent=2))
     else:

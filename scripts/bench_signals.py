@@ -8,6 +8,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -71,7 +72,7 @@ def chain_scan_seconds(n_transactions: int) -> dict[str, float]:
         token = _deploy_token(url, me)
         _rpc(url, "evm_setAutomine", [False])
         n_token = n_transactions // 10
-        txs = []
+        txs: list[dict[str, str]] = []
         for i in range(n_transactions - n_token):
             sender, receiver = (me, others[i % 9]) if i % 2 else (others[i % 9], me)
             txs.append({"from": sender, "to": receiver, "value": hex(10**15 + i), "gas": "0x5208"})
@@ -117,7 +118,7 @@ def _deploy_token(url: str, sender: str) -> str:
     return _rpc(url, "eth_getTransactionReceipt", [tx_hash])["contractAddress"]
 
 
-def _rpc(url: str, method: str, params: list[object]) -> object:
+def _rpc(url: str, method: str, params: list[Any]) -> Any:  # JSON-RPC results are plain JSON
     reply = requests.post(
         url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=120
     ).json()
@@ -126,8 +127,10 @@ def _rpc(url: str, method: str, params: list[object]) -> object:
     return reply["result"]
 
 
-def _batch(url: str, calls: list[tuple[str, list[object]]]) -> None:
-    body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+def _batch(url: str, calls: list[tuple[str, list[Any]]]) -> None:
+    body: list[dict[str, Any]] = [
+        {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+    ]
     for reply in requests.post(url, json=body, timeout=300).json():
         if "error" in reply:
             raise RuntimeError(f"batch call failed: {reply['error']}")

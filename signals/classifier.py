@@ -113,7 +113,7 @@ def split(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray
 def scores(model: object, x: np.ndarray) -> np.ndarray:
     """Positive-class probability, or the SVM's signed margin (threshold 0)."""
     if hasattr(model, "predict_proba"):
-        return model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
+        return model.predict_proba(x)[:, 1]
     return model.decision_function(x)  # type: ignore[attr-defined]
 
 

@@ -52,7 +52,10 @@ def parse_exports(address: str, files: Sequence[tuple[str, bytes]]) -> History:
             if record is None or me not in (record.sender, record.receiver):
                 skipped += 1
                 continue
-            (txs if isinstance(record, Transaction) else transfers).append(record)
+            if isinstance(record, Transaction):
+                txs.append(record)
+            else:
+                transfers.append(record)
     notes = ["Etherscan exports do not say which recipients are contracts"]
     if skipped:
         notes.append(f"{skipped} row(s) skipped: failed, or not involving this address")

@@ -79,7 +79,8 @@ def compute_features(history: History) -> FeatureVector:
     )
     _stats(f, ("ERC20 min val rec", "ERC20 max val rec", "ERC20 avg val rec"), tok_in)
     _stats(f, ("ERC20 min val sent", "ERC20 max val sent", "ERC20 avg val sent"), tok_out)
-    unknown_kind = any(t.receiver_is_contract is None for t in (*sent, *tok_out))
+    outgoing: list[Transaction | TokenTransfer] = [*sent, *tok_out]
+    unknown_kind = any(t.receiver_is_contract is None for t in outgoing)
     unavailable = CONTRACT_FEATURES if unknown_kind else ()
     return FeatureVector(tuple(float(f[name]) for name in FEATURES), unavailable)
 

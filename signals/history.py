@@ -65,7 +65,8 @@ class History:
     def counterparties(self) -> list[str]:
         """The other side of every record, one entry per record ("" for creations)."""
         out: list[str] = []
-        for tx in (*self.transactions, *self.transfers):
+        records: tuple[Transaction | TokenTransfer, ...] = (*self.transactions, *self.transfers)
+        for tx in records:
             other = tx.receiver if tx.sender == self.address else tx.sender
             if not other and isinstance(tx, Transaction):
                 other = tx.created

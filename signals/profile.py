@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,7 +125,7 @@ def raw_features(features: pd.DataFrame, config: ProfileConfig) -> np.ndarray:
     return np.column_stack([fn(filled).to_numpy(float) for fn in config.feature_map().values()])
 
 
-def embed_fit(raw: np.ndarray, config: ProfileConfig) -> tuple[np.ndarray, dict[str, object]]:
+def embed_fit(raw: np.ndarray, config: ProfileConfig) -> tuple[np.ndarray, dict[str, Any]]:
     """Fit the seed's pipeline (power transform, scaling, PCA); the coordinates and the parts."""
     power = PowerTransformer(method="yeo-johnson", standardize=True).fit(raw)
     scaler = StandardScaler().fit(power.transform(raw))

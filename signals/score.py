@@ -100,7 +100,7 @@ def risky_count(
 
 
 def combine(
-    address: str,
+    _address: str,
     *,
     total: int,
     risky: int,

@@ -43,9 +43,12 @@ def _seal_typed(signer: Any) -> bytes:
 def test_a_typed_data_signature_by_the_submitter_opens_and_names_the_signer() -> None:
     signer = _WalletLike(OWNER)
     opened = _open(_seal_typed(signer))
-    assert opened.signer == OWNER.address and opened.payload == PAYLOAD
+    assert opened.signer == OWNER.address
+    assert opened.payload == PAYLOAD
     shown = signer.seen["message"]  # what the wallet's confirmation screen lists
-    assert shown["modelId"] == 7 and shown["epsilon"] == "2.5" and shown["numExamples"] == 4096
+    assert shown["modelId"] == 7
+    assert shown["epsilon"] == "2.5"
+    assert shown["numExamples"] == 4096
     assert signer.seen["domain"]["chainId"] == 31337
 
 
@@ -82,7 +85,7 @@ def test_a_signature_by_someone_else_is_refused() -> None:
 
 def test_a_malformed_wallet_signature_is_refused_before_sealing() -> None:
     class Short(_WalletLike):
-        def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes:
+        def sign_typed_data(self, _typed_data: dict[str, Any]) -> bytes:
             return b"\x01" * 64
 
     with pytest.raises(SealingError) as info:

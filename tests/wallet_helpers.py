@@ -53,7 +53,7 @@ class InjectedWallet:
         self.sent.append(method)
         if method == "eth_signTypedData_v4" and isinstance(params[1], str):
             params = [params[0], json.loads(params[1])]
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
         reply = requests.post(self.rpc_url, json=body, timeout=30).json()
         if "error" in reply:
             return {

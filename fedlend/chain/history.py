@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from eth_typing import HexStr
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ChainError, DataError
@@ -18,7 +20,7 @@ from signals.history import MAX_RECORDS, History, TokenTransfer, Transaction
 TRANSFER_TOPIC = "0x" + Web3.keccak(text="Transfer(address,address,uint256)").hex().removeprefix(
     "0x"
 )
-DECIMALS_CALL = "0x313ce567"  # decimals()
+DECIMALS_CALL = HexStr("0x313ce567")  # decimals()
 Progress = Callable[[int, int], None]  # (blocks done, blocks to scan)
 
 
@@ -103,7 +105,7 @@ class _Reader:
     def _block(self, number: int) -> None:
         block = self.w3.eth.get_block(number, full_transactions=True)
         self._stamps[number] = int(block["timestamp"])
-        mine = [t for t in block["transactions"] if self._involves(t)]
+        mine: list[Any] = [t for t in block["transactions"] if self._involves(t)]
         if not mine:
             return
         receipts = {_hex(r["transactionHash"]): r for r in self._receipts(number)}
@@ -119,7 +121,7 @@ class _Reader:
         return self.me in (sender, receiver)
 
     def _receipts(self, number: int) -> Iterable[Any]:
-        response = self.w3.provider.make_request("eth_getBlockReceipts", [hex(number)])
+        response = self.w3.provider.make_request(RPCEndpoint("eth_getBlockReceipts"), [hex(number)])
         result = response.get("result") if isinstance(response, dict) else None
         if not isinstance(result, list):
             raise ChainError(f"the node gave no receipts for block {number}: use an archive node")

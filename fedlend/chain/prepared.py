@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from eth_typing import HexStr
 from web3 import Web3
 
 from fedlend.chain.rpc import GAS_MARGIN, node_refusals, rpc_errors, wait_receipt
@@ -113,7 +114,7 @@ def follow(w3: Web3, prepared: PreparedTx, tx_hash: str, call: Any) -> dict[str,
     error surfaces as ContractLogicError for the client's RevertDecoder.
     """
     with rpc_errors():
-        tx = w3.eth.get_transaction(tx_hash)
+        tx = w3.eth.get_transaction(HexStr(tx_hash))
     if (tx["to"] or "").lower() != prepared.to.lower() or tx["from"].lower() != (
         prepared.sender.lower()
     ):
@@ -124,7 +125,7 @@ def follow(w3: Web3, prepared: PreparedTx, tx_hash: str, call: Any) -> dict[str,
     try:
         return wait_receipt(w3, bytes.fromhex(tx_hash.removeprefix("0x")))
     except TransactionFailedError:
-        receipt = w3.eth.get_transaction_receipt(tx_hash)
+        receipt = w3.eth.get_transaction_receipt(HexStr(tx_hash))
         if receipt is not None and receipt["status"] == 0:
             replay = {"from": prepared.sender, "value": prepared.value}
             call.call(replay, block_identifier=receipt["blockNumber"] - 1)

@@ -90,7 +90,8 @@ def audit_model(
             report.expect(False, f"update #{e.update_id}: its blob is not in the store ({exc})")
     spec = node.spec_of(record)
     validation = _validation(spec, validation_csv, report) if validation_csv is not None else None
-    remaining, versions, paid = created.bounty_wei, [created.weights], 0
+    remaining: int = created.bounty_wei
+    versions, paid = [created.weights], 0
     for r in (e for e in events if isinstance(e, RoundEvaluated)):
         judged = [
             e for e in events if isinstance(e, UpdateEvaluated) and e.at.tx_hash == r.at.tx_hash

@@ -110,8 +110,7 @@ def insight(model: DeskModel) -> Insight:
 
 
 def _insight(model: DeskModel) -> Insight:
-    pds, y = model.validation_pds, model.validation.y
-    assert y is not None
+    pds, y = model.validation_pds, model.validation.labels
     curve, auc = roc(pds, y)
     contributions = model.scorer.explainer.explain(model.validation.X[:1000])
     weights = importance(contributions.values)
@@ -124,8 +123,7 @@ def _insight(model: DeskModel) -> Insight:
 
 def tradeoff_table(model: DeskModel, *, lgd: float) -> list[TradeoffRow]:
     """Cutoff -> approval rate, default rate among approved, expected loss (validation set)."""
-    assert model.validation.y is not None
-    return tradeoffs(model.validation_pds, model.validation.y, lgd=lgd)
+    return tradeoffs(model.validation_pds, model.validation.labels, lgd=lgd)
 
 
 def score_upload(model: DeskModel, data: bytes, desk: Desk) -> tuple[Batch, list[FeatureDrift]]:
@@ -169,8 +167,7 @@ def blend_models(lender: LenderService, a_id: int, b_id: int) -> BlendView:
     if prepared.encoded is None or len(prepared.scorable_index) != len(frame):
         raise DataError(f"model #{b_id}'s spec cannot score model #{a_id}'s validation loans")
     lb = b.scorer.logits(prepared.encoded.X)
-    assert a.validation.y is not None
-    return BlendView(a, b, fit_blend(la, lb, a.validation.y))
+    return BlendView(a, b, fit_blend(la, lb, a.validation.labels))
 
 
 def validation_frame(lender: LenderService, spec: ModelSpec) -> pd.DataFrame:

@@ -10,8 +10,9 @@ shares and score, and records each update's Shapley value, share and reward in o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
@@ -243,9 +244,7 @@ def _send_round(
     result: RoundResult | None,
 ) -> list[Evaluation]:
     model = found.model
-    improves = result is not None and result.improves
-    if improves:
-        assert result is not None
+    if result is not None and result.improves:
         score = BasisPoints(result.score_bps)
         digest = lender.node.put_weights(spec, result.weights)
     else:
@@ -258,14 +257,13 @@ def _send_round(
     )
     by_id = {o.record.update_id: o for o in opened}
     values = _values(result)
-    rows, out = [], []
+    rows: list[Mapping[str, Any]] = []
+    out: list[Evaluation] = []
     now = time.time()
     for record in sent.value.updates:
         item = by_id.get(record.update_id)
         value, error = values.get(record.update_id, (None, 0.0))
-        reason = refused.get(record.update_id) or _reason(
-            value, shares.get(record.update_id, 0), improves
-        )
+        reason = refused.get(record.update_id) or _reason(value, shares.get(record.update_id, 0))
         header = item.sealed.header if item else None
         evaluation = Evaluation(
             update_id=record.update_id,
@@ -300,7 +298,7 @@ def _values(result: RoundResult | None) -> dict[int, tuple[float, float]]:
     }
 
 
-def _reason(value: float | None, share: int, improves: bool) -> str:
+def _reason(value: float | None, share: int) -> str:
     if share:
         return "improved the model"
     if value is not None and value <= 0:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
+from web3.types import TxData
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.prepared import PLAIN_WORDS
@@ -40,8 +42,8 @@ def tx_detail(client: ModelRepositoryClient, tx_hash: str) -> TxView:
         raise NotFoundError("that is not a transaction hash (0x and 64 hex digits): copy it again")
     try:
         with rpc_errors():
-            tx = client.w3.eth.get_transaction(tx_hash)
-            receipt = client.w3.eth.get_transaction_receipt(tx_hash)
+            tx = client.w3.eth.get_transaction(HexStr(tx_hash))
+            receipt = client.w3.eth.get_transaction_receipt(HexStr(tx_hash))
     except TransactionNotFound as exc:
         raise NotFoundError(
             f"no mined transaction {tx_hash} on chain {client.chain_id}: it may be pending, or "
@@ -79,7 +81,7 @@ def history(
     mine = []
     for tx_hash in hashes:
         with rpc_errors():
-            sender = client.w3.eth.get_transaction(tx_hash)["from"]
+            sender = client.w3.eth.get_transaction(HexStr(tx_hash))["from"]
         if sender.lower() == address.lower():
             mine.append(tx_detail(client, tx_hash))
             if len(mine) >= limit:
@@ -87,7 +89,7 @@ def history(
     return mine
 
 
-def _decode(client: ModelRepositoryClient, tx: dict) -> tuple[str, str]:
+def _decode(client: ModelRepositoryClient, tx: TxData) -> tuple[str, str]:
     if not tx["to"] or tx["to"].lower() != client.address.lower():
         return "", "a transaction to another address than the fedlend contract"
     try:

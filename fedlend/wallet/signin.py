@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from eth_utils import is_address, to_checksum_address
-from siwe import SiweMessage, VerificationError, generate_nonce
+from siwe import SiweMessage, VerificationError, generate_nonce  # type: ignore[import-untyped]
 
 from fedlend.errors import SignInError
 

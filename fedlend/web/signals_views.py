@@ -75,6 +75,7 @@ def index() -> ResponseReturnValue:
     except FedlendError as exc:
         return render_template("signals/address.html", report=None, address=text, error=str(exc))
     chain_id = _chain_id()
+    report: service.AddressReport | None
     if chain_id is None:
         report = service.unknown(address, f"the chain cannot be scanned: {g.signals_chain_error}")
     else:
@@ -109,7 +110,7 @@ def import_exports() -> ResponseReturnValue:
         flash("Choose at least one Etherscan CSV export to import.", "error")
         return redirect(url_for("signals.index", address=text))
     try:
-        report = service.from_exports(config(), text, [(f.filename, f.read()) for f in files])
+        report = service.from_exports(config(), text, [(f.filename or "", f.read()) for f in files])
     except FedlendError as exc:
         return render_template("signals/address.html", report=None, address=text, error=str(exc))
     return render_template("signals/address.html", report=report, address=report.address)
@@ -121,7 +122,7 @@ def start_scan(address: str, *, refresh: bool) -> str:
     db = get_db()
     done = {"redirect": url_for("signals.index", address=address)}
 
-    def run(progress: Any, cancelled: Any) -> dict[str, str]:
+    def run(progress: Any, _cancelled: Any) -> dict[str, str]:
         try:
             w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout)
         except FedlendError:

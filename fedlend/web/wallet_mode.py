@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def forget_wallet(address: str) -> None:
     current_app.extensions["fedlend_wallet"]["accounts"].pop(address.lower(), None)
 
 
-def _job_context() -> tuple[str, object] | None:
+def _job_context() -> tuple[str, Callable[[], bool]] | None:
     job = current_job()
     return None if job is None else (job[0], job[2])
 

@@ -205,7 +205,9 @@ def job(job_id: str) -> str:
     return render_template("wallet_job.html", job=found, back=safe_next(request.args.get("back")))
 
 
-def start_wallet_job(kind: str, title: str, action: Callable[[], str], *, back: str) -> Response:
+def start_wallet_job(
+    kind: str, title: str, action: Callable[[], str], *, back: str
+) -> ResponseReturnValue:
     """Run `action` (it returns the outcome in words) as a job the wallet answers; show its page."""
 
     def run(progress: Callable[..., None], _cancelled: Callable[[], bool]) -> dict[str, str]:

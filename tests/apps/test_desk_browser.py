@@ -58,6 +58,7 @@ def test_score_one_application_and_a_batch_in_the_browser(
     with page.expect_download() as download:
         page.click("#download-csv")
     saved = Path(download.value.path()).read_text()
-    assert saved.count("\n") == 41 and model.weights_digest.hex() in saved
+    assert saved.count("\n") == 41
+    assert model.weights_digest.hex() in saved
     screenshot(page, "desk-batch")
     assert console_errors == []

@@ -73,7 +73,8 @@ def test_a_job_belongs_to_the_account_that_started_it(
     page.goto(mine.url(f"/contribute/jobs/{job_id}"))
     expect(page.locator("h1")).to_have_text("Training and submission")
     response = page.goto(theirs.url(f"/contribute/jobs/{job_id}"))
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     assert "owner1-loans.csv" not in page.content()
     page.goto(theirs.url("/"))
     assert "owner1-loans.csv" not in page.content()

@@ -137,7 +137,9 @@ def test_bad_field_re_shows_the_form_with_a_clear_message(
     message: str,
 ) -> None:
     app = lender_app(market, tmp_path)
-    response = post_bounty_form(app.test_client(), csv=loan_csvs["lender"], **fields)
+    response = post_bounty_form(
+        app.test_client(), csv=loan_csvs["lender"], action="post", confirm=True, **fields
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     error = re.search(rf'id="error-{field}" role="alert">([^<]*)<', html)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from fedlend.services.lender import PostedModel
 from fedlend.storage.cid import digest_to_cid
@@ -41,17 +42,19 @@ def applications(loan_csvs: dict[str, bytes]) -> pd.DataFrame:
     return frame.drop(columns=["default"]).head(60)
 
 
-def _post(client: FlaskClient, path: str, data: dict, **kw: object):
+def _post(client: FlaskClient, path: str, data: dict, **kw: object) -> TestResponse:
     data = {"csrf_token": csrf_token(client, "/"), **data}
     return client.post(path, data=data, **kw)
 
 
 def test_the_form_is_generated_from_the_spec(client: FlaskClient, model: PostedModel) -> None:
     html = page(client, f"/models/{model.model_id}/desk")
-    assert '<select id="f-grade" name="grade">' in html and '<option value="B"' in html
+    assert '<select id="f-grade" name="grade">' in html
+    assert '<option value="B"' in html
     assert 'type="month" id="f-earliest_cr_line"' in html
     assert 'type="number" step="any" id="f-annual_inc"' in html
-    assert model.weights_digest.hex()[:16] in html and "exact logit contributions" in html
+    assert model.weights_digest.hex()[:16] in html
+    assert "exact logit contributions" in html
 
 
 def test_one_application_gets_pd_decision_apr_and_reasons(
@@ -61,9 +64,11 @@ def test_one_application_gets_pd_decision_apr_and_reasons(
     response = _post(client, f"/models/{model.model_id}/desk/one", fields)
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html[:1000]
-    assert 'id="single-pd"' in html and 'id="single-apr"' in html
+    assert 'id="single-pd"' in html
+    assert 'id="single-apr"' in html
     reasons = html.split('id="single-reasons">')[1].split("</ul>")[0]
-    assert reasons.count("<li>") >= 2 and " the risk " in reasons
+    assert reasons.count("<li>") >= 2
+    assert " the risk " in reasons
     assert model.weights_digest.hex() in html
 
 
@@ -126,13 +131,16 @@ def test_a_batch_is_scored_row_by_row_and_downloads_as_csv(
     assert response.status_code == 200, html[:1000]
     assert_no_traceback(html)
     assert "annual_inc must be a number, not &#39;a lot&#39;" in html
-    assert "not a category the model knows" in html and 'id="drift"' in html
+    assert "not a category the model knows" in html
+    assert 'id="drift"' in html
     link = html.split('id="download-csv" href="')[1].split('"')[0]
     download = client.get(link)
-    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert download.status_code == 200
+    assert download.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
     assert len(rows) == 60
-    assert rows[4]["decision"] == "refused" and rows[7]["decision"] in ("refer", "decline")
+    assert rows[4]["decision"] == "refused"
+    assert rows[7]["decision"] in ("refer", "decline")
     assert {r["weights_sha256"] for r in rows} == {model.weights_digest.hex()}
     assert {r["model"] for r in rows} == {f"model #{model.model_id}"}
     assert client.get(f"/models/{model.model_id}/desk/batch/{'0' * 32}.csv").status_code == 404
@@ -156,7 +164,8 @@ def test_bad_uploads_are_refused_with_a_message(
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and message in html, html[:2000]
+    assert response.status_code == 400, html[:2000]
+    assert message in html, html[:2000]
     assert_no_traceback(html)
 
 
@@ -165,15 +174,19 @@ def test_the_policy_is_set_from_the_tradeoffs_and_saved_per_model(
 ) -> None:
     path = f"/models/{model.model_id}/policy"
     html = page(client, path)
-    assert 'id="tradeoffs"' in html and "(defaults, not saved yet)" in html
+    assert 'id="tradeoffs"' in html
+    assert "(defaults, not saved yet)" in html
     assert charts(html)[0]["datasets"][0]["label"] == "approval rate"
     fields = {"approve_below": "8", "decline_from": "20", "cost_of_funds": "5", "lgd": "50"}
     assert _post(client, path, {**fields, "margin": "2"}).status_code == 302
     html = page(client, path)
-    assert "(defaults" not in html and 'value="8"' in html and "LGD 50%" in html
+    assert "(defaults" not in html
+    assert 'value="8"' in html
+    assert "LGD 50%" in html
     assert "approve below PD 8 %" in page(client, f"/models/{model.model_id}/desk")
     bad = _post(client, path, {**fields, "approve_below": "30", "margin": "2"})
-    assert bad.status_code == 400 and "cutoffs must satisfy" in bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "cutoffs must satisfy" in bad.get_data(as_text=True)
 
 
 def test_the_model_page_shows_roc_calibration_histogram_and_importance(
@@ -182,8 +195,10 @@ def test_the_model_page_shows_roc_calibration_histogram_and_importance(
     html = page(client, f"/models/{model.model_id}")
     labels = [c["datasets"][0]["label"] for c in charts(html)]
     assert any(label.startswith("model (ROC-AUC") for label in labels)
-    assert "actual default rate" in labels and "share of loans" in labels
-    assert 'id="importance"' in html and "<meter" in html
+    assert "actual default rate" in labels
+    assert "share of loans" in labels
+    assert 'id="importance"' in html
+    assert "<meter" in html
 
 
 def test_weights_that_do_not_match_the_chain_are_refused(
@@ -195,7 +210,8 @@ def test_weights_that_do_not_match_the_chain_are_refused(
     block.write_bytes(block.read_bytes()[:-4] + b"\x00\x00\x80\x7f")
     response = client.get(f"/models/{other.model_id}/desk")
     html = response.get_data(as_text=True)
-    assert response.status_code >= 400 and "score-one" not in html
+    assert response.status_code >= 400
+    assert "score-one" not in html
     assert "hash" in html or "do not match" in html, html[:2000]
     assert_no_traceback(html)
 
@@ -209,13 +225,16 @@ def test_two_models_blend_side_by_side_and_score_one_application(
     mlp = posted(target=0.95, model_kind="mlp")
     path = f"/models/{model.model_id}/blend"
     html = page(client, f"{path}?with={mlp.model_id}")
-    assert 'id="blend-result"' in html and 'id="blend-verdict"' in html
+    assert 'id="blend-result"' in html
+    assert 'id="blend-verdict"' in html
     row = html.split("<td>ROC-AUC</td>")[1].split("</tr>")[0]
     assert row.count("0.") >= 3  # both models and the blend, side by side
     fields = {**applications.iloc[1].to_dict(), "with": str(mlp.model_id)}
     response = _post(client, f"{path}/one", fields)
     text = response.get_data(as_text=True)
     assert response.status_code == 200, text[:1000]
-    assert 'id="blend-pd"' in text and f"model #{mlp.model_id} (weight" in text
+    assert 'id="blend-pd"' in text
+    assert f"model #{mlp.model_id} (weight" in text
     same = client.get(f"{path}?with={model.model_id}")
-    assert same.status_code == 400 and "two different models" in same.get_data(as_text=True)
+    assert same.status_code == 400
+    assert "two different models" in same.get_data(as_text=True)

@@ -96,7 +96,8 @@ def test_audit_bundle_downloads_the_opened_round(
     html = page(client, f"/models/{evaluated.model_id}")
     assert f'href="/models/{evaluated.model_id}/audit-bundle.json"' in html
     response = client.get(f"/models/{evaluated.model_id}/audit-bundle.json")
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     facts, rounds = parse_bundle(response.data)
     assert facts["model_id"] == evaluated.model_id
     [updates] = rounds.values()

@@ -7,16 +7,23 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask.testing import FlaskClient
 
 from fedlend.types import UpdateStatus
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
 from tests.market import *  # noqa: F403
 from tests.market import Market
+
+if TYPE_CHECKING:
+    from fl.models import Weights
+    from fl.spec import ModelSpec
 
 REVIEW = 3_600
 
 
-def _page(client, path: str) -> str:
+def _page(client: FlaskClient, path: str) -> str:
     body = client.get(path).get_data(as_text=True)
     assert_no_traceback(body)
     return html.unescape(body)
@@ -27,7 +34,7 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
 ) -> None:
     lender, owner = market.node(0), market.node(6)
     model_id = lender.client.create_model(
-        weights=lender.put_weights(*_zero_weights(lender)),
+        weights=lender.put_weights(*_zero_weights()),
         spec=lender.put(_SPEC.to_json()),
         initial_score=5000,
         target_score=8000,
@@ -39,8 +46,9 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
     app = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(6))
     client = app.test_client()
     listing = _page(client, "/bounties/?all=1")
-    row = re.search(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
-    assert f'data-review="{REVIEW}"' in row and "1 h" in row
+    row = found(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
+    assert f'data-review="{REVIEW}"' in row
+    assert "1 h" in row
     assert "0 judged in time" in row
 
     page = _page(client, "/contributions/")
@@ -58,7 +66,7 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
     assert "Claimed 0.7778 ETH" in page  # the one ETH formatter; the wei are checked below
     assert f'id="claim-{update_id}"' not in page
     listing = _page(client, "/bounties/?all=1")
-    row = re.search(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
+    row = found(rf'<tr data-model="{model_id}".*?</tr>', listing, re.S).group(0)
     assert "1 left to owners' claims" in row
     assert lender.client.reclaim(model_id).value == 0  # the lender keeps nothing it ignored
     response = client.post(f"/contributions/claim/{update_id}", data={"csrf_token": token})
@@ -66,13 +74,13 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
     app.extensions["fedlend_jobs"].shutdown()
 
 
-def _zero_weights(node):
+def _zero_weights() -> tuple[ModelSpec, Weights]:
     from fl.strategy import _zeros
 
     return _SPEC, _zeros(_SPEC)
 
 
-def _spec():
+def _spec() -> ModelSpec:
     from fedlend.settings import SHIPPED_LOANS
     from fl.data import load_loans
     from fl.features import build_spec

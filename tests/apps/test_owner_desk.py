@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from sklearn.metrics import roc_auc_score
+from werkzeug.test import TestResponse
 
 from desk.applications import prepare
 from fedlend.services.lender import PostedModel
@@ -24,7 +25,7 @@ HOUR = 3600
 
 @pytest.fixture(scope="module")
 def finished(
-    market: Market, posted: Callable[..., PostedModel], advance_time: Callable[[int], int]
+    posted: Callable[..., PostedModel], advance_time: Callable[[int], int]
 ) -> tuple[PostedModel, PostedModel]:
     done = posted(target=0.95, duration=HOUR)
     advance_time(2 * HOUR)
@@ -43,7 +44,7 @@ def client(market: Market, tmp_path: Path, loan_csvs: dict[str, bytes]) -> Flask
     return client
 
 
-def _check(client: FlaskClient, model: str, dataset: str):
+def _check(client: FlaskClient, model: str, dataset: str) -> TestResponse:
     data = {"csrf_token": csrf_token(client, "/check/"), "model": model, "dataset": dataset}
     return client.post("/check/", data=data)
 
@@ -76,10 +77,12 @@ def test_the_check_matches_an_independent_computation(
 
     frame = load_loans(loan_csvs["owner1"])
     prepared = prepare(spec, frame)
+    assert prepared.encoded is not None
     y = frame["default"].astype(float).to_numpy()[prepared.scorable_index]
     auc = roc_auc_score(y, predict_proba(spec, weights, prepared.encoded.X))
     assert f'id="owner-auc">{auc:.4f}<' in html
-    assert record.weights.hex() in html and "your actual default rate" in html
+    assert record.weights.hex() in html
+    assert "your actual default rate" in html
 
 
 @pytest.mark.parametrize(
@@ -93,7 +96,6 @@ def test_the_check_matches_an_independent_computation(
 def test_bad_choices_are_refused_with_a_message(
     client: FlaskClient,
     finished: tuple[PostedModel, PostedModel],
-    loan_csvs: dict[str, bytes],
     model: str,
     dataset: str,
     message: str,
@@ -102,5 +104,6 @@ def test_bad_choices_are_refused_with_a_message(
     ids = {"done": str(done.model_id), "open": str(still_open.model_id), "": ""}
     response = _check(client, ids[model], dataset)
     html = response.get_data(as_text=True)
-    assert response.status_code in (400, 404) and message in html, html[:2000]
+    assert response.status_code in (400, 404), html[:2000]
+    assert message in html, html[:2000]
     assert_no_traceback(html)

@@ -50,5 +50,6 @@ def test_a_lost_ledger_is_explained_on_every_privacy_page(
         body = response.get_data(as_text=True)
         assert_no_traceback(body)
         assert response.status_code == 400, page
-        assert "fedlend ledger rebuild" in body and ("missing" in body or "damaged" in body)
+        assert "fedlend ledger rebuild" in body
+        assert "missing" in body or "damaged" in body
     assert path.exists() == (fault == "corrupted")  # a deleted ledger is never re-created empty

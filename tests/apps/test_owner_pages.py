@@ -9,8 +9,9 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from flask import Flask
@@ -44,7 +45,10 @@ def text(body: bytes | str) -> str:
     return html.unescape(page)
 
 
-MakeClient = Callable[[Settings], FlaskClient]  # the `make_client` fixture
+class MakeClient(Protocol):
+    """The `make_client` fixture: an owner app's test client on these settings and config."""
+
+    def __call__(self, settings: Settings, **config: object) -> FlaskClient: ...
 
 
 @pytest.fixture
@@ -258,7 +262,7 @@ def test_the_apps_store_caches_verified_reads_and_fails_fast_in_an_outage(tmp_pa
 
 
 def test_with_the_chain_down_my_data_still_lists_the_datasets_and_their_budgets(
-    market: Market, make_client, loan_csvs: dict[str, bytes], tmp_path: Path
+    market: Market, make_client: MakeClient, loan_csvs: dict[str, bytes], tmp_path: Path
 ) -> None:
     shared = tmp_path / "shared-owner"
     up = make_client(market.settings(1), DATA_DIR=shared)
@@ -271,5 +275,9 @@ def test_with_the_chain_down_my_data_still_lists_the_datasets_and_their_budgets(
     down_settings = market.settings(1).with_(rpc_url=f"http://127.0.0.1:{free_port()}")
     down = make_client(down_settings, DATA_DIR=shared)
     page = down.get("/data/").get_data(as_text=True)
-    assert "kept.csv" in page and "data-chain-down" in page and "cannot reach" in page
-    assert "2,000" in page and "badge-error" in page and "data-offline" not in page
+    assert "kept.csv" in page
+    assert "data-chain-down" in page
+    assert "cannot reach" in page
+    assert "2,000" in page
+    assert "badge-error" in page
+    assert "data-offline" not in page

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from fedlend.services.lender import PostedModel
 from tests.apps.helpers import build_app
@@ -17,7 +17,7 @@ from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture

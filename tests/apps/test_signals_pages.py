@@ -15,8 +15,10 @@ from flask.testing import FlaskClient
 from web3 import Web3
 
 from fedlend.chain.anvil import free_port
+from fedlend.services.lender import PostedModel
 from fedlend.settings import Settings
-from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
+from fedlend.types import Digest
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
 from tests.chain.local_history import LocalHistory, build_history
 from tests.market import *  # noqa: F403
 from tests.market import Market
@@ -62,7 +64,8 @@ def _wait_jobs(app: Flask) -> None:
 def _check(client: FlaskClient, address: str) -> str:
     token = csrf_token(client, "/address/")
     response = client.post("/address/check", data={"address": address, "csrf_token": token})
-    assert response.status_code == 302 and "/address/job/" in response.location
+    assert response.status_code == 302
+    assert "/address/job/" in response.location
     return response.location
 
 
@@ -76,30 +79,32 @@ def test_lender_checks_an_address_and_sees_level_profile_and_block(
     assert "job" in text(client.get(job_page).data)
     _wait_jobs(app)
     page = text(client.get(f"/address/?address={local.account.address}").data)
-    level = re.search(r'data-signal-level="(\w+)"', page).group(1)
+    level = found(r'data-signal-level="(\w+)"', page).group(1)
     assert level in ("green", "yellow", "red")
-    assert re.search(r"at block \d+", page) and "Investor profile" in page
-    assert "0 of 7 records" in page and "<meter" in page
+    assert re.search(r"at block \d+", page)
+    assert "Investor profile" in page
+    assert "0 of 7 records" in page
+    assert "<meter" in page
 
 
 def test_updates_table_marks_each_submitters_level(
-    market: Market, posted, make_app: Callable[..., Flask]
+    market: Market, posted: Callable[..., PostedModel], make_app: Callable[..., Flask]
 ) -> None:
     model = posted()
-    market.node(3).client.submit_update(model.model_id, os.urandom(32))
+    market.node(3).client.submit_update(model.model_id, Digest(os.urandom(32)))
     app = make_app("lender", market.settings(0), SIGNALS_MAX_BLOCKS=3000)
     client = app.test_client()
     first = text(client.get(f"/models/{model.model_id}").data)
-    row = re.search(r'<tr id="update-\d+">.*?</tr>', first, re.S).group(0)
+    row = found(r'<tr id="update-\d+">.*?</tr>', first, re.S).group(0)
     assert 'data-signal-level="unchecked"' in row  # checking in the background
     _wait_jobs(app)
     again = text(client.get(f"/models/{model.model_id}").data)
-    row = re.search(r'<tr id="update-\d+">.*?</tr>', again, re.S).group(0)
+    row = found(r'<tr id="update-\d+">.*?</tr>', again, re.S).group(0)
     assert re.search(r'data-signal-level="(green|yellow|red)"', row)
 
 
 def test_owner_sees_the_lenders_level_and_profile(
-    market: Market, posted, make_app: Callable[..., Flask]
+    market: Market, posted: Callable[..., PostedModel], make_app: Callable[..., Flask]
 ) -> None:
     model = posted()
     app = make_app("owner", market.settings(1), SIGNALS_MAX_BLOCKS=3000)
@@ -107,7 +112,7 @@ def test_owner_sees_the_lenders_level_and_profile(
     client.get("/bounties/")
     _wait_jobs(app)
     page = text(client.get("/bounties/").data)
-    row = re.search(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
+    row = found(rf'<tr data-model="{model.model_id}".*?</tr>', page, re.S).group(0)
     assert re.search(r'data-signal-level="(green|yellow|red)"', row)
     assert 'class="signal-profile"' in row
 
@@ -127,7 +132,8 @@ def test_bad_addresses_get_a_clear_message(
     token = csrf_token(client, "/address/")
     response = client.post("/address/check", data={"address": address, "csrf_token": token})
     assert response.status_code == 200
-    assert message in text(response.data) and "<script>alert" not in response.data.decode()
+    assert message in text(response.data)
+    assert "<script>alert" not in response.data.decode()
     assert message in text(client.get("/address/", query_string={"address": address}).data)
 
 
@@ -147,9 +153,8 @@ def test_etherscan_import_and_wrong_shapes(market: Market, make_app: Callable[..
     client = make_app("lender", market.settings(0)).test_client()
     me = "0x" + "a" * 40
     page = _import(client, me, ("normal.csv", NORMAL), ("tokens.csv", TOKENS))
-    assert "Etherscan CSV export" in page and re.search(
-        r'data-signal-level="(green|yellow|red)"', page
-    )
+    assert "Etherscan CSV export" in page
+    assert re.search(r'data-signal-level="(green|yellow|red)"', page)
     wrong = _import(client, me, ("loans.csv", b"loan_amnt,term\n1000,36\n"))
     assert "not an Etherscan transactions export" in wrong
 
@@ -163,7 +168,8 @@ def test_no_history_is_unknown_never_green(
     _check(client, nobody)
     _wait_jobs(app)
     page = text(client.get(f"/address/?address={nobody}").data)
-    assert 'data-signal-level="unknown"' in page and "no transactions" in page
+    assert 'data-signal-level="unknown"' in page
+    assert "no transactions" in page
 
 
 def test_dead_chain_degrades_to_unknown_with_the_reason(
@@ -172,4 +178,5 @@ def test_dead_chain_degrades_to_unknown_with_the_reason(
     dead = market.settings(0).with_(rpc_url=f"http://127.0.0.1:{free_port()}", rpc_timeout=2.0)
     client = make_app("lender", dead).test_client()
     page = text(client.get("/address/", query_string={"address": "0x" + "1" * 40}).data)
-    assert 'data-signal-level="unknown"' in page and "cannot be scanned" in page
+    assert 'data-signal-level="unknown"' in page
+    assert "cannot be scanned" in page

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -30,7 +31,9 @@ def _post(client: FlaskClient, path: str, body: dict) -> tuple[int, dict]:
     return response.status_code, response.get_json()
 
 
-def sign_in(client: FlaskClient, account=ME, *, chain_id: int = 31337) -> tuple[int, dict]:
+def sign_in(
+    client: FlaskClient, account: LocalAccount = ME, *, chain_id: int = 31337
+) -> tuple[int, dict]:
     status, body = _post(client, "/wallet/nonce", {"address": account.address, "chainId": chain_id})
     if status != 200:
         return status, body
@@ -46,18 +49,24 @@ def test_a_signed_in_wallet_is_the_account_the_pages_show(
 ) -> None:
     client = wallet_app(which, market, tmp_path).test_client()
     before = client.get("/").get_data(as_text=True)
-    assert "Wallet mode" in before and 'id="wallet-connect"' in before and "not signed in" in before
+    assert "Wallet mode" in before
+    assert 'id="wallet-connect"' in before
+    assert "not signed in" in before
     status, body = sign_in(client)
-    assert status == 200 and body["address"] == ME.address
+    assert status == 200
+    assert body["address"] == ME.address
     after = client.get("/").get_data(as_text=True)
-    assert f'data-address="{ME.address}"' in after and "not signed in" not in after
+    assert f'data-address="{ME.address}"' in after
+    assert "not signed in" not in after
     assert client.get("/wallet/session").get_json()["address"] == ME.address
 
 
 def test_key_mode_says_so(market: Market, tmp_path: Path) -> None:
     client = build_app("lender", tmp_path, FEDLEND_SETTINGS=market.settings(0)).test_client()
     html = client.get("/").get_data(as_text=True)
-    assert 'id="signing-mode"' in html and "Key mode" in html and "wallet.js" not in html
+    assert 'id="signing-mode"' in html
+    assert "Key mode" in html
+    assert "wallet.js" not in html
 
 
 def test_a_replayed_sign_in_is_refused(market: Market, tmp_path: Path) -> None:
@@ -68,16 +77,19 @@ def test_a_replayed_sign_in_is_refused(market: Market, tmp_path: Path) -> None:
     assert _post(client, "/wallet/login", login)[0] == 200
     fresh = wallet_app("owner", market, tmp_path).test_client()  # an attacker replaying it
     status, body = _post(fresh, "/wallet/login", login)
-    assert status == 400 and "already used or has expired" in body["error"]
+    assert status == 400
+    assert "already used or has expired" in body["error"]
     assert fresh.get("/wallet/session").get_json()["address"] is None
 
 
 def test_a_wallet_on_another_chain_is_asked_to_switch(market: Market, tmp_path: Path) -> None:
     client = wallet_app("owner", market, tmp_path).test_client()
     status, body = sign_in(client, chain_id=1)
-    assert status == 400 and "switch networks in your wallet" in body["error"]
+    assert status == 400
+    assert "switch networks in your wallet" in body["error"]
     chain = client.get("/wallet/session").get_json()["chain"]
-    assert chain["chainId"] == hex(31337) and chain["rpcUrls"] == [market.rpc_url]
+    assert chain["chainId"] == hex(31337)
+    assert chain["rpcUrls"] == [market.rpc_url]
 
 
 def test_a_signature_by_another_account_is_refused(market: Market, tmp_path: Path) -> None:
@@ -87,7 +99,8 @@ def test_a_signature_by_another_account_is_refused(market: Market, tmp_path: Pat
     status, reply = _post(
         client, "/wallet/login", {"message": body["message"], "signature": forged}
     )
-    assert status == 400 and "refused" in reply["error"]
+    assert status == 400
+    assert "refused" in reply["error"]
 
 
 def test_an_expired_session_is_signed_out(market: Market, tmp_path: Path) -> None:
@@ -97,7 +110,8 @@ def test_an_expired_session_is_signed_out(market: Market, tmp_path: Path) -> Non
     time.sleep(1.2)
     assert client.get("/wallet/session").get_json()["address"] is None
     html = client.get("/contributions/").get_data(as_text=True)
-    assert "no wallet is signed in" in html and "Connect wallet" in html
+    assert "no wallet is signed in" in html
+    assert "Connect wallet" in html
     assert_no_traceback(html)
 
 
@@ -108,7 +122,8 @@ def test_pages_in_wallet_mode_say_to_connect_rather_than_fail(
     for path in ("/account/", "/bounties/new"):
         response = client.get(path)
         html = response.get_data(as_text=True)
-        assert response.status_code == 200 and "no wallet is signed in" in html, path
+        assert response.status_code == 200, path
+        assert "no wallet is signed in" in html, path
         assert_no_traceback(html)
 
 
@@ -119,7 +134,8 @@ def test_jobs_belong_to_the_account_that_started_them(market: Market, tmp_path: 
     sign_in(theirs, OTHER)
     token = csrf_token(mine)
     response = mine.post("/contributions/withdraw", data={"csrf_token": token})
-    assert response.status_code == 302 and "/wallet/jobs/" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/wallet/jobs/" in response.headers["Location"]
     job_id = None
     for _ in range(50):
         html = mine.get("/").get_data(as_text=True)
@@ -138,6 +154,7 @@ def test_jobs_belong_to_the_account_that_started_them(market: Market, tmp_path: 
             break
         time.sleep(0.1)
     # the server's gas estimate already hits the contract's refusal: decoded, nothing sent
-    assert job["state"] == "failed" and f"nothing is owed to {ME.address}" in job["error"]
+    assert job["state"] == "failed"
+    assert f"nothing is owed to {ME.address}" in job["error"]
     assert mine.get(f"/wallet/jobs/{job_id}").status_code == 200
     assert theirs.get(f"/wallet/jobs/{job_id}").status_code == 404

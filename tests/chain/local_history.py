@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_account.types import TransactionDictType
 from web3 import Web3
 from web3.contract import Contract
 
@@ -30,7 +31,7 @@ class LocalHistory:
 
 def send_eth(w3: Web3, sender: LocalAccount, to: str, wei: int) -> dict:
     """A plain signed ETH transfer, mined."""
-    tx = {
+    tx: TransactionDictType = {
         "to": Web3.to_checksum_address(to),
         "value": wei,
         "gas": 21_000,

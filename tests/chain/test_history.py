@@ -26,20 +26,26 @@ def test_scan_finds_every_transaction_and_transfer(w3: Web3, local: LocalHistory
         ScanConfig(from_block=local.first_block),
         progress=lambda done, total: seen.append((done, total)),
     )
-    assert history.chain_id == w3.eth.chain_id and history.block == w3.eth.block_number
+    assert history.chain_id == w3.eth.chain_id
+    assert history.block == w3.eth.block_number
     assert sorted(t.value_eth for t in history.transactions if t.receiver == history.address) == [
         0.5,
         3.0,
     ]
     assert len(history.transactions) == 5  # 2 in, 2 ETH out, 1 token call
     assert {t.amount for t in history.transfers} == {1500.0, 250.0}  # decimals() applied
-    assert seen and seen[-1][0] == seen[-1][1]
+    assert seen
+    assert seen[-1][0] == seen[-1][1]
     f = compute_features(history).as_dict()
-    assert f["Received Tnx"] == 2 and f["Sent tnx"] == 3
+    assert f["Received Tnx"] == 2
+    assert f["Sent tnx"] == 3
     assert f["total ether received"] == 3.5
-    assert f["total Ether sent"] == 1.25 and f["total ether sent contracts"] == 0.0
-    assert f["min value sent to contract"] == 0.0 and f["Unique Sent To Addresses"] == 3
-    assert f["Total ERC20 tnxs"] == 2 and f["ERC20 total Ether received"] == 1500.0
+    assert f["total Ether sent"] == 1.25
+    assert f["total ether sent contracts"] == 0.0
+    assert f["min value sent to contract"] == 0.0
+    assert f["Unique Sent To Addresses"] == 3
+    assert f["Total ERC20 tnxs"] == 2
+    assert f["ERC20 total Ether received"] == 1500.0
     assert f["ERC20 uniq rec contract addr"] == 1
     assert compute_features(history).unavailable == ()
 
@@ -50,7 +56,8 @@ def test_block_bounds_are_respected(w3: Web3, local: LocalHistory) -> None:
         local.account.address,
         ScanConfig(from_block=local.first_block, to_block=local.first_block + 1),
     )
-    assert len(history.transactions) == 2 and history.transfers == ()
+    assert len(history.transactions) == 2
+    assert history.transfers == ()
     assert history.block == local.first_block + 1
 
 

@@ -46,8 +46,10 @@ def test_address_json_on_a_local_chain(
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["level"] in ("green", "yellow", "red") and out["total"] == 7
-    assert out["block"] >= local.first_block and out["profile"] != "unknown"
+    assert out["level"] in ("green", "yellow", "red")
+    assert out["total"] == 7
+    assert out["block"] >= local.first_block
+    assert out["profile"] != "unknown"
 
 
 def test_address_text_shows_progress_and_level(
@@ -63,7 +65,8 @@ def test_address_text_shows_progress_and_level(
     )
     assert proc.returncode == 0, proc.stderr
     assert "scanning blocks [" in proc.stderr
-    assert "risk score h/t" in proc.stdout and "profile:" in proc.stdout
+    assert "risk score h/t" in proc.stdout
+    assert "profile:" in proc.stdout
 
 
 def test_dead_chain_is_unknown_with_the_reason(tmp_path: Path) -> None:
@@ -71,7 +74,8 @@ def test_dead_chain_is_unknown_with_the_reason(tmp_path: Path) -> None:
     proc = _run(tmp_path, "address", address, "--json", rpc=f"http://127.0.0.1:{free_port()}")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["level"] == "unknown" and "cannot" in out["reasons"][0]
+    assert out["level"] == "unknown"
+    assert "cannot" in out["reasons"][0]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +90,8 @@ def test_dead_chain_is_unknown_with_the_reason(tmp_path: Path) -> None:
 def test_bad_input_is_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
     proc = _run(tmp_path, *args)
     assert proc.returncode == 1
-    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_signals_score_writes_a_row_per_address(tmp_path: Path) -> None:
@@ -94,15 +99,18 @@ def test_signals_score_writes_a_row_per_address(tmp_path: Path) -> None:
     proc = _run(tmp_path, "signals", "score", "--data", str(SHIPPED), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     lines = out.read_text().splitlines()
-    assert lines[0] == "Address,probability,level,profile" and len(lines) == 7874 + 1
-    assert "red" in proc.stdout and "#" in proc.stdout
+    assert lines[0] == "Address,probability,level,profile"
+    assert len(lines) == 7874 + 1
+    assert "red" in proc.stdout
+    assert "#" in proc.stdout
 
 
 def test_signals_report_json(tmp_path: Path) -> None:
     proc = _run(tmp_path, "signals", "report", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert len(report["version"]) == 64 and len(report["report"]["classifiers"]) == 8
+    assert len(report["version"]) == 64
+    assert len(report["report"]["classifiers"]) == 8
 
 
 def test_address_from_etherscan_exports(tmp_path: Path) -> None:
@@ -114,5 +122,7 @@ def test_address_from_etherscan_exports(tmp_path: Path) -> None:
     proc = _run(tmp_path, "address", ME, "--json", "--csv", str(normal), "--csv", str(tokens))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["source"] == "Etherscan CSV export" and out["total"] == 3
-    assert out["level"] in ("green", "yellow", "red") and out["block"] is None
+    assert out["source"] == "Etherscan CSV export"
+    assert out["total"] == 3
+    assert out["level"] in ("green", "yellow", "red")
+    assert out["block"] is None

@@ -15,6 +15,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -25,6 +26,8 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ContractError
 from fedlend.types import Digest
 from tests.contracts.helpers import read_books
+
+T = TypeVar("T")
 
 STEPS = 400
 SEED = int(os.environ.get("FEDLEND_WALK_SEED", "1729"))
@@ -116,7 +119,7 @@ class Walk:
             return self.rng.choice(likely)
         return self.rng.randint(1, count) if count and self.rng.random() > 0.05 else count + 1
 
-    def expect(self, name: str, predicted: str | None, call: Callable[[], object]) -> object:
+    def expect(self, name: str, predicted: str | None, call: Callable[[], T]) -> T | None:
         """Make `call`; it must fail with `predicted` error (or succeed if None)."""
         if predicted is None:
             self.tally[name] += 1
@@ -169,8 +172,8 @@ class Walk:
                 lender, bounty, initial, target, deadline, bounty, initial, review=review
             )
             model.ghost = rng.random() < 0.3
-            self.s.models[sent.value] = model  # type: ignore[attr-defined]
-            assert sent.value == len(self.s.models)  # type: ignore[attr-defined]
+            self.s.models[sent.value] = model
+            assert sent.value == len(self.s.models)
 
     def submit(self) -> None:
         now = self.now()
@@ -197,8 +200,8 @@ class Walk:
             self.s.seen.append(digest)
             self.tally["replayed"] += bool(replay)
             self.s.models[model_id].pending += 1
-            self.s.updates[sent.value] = SUpdate(model_id, sender)  # type: ignore[attr-defined]
-            assert sent.value == len(self.s.updates)  # type: ignore[attr-defined]
+            self.s.updates[sent.value] = SUpdate(model_id, sender)
+            assert sent.value == len(self.s.updates)
 
     def judgeable(self) -> list[int]:
         """Pending updates whose lender may still judge them."""
@@ -238,8 +241,8 @@ class Walk:
         reward = self._apply_evaluation(update, model, score)
         self.tally["accepted" if update.status == ACCEPTED else "rejected"] += 1
         self.tally["completed"] += model.status == COMPLETED and update.status == ACCEPTED
-        assert sent.value.reward_wei == reward  # type: ignore[attr-defined]
-        assert sent.value.status == update.status  # type: ignore[attr-defined]
+        assert sent.value.reward_wei == reward
+        assert sent.value.status == update.status
 
     def _evaluate_error(
         self, update: SUpdate | None, model: SModel | None, caller: str, score: int
@@ -302,7 +305,7 @@ class Walk:
         )
         client = self.clients[caller]
         call = lambda: client.evaluate_round(  # noqa: E731
-            model_id, ids, shares, score=score, new_weights=os.urandom(32)
+            model_id, ids, shares, score=score, new_weights=Digest(os.urandom(32))
         )
         sent = self.expect("round", error, call)
         if sent is None:
@@ -318,8 +321,9 @@ class Walk:
             update.status = ACCEPTED if share else REJECTED
             self.s.owed[update.submitter] += reward
         model.pending -= len(ids)
-        got = [u.reward_wei for u in sent.value.updates]  # type: ignore[attr-defined]
-        assert got == rewards and sum(got) == payout == sent.value.payout_wei  # type: ignore[attr-defined]
+        got = [u.reward_wei for u in sent.value.updates]
+        assert got == rewards
+        assert sum(got) == payout == sent.value.payout_wei
         self.tally["round accepted"] += len(paid)
         self.tally["round rejected"] += len(ids) - len(paid)
 
@@ -348,9 +352,10 @@ class Walk:
         sent = self.expect("claim", error, lambda: self.clients[caller].claim_unreviewed(update_id))
         if sent is None:
             return
-        assert update is not None and model is not None
+        assert update is not None
+        assert model is not None
         model.close()
-        assert sent.value == model.share  # type: ignore[attr-defined]
+        assert sent.value == model.share
         update.status = EXPIRED
         model.remaining -= model.share
         model.paid += model.share
@@ -390,7 +395,7 @@ class Walk:
                 model.close()
                 reserved = model.share * model.pending
             amount = model.remaining - reserved
-            assert sent.value == amount  # type: ignore[attr-defined]
+            assert sent.value == amount
             self.s.owed[caller] += amount
             model.remaining, model.status = reserved, RECLAIMED
 
@@ -404,8 +409,8 @@ class Walk:
         balance = client.balance_of(account)
         sent = self.expect("withdraw", None if owed else "NothingOwed", client.withdraw)
         if sent is not None:
-            assert sent.value == owed  # type: ignore[attr-defined]
-            fee = sent.fee_wei  # type: ignore[attr-defined]
+            assert sent.value == owed
+            fee = sent.fee_wei
             assert client.balance_of(account) == balance + owed - fee
             self.s.owed[account] = 0
 

@@ -8,7 +8,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.types import ModelStatus, UpdateStatus
+from fedlend.types import Digest, ModelStatus, UpdateStatus
 from tests.contracts.helpers import contract_balance, refused
 
 DURATION = 200
@@ -27,7 +27,7 @@ def owners(
 def _ghosted(
     new_model: Callable[..., int],
     owners: list[ModelRepositoryClient],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     bounty: int,
 ) -> tuple[int, list[int]]:
     model_id = new_model(bounty_wei=bounty, duration=DURATION, review=REVIEW)
@@ -39,7 +39,7 @@ def test_a_ghosting_lender_cannot_keep_the_bounty(
     repo: ModelRepositoryClient,
     owners: list[ModelRepositoryClient],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     advance_time: Callable[[int], int],
     order: tuple[int, int, int],
 ) -> None:
@@ -71,7 +71,7 @@ def test_reclaim_after_the_window_leaves_the_unclaimed_shares(
     repo: ModelRepositoryClient,
     owners: list[ModelRepositoryClient],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     advance_time: Callable[[int], int],
 ) -> None:
     bounty = 10**18
@@ -100,7 +100,7 @@ def test_claims_do_not_touch_other_models(
     repo: ModelRepositoryClient,
     owners: list[ModelRepositoryClient],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
     advance_time: Callable[[int], int],
 ) -> None:
     model_id, ids = _ghosted(new_model, owners[:1], make_digest, 777)

@@ -127,6 +127,13 @@ def _round_with(w: World, make_ids: Callable[[int, list[int]], list[int]]) -> Ca
     )
 
 
+def _stranger_round(w: World) -> Callable[[], object]:
+    model_id, ids = _round(w)
+    return lambda: w.stranger.evaluate_round(
+        model_id, ids, [0, 0], score=1000, new_weights=w.digest()
+    )
+
+
 def _claim_early(w: World) -> Callable[[], object]:
     update_id = w.submitted(w.new_model(duration=SHORT))
     w.advance_time(SHORT + 1)  # past the deadline, inside the review window
@@ -293,23 +300,17 @@ SCENARIOS: list[tuple[str, Callable[[World], Callable[[], object]], str]] = [
     ("round score above 10000", lambda w: _round_call(w, [0, 0], 10_001), "ScoreOutOfRange"),
     (
         "round names an update twice",
-        lambda w: _round_with(w, lambda m, ids: [ids[0], ids[0]]),
+        lambda w: _round_with(w, lambda _m, ids: [ids[0], ids[0]]),
         "AlreadyEvaluated",
     ),
     (
         "round names another model's update",
-        lambda w: _round_with(w, lambda m, ids: [ids[0], w.submitted(w.new_model())]),
+        lambda w: _round_with(w, lambda _m, ids: [ids[0], w.submitted(w.new_model())]),
         "WrongModel",
     ),
     (
         "round by a non-lender",
-        lambda w: (
-            lambda m, ids: (
-                lambda: w.stranger.evaluate_round(
-                    m, ids, [0, 0], score=1000, new_weights=w.digest()
-                )
-            )
-        )(*_round(w)),
+        _stranger_round,
         "NotLender",
     ),
     # claimUnreviewed

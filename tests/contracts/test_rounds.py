@@ -9,7 +9,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import RoundEvaluated, UpdateEvaluated
-from fedlend.types import ModelStatus, UpdateStatus
+from fedlend.types import Digest, ModelStatus, UpdateStatus
 from tests.contracts.helpers import contract_balance
 
 Submit = Callable[[int, int], list[int]]
@@ -25,7 +25,7 @@ def owners(
 
 
 @pytest.fixture
-def submit(owners: list[ModelRepositoryClient], make_digest: Callable[[], bytes]) -> Submit:
+def submit(owners: list[ModelRepositoryClient], make_digest: Callable[[], Digest]) -> Submit:
     """submit(model_id, n) -> n update ids, owner i % 3 submitting the i-th."""
 
     def run(model_id: int, n: int) -> list[int]:
@@ -39,7 +39,7 @@ def test_round_splits_the_payout_by_shares_to_the_wei(
     owners: list[ModelRepositoryClient],
     new_model: Callable[..., int],
     submit: Submit,
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model(bounty_wei=10**18 + 7, initial=5000, target=8000)
     ids = submit(model_id, 3)
@@ -73,7 +73,7 @@ def test_round_events_one_summary_and_one_per_update(
     repo: ModelRepositoryClient,
     new_model: Callable[..., int],
     submit: Submit,
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model(bounty_wei=3000, initial=0, target=3000)
     ids = submit(model_id, 4)
@@ -94,7 +94,7 @@ def test_round_that_does_not_beat_the_best_rejects_all_and_pays_nothing(
     owners: list[ModelRepositoryClient],
     new_model: Callable[..., int],
     submit: Submit,
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model(bounty_wei=10**15, initial=6000, target=8000)
     ids = submit(model_id, 3)
@@ -111,7 +111,7 @@ def test_round_payout_is_capped_and_completes_the_model(
     repo: ModelRepositoryClient,
     new_model: Callable[..., int],
     submit: Submit,
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model(bounty_wei=999, initial=0, target=1000)
     first, second, late = submit(model_id, 3)
@@ -131,7 +131,7 @@ def test_a_round_of_one_hundred_fits(
     repo: ModelRepositoryClient,
     new_model: Callable[..., int],
     submit: Submit,
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model(bounty_wei=10**18 + 1, initial=0, target=10_000)
     ids = submit(model_id, 100)
@@ -146,7 +146,7 @@ def test_evaluate_update_is_a_round_of_one(
     repo: ModelRepositoryClient,
     new_model: Callable[..., int],
     submit: Submit,
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model(bounty_wei=3000, initial=0, target=3000)
     [update_id] = submit(model_id, 1)
@@ -160,7 +160,7 @@ def test_copied_digest_neither_blocks_the_owner_nor_is_refused(
     repo: ModelRepositoryClient,
     owners: list[ModelRepositoryClient],
     new_model: Callable[..., int],
-    make_digest: Callable[[], bytes],
+    make_digest: Callable[[], Digest],
 ) -> None:
     model_id = new_model()
     digest = make_digest()

@@ -32,7 +32,7 @@ def validation(loans: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def applications(loans: pd.DataFrame, validation: pd.DataFrame) -> pd.DataFrame:
+def applications(loans: pd.DataFrame) -> pd.DataFrame:
     """500 later loans with their outcome column dropped: unlabelled applications."""
     later = loans[loans["issue_d"] >= "2011-05"].sample(500, random_state=9)
     return later.drop(columns=["default"]).reset_index(drop=True)

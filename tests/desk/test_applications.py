@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from desk.scoring import ScoringModel
+from desk.scoring import Batch, ScoringModel
 from fedlend.errors import DataError
 
 
-def _batch(scorer: ScoringModel, frame: pd.DataFrame, column: str, value: object):
+def _batch(scorer: ScoringModel, frame: pd.DataFrame, column: str, value: object) -> Batch:
     bad = frame.iloc[:5].copy()
     bad.loc[bad.index[2], column] = value
     return scorer.score_frame(bad)
@@ -29,7 +29,8 @@ def test_unparseable_cells_refuse_only_their_row(
 ) -> None:
     batch = _batch(logreg_scorer, applications, column, value)
     refused = batch.rows[2]
-    assert refused.pd is None and refused.decision == "refused"
+    assert refused.pd is None
+    assert refused.decision == "refused"
     assert any(message in e for e in refused.errors), refused.errors
     assert all(r.pd is not None for i, r in enumerate(batch.rows) if i != 2)
 
@@ -49,7 +50,8 @@ def test_odd_but_scorable_cells_are_scored_and_flagged(
 ) -> None:
     batch = _batch(logreg_scorer, applications, column, value)
     row = batch.rows[2]
-    assert row.pd is not None and 0 < row.pd < 1
+    assert row.pd is not None
+    assert 0 < row.pd < 1
     assert any(flag in f for f in row.flags), row.flags
     assert row.decision in ("refer", "decline")  # a flagged row is at best referred
     assert not batch.rows[1].flags

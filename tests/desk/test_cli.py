@@ -75,10 +75,13 @@ def test_score_writes_one_csv_line_per_application_naming_model_and_digest(
     code, out, err = _run(
         capsys, "score", "--model", str(model_dir), "--data", str(data), "--out", str(out_csv)
     )
-    assert code == 0 and "scoring and explaining" in err and "refused" in out
+    assert code == 0
+    assert "scoring and explaining" in err
+    assert "refused" in out
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
     assert len(rows) == 30
-    assert rows[3]["decision"] == "refused" and "annual_inc must be a number" in rows[3]["errors"]
+    assert rows[3]["decision"] == "refused"
+    assert "annual_inc must be a number" in rows[3]["errors"]
     digest = open_model(model_dir).digest_hex
     assert {r["weights_sha256"] for r in rows} == {digest}
     assert all(r["top_reasons"] for i, r in enumerate(rows) if i != 3)
@@ -89,7 +92,9 @@ def test_score_prints_reasons_in_words(
 ) -> None:
     code, out, _ = _run(capsys, "score", "--model", str(model_dir), "--data", str(labelled))
     assert code == 0
-    assert "the risk" in out and "exact logit contributions" in out and "roc_auc" in out
+    assert "the risk" in out
+    assert "exact logit contributions" in out
+    assert "roc_auc" in out
 
 
 @pytest.mark.parametrize(
@@ -116,4 +121,5 @@ def test_score_reports_a_missing_model_in_one_line(
     tmp_path: Path, labelled: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = _run(capsys, "score", "--model", str(tmp_path / "nope"), "--data", str(labelled))
-    assert code == 1 and err.startswith("fedlend: no model at")
+    assert code == 1
+    assert err.startswith("fedlend: no model at")

@@ -39,11 +39,11 @@ def test_blend_compares_itself_with_both_models_on_blender_check(
 ) -> None:
     data_a = encode(logreg_scorer.spec, validation)
     data_b = encode(mlp_scorer.spec, validation)
-    blend = fit_blend(logreg_scorer.logits(data_a.X), mlp_scorer.logits(data_b.X), data_a.y)
+    blend = fit_blend(logreg_scorer.logits(data_a.X), mlp_scorer.logits(data_b.X), data_a.labels)
     assert blend.n_train + blend.n_check == len(validation)
     assert blend.used == (blend.auc_blend > max(blend.auc_a, blend.auc_b))
     noise = np.random.default_rng(0).normal(size=len(validation))
-    useless = fit_blend(noise, -noise, data_a.y)
+    useless = fit_blend(noise, -noise, data_a.labels)
     assert not useless.used or useless.auc_blend > 0.5
 
 
@@ -57,9 +57,12 @@ def test_roc_calibration_and_histogram_numbers(
 ) -> None:
     data = encode(logreg_scorer.spec, validation)
     pds = logreg_scorer.pd(data.X)
-    curve, auc = roc(pds, data.y)
-    assert curve.y[0] >= 0 and curve.y[-1] == pytest.approx(1.0) and 0.6 < auc < 0.8
-    cal = calibration(pds, data.y)
-    assert len(cal.x) == 10 and list(cal.x) == sorted(cal.x)
+    curve, auc = roc(pds, data.labels)
+    assert curve.y[0] >= 0
+    assert curve.y[-1] == pytest.approx(1.0)
+    assert 0.6 < auc < 0.8
+    cal = calibration(pds, data.labels)
+    assert len(cal.x) == 10
+    assert list(cal.x) == sorted(cal.x)
     hist = histogram(pds)
     assert sum(hist.y) == pytest.approx(1.0)

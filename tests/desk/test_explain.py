@@ -63,8 +63,11 @@ def test_each_row_lists_the_strongest_reasons_each_way(
         assert row.pd is not None
         ups = [r for r in row.reasons if r.contribution > 0]
         downs = [r for r in row.reasons if r.contribution < 0]
-        assert len(ups) <= 3 and len(downs) <= 3 and row.reasons
-        assert all("raised" in r.text for r in ups) and all("lowered" in r.text for r in downs)
+        assert len(ups) <= 3
+        assert len(downs) <= 3
+        assert row.reasons
+        assert all("raised" in r.text for r in ups)
+        assert all("lowered" in r.text for r in downs)
         assert [r.contribution for r in ups] == sorted((r.contribution for r in ups), reverse=True)
 
 

@@ -53,14 +53,15 @@ def test_tradeoff_table_on_the_validation_set(
 ) -> None:
     data = encode(logreg_scorer.spec, validation)
     pds = logreg_scorer.pd(data.X)
-    rows = tradeoffs(pds, data.y, lgd=0.6)
+    rows = tradeoffs(pds, data.labels, lgd=0.6)
     rates = [r.approval_rate for r in rows]
-    assert rates == sorted(rates) and rates[-1] > rates[0]
+    assert rates == sorted(rates)
+    assert rates[-1] > rates[0]
     for row in rows:
         approved = pds < row.cutoff
         assert row.approval_rate == pytest.approx(approved.mean())
         if approved.any():
-            assert row.default_rate == pytest.approx(data.y[approved].mean())
+            assert row.default_rate == pytest.approx(data.labels[approved].mean())
             assert row.expected_loss == pytest.approx(pds[approved].mean() * 0.6)
     assert APPROVE == "approve"
 

@@ -63,7 +63,9 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(
     assert [d["round"] for d in result.round_details] == [1, 2]
     for detail in result.round_details:
         updates = detail["updates"]
-        assert len(updates) == 3 and sum(u["reward_wei"] for u in updates) == detail["payout_wei"]
+        assert isinstance(updates, list)
+        assert len(updates) == 3
+        assert sum(u["reward_wei"] for u in updates) == detail["payout_wei"]
         assert sum(u["share_bps"] for u in updates) in (0, 10_000)
         [tx] = {
             e.at.tx_hash
@@ -73,11 +75,14 @@ def test_demo_pays_by_the_rules_and_conserves_the_bounty(
         assert tx == detail["tx_hash"]
     # scenario 2: the lender never evaluates; the owners' claims take the bounty, to the wei
     ghost = result.ghost
-    assert ghost["claims_wei"] == [333_333_333_333_333_334] * 3 and ghost["reclaimed_wei"] == 0
+    assert ghost["claims_wei"] == [333_333_333_333_333_334] * 3
+    assert ghost["reclaimed_wei"] == 0
     assert sum(ghost["claims_wei"]) + ghost["reclaimed_wei"] == ghost["bounty_wei"]
-    ghost_model = client.get_model(ghost["model_id"])
+    ghost_id = ghost["model_id"]
+    assert isinstance(ghost_id, int)
+    ghost_model = client.get_model(ghost_id)
     assert (ghost_model.status, ghost_model.remaining_wei) == (ModelStatus.RECLAIMED, 0)
-    claimed = [u.status for u in client.updates_of_model(ghost["model_id"])]
+    claimed = [u.status for u in client.updates_of_model(ghost_id)]
     assert claimed == [UpdateStatus.EXPIRED] * 3
     spec, _weights = load_model(result.model_path)
     assert spec.digest == model.spec

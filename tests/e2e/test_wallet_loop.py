@@ -14,7 +14,7 @@ from web3 import Web3
 
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.types import ModelStatus, UpdateStatus
+from fedlend.types import Address, ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
 from tests.browser_helpers import VIEWPORT, LiveServer, screenshot
 from tests.market import Market
@@ -135,10 +135,10 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
 
     sign_in(lender_page, lender, LENDER)
     model_id = post_bounty(lender_page, lender, tmp_path / "lender.csv")
-    assert client.get_model(model_id).lender == LENDER
+    assert client.get_model(model_id).lender == Address(LENDER)
     sign_in(owner_page, owner, OWNER)
     update_id = contribute(owner_page, owner, tmp_path / "owner1.csv", model_id)
-    assert client.get_update(update_id).submitter == OWNER
+    assert client.get_update(update_id).submitter == Address(OWNER)
 
     lender_page.goto(lender.url(f"/models/{model_id}"))
     lender_page.click("#evaluate-now")
@@ -146,7 +146,8 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     row = lender_page.locator(f"#update-{update_id} .pill")
     expect(row).to_have_text("accepted", timeout=JOB_TIMEOUT_MS)
     update = client.get_update(update_id)
-    assert update.status == UpdateStatus.ACCEPTED and update.reward_wei > 0
+    assert update.status == UpdateStatus.ACCEPTED
+    assert update.reward_wei > 0
 
     owner_page.goto(owner.url("/contributions/"))
     words = owner_page.locator(f'tr[data-update="{update_id}"] [data-outcome-words]')
@@ -162,7 +163,8 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     one_tx_action(lender_page, "#reclaim", "Reclaimed ")
     screenshot(lender_page, "wallet-04-lender-reclaimed")
     model = client.get_model(model_id)
-    assert model.status == ModelStatus.RECLAIMED and model.remaining_wei == 0
+    assert model.status == ModelStatus.RECLAIMED
+    assert model.remaining_wei == 0
     assert client.owed(LENDER) == BOUNTY_WEI - update.reward_wei
 
     # the owner's wei: the reward in, minus exactly the gas of its two wallet transactions
@@ -170,6 +172,7 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     fees = 0
     for block in range(client.deployed_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(block, full_transactions=True)["transactions"]:
+            assert not isinstance(tx, bytes)  # full transactions, not their hashes
             if tx["from"] == OWNER:
                 receipt = w3.eth.get_transaction_receipt(tx["hash"])
                 fees += receipt["gasUsed"] * receipt["effectiveGasPrice"]

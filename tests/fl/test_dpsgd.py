@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from fl.dp import DPPlan, Mechanism
-from fl.dpsgd import DPRun, dp_train
+from fl.dpsgd import DPRun, Engine, dp_train
 from fl.features import EncodedData, build_spec, encode
 from fl.models import Weights, init_weights, load_into, state_of
 from fl.persample import clipped_sum_for
 from fl.spec import ModelSpec
-from fl.train import train_update
+from fl.train import TrainResult, train_update
 
 TOLERANCE = 1e-6  # float32 rounding of a different but equal sum
 
@@ -37,7 +37,8 @@ def _one_step(spec: ModelSpec, w0: Weights, data: EncodedData, engine: str, clip
     module = load_into(spec, w0).train()
     X, y = torch.from_numpy(data.X), torch.from_numpy(data.y)
     steps, epsilon = dp_train(module, X, y, run, lambda _d, _t: None, engine)  # type: ignore[arg-type]
-    assert steps == 1 and epsilon > 0
+    assert steps == 1
+    assert epsilon > 0
     return state_of(module)
 
 
@@ -50,7 +51,7 @@ def test_fast_step_is_opacus_step_same_noise_draw(
     kind_spec: ModelSpec, owner_data: EncodedData, clip: float
 ) -> None:
     w0 = init_weights(kind_spec, seed=3)
-    data = EncodedData(X=owner_data.X[:400], y=owner_data.y[:400])
+    data = EncodedData(X=owner_data.X[:400], y=owner_data.labels[:400])
     reference = _one_step(kind_spec, w0, data, "opacus", clip)
     fast = _one_step(kind_spec, w0, data, "fast", clip)
     assert _max_diff(reference, w0) > 1e-3  # the step moved the weights
@@ -59,7 +60,7 @@ def test_fast_step_is_opacus_step_same_noise_draw(
 
 def test_clipping_and_noise_matter(kind_spec: ModelSpec, owner_data: EncodedData) -> None:
     w0 = init_weights(kind_spec, seed=3)
-    data = EncodedData(X=owner_data.X[:400], y=owner_data.y[:400])
+    data = EncodedData(X=owner_data.X[:400], y=owner_data.labels[:400])
     tight, loose = (_one_step(kind_spec, w0, data, "fast", c) for c in (0.05, 1e6))
     assert _max_diff(tight, loose) > 1e-3  # a test of the step would notice missing clipping
 
@@ -75,9 +76,21 @@ def test_whole_run_matches_opacus(
 ) -> None:
     data = encode(kind_spec, loans.sample(n, random_state=5))
     w0 = init_weights(kind_spec, seed=0)
-    kwargs = {"epsilon": 2.0, "epochs": 3, "seed": 9, "batch_size": batch}
-    reference = train_update(kind_spec, w0, data, dp_engine="opacus", **kwargs)
-    fast = train_update(kind_spec, w0, data, dp_engine="fast", **kwargs)
+
+    def run(dp_engine: Engine) -> TrainResult:
+        return train_update(
+            kind_spec,
+            w0,
+            data,
+            dp_engine=dp_engine,
+            epsilon=2.0,
+            epochs=3,
+            seed=9,
+            batch_size=batch,
+        )
+
+    reference = run("opacus")
+    fast = run("fast")
     assert (fast.steps, fast.epsilon, fast.mechanism) == (
         reference.steps,
         reference.epsilon,

@@ -23,10 +23,13 @@ def test_ten_owners_on_flower_reach_the_in_process_weights_bit_for_bit(
 ) -> None:
     local = run_in_process(task)
     flower = run_flower(task)
-    assert flower.engine == "flower" and len(flower.round_scores_bps) == 2
+    assert flower.engine == "flower"
+    assert len(flower.round_scores_bps) == 2
     assert flower.round_scores_bps == local.round_scores_bps
-    assert flower.round_accepted == local.round_accepted and any(local.round_accepted)
+    assert flower.round_accepted == local.round_accepted
+    assert any(local.round_accepted)
     assert all(torch.equal(flower.weights[k], local.weights[k]) for k in local.weights)
     assert flower.epsilon_spent == pytest.approx(local.epsilon_spent)
+    assert local.epsilon_spent is not None
     assert 2.9 <= local.epsilon_spent <= 3.0  # each owner's two runs compose to its total
     assert flower.test_auc == local.test_auc > 0.66

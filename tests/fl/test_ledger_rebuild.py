@@ -45,7 +45,8 @@ def test_a_damaged_ledger_is_kept_aside_and_rebuilt(tmp_path: Path) -> None:
         PrivacyLedger(path).spent(OWNER, DATA_A)
     assert ledger_health(path) == "damaged"
     report = rebuild(path, _proofs()[:2])
-    assert report.kept_aside is not None and report.kept_aside.read_bytes().startswith(b"\x00garb")
+    assert report.kept_aside is not None
+    assert report.kept_aside.read_bytes().startswith(b"\x00garb")
     assert PrivacyLedger(path).spent(OWNER, DATA_A).epsilon == pytest.approx(3.5)
 
 
@@ -69,8 +70,9 @@ def test_a_healthy_ledger_is_never_replaced(tmp_path: Path) -> None:
     ],
     ids=["conflict", "nan", "negative", "delta", "no-dataset", "string"],
 )
-def test_bad_proofs_refuse_the_rebuild_and_touch_nothing(tmp_path: Path, bad) -> None:
+def test_bad_proofs_refuse_the_rebuild_and_touch_nothing(tmp_path: Path, bad: ProvenCharge) -> None:
     path = tmp_path / "privacy.sqlite"
     with pytest.raises(PrivacyBudgetError):
         rebuild(path, [*_proofs(), bad])
-    assert not path.exists() and list(tmp_path.iterdir()) == []
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []

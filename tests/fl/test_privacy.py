@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,13 +109,19 @@ def test_a_charge_adds_one_curve_and_never_recomposes_the_history(
     _mechanism_charges(ledger, 3)
     added: list[Charge] = []
     original = Composed.add
-    monkeypatch.setattr(Composed, "add", lambda self, c: added.append(c) or original(self, c))
+
+    def counted_add(self: Composed, charge: Charge) -> Composed:
+        added.append(charge)
+        return original(self, charge)
+
+    monkeypatch.setattr(Composed, "add", counted_add)
     ledger.check(OWNER, DATASET, epsilon=0.2, delta=1e-6, mechanism=Mechanism(2.0, 1 / 3, 30))
     ledger.charge(OWNER, DATASET, epsilon=0.3, delta=1e-6, note="last")
     assert len(added) == 2  # one per call, whatever the history holds
     monkeypatch.undo()
     history = ledger.history(OWNER, DATASET)
-    assert len(history) == 45 and ledger.spent(OWNER, DATASET) == compose(history)
+    assert len(history) == 45
+    assert ledger.spent(OWNER, DATASET) == compose(history)
     assert ledger.verify(OWNER, DATASET) == compose(history)
 
 
@@ -124,14 +131,16 @@ def test_rdp_state_equals_recomposing_the_history(tmp_path: Path) -> None:
     spent = ledger.spent(OWNER, DATASET)
     assert spent == compose(ledger.history(OWNER, DATASET))
     one = rdp_epsilon([Mechanism(2.0, 1 / 3, 30)], 1e-6)
-    assert spent.method == "rdp" and spent.epsilon < 5 * one  # tighter than the sum
+    assert spent.method == "rdp"
+    assert spent.epsilon < 5 * one
 
 
 def test_a_keyed_charge_is_booked_once(tmp_path: Path) -> None:
     ledger = PrivacyLedger(tmp_path / "l.sqlite")
     first = ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-7")
     again = ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-7")
-    assert first == again and len(ledger.history(OWNER, DATASET)) == 1
+    assert first == again
+    assert len(ledger.history(OWNER, DATASET)) == 1
     with pytest.raises(PrivacyBudgetError, match="already booked"):
         ledger.charge(OWNER, DATASET, epsilon=2.0, delta=1e-5, key="job-7")
     ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-8")
@@ -176,7 +185,7 @@ def _empty(path: Path) -> None:
     path.write_bytes(b"")
 
 
-def _sql(statement: str) -> object:
+def _sql(statement: str) -> Callable[[Path], None]:
     def damage(path: Path) -> None:
         with sqlite3.connect(path) as db:
             db.execute(statement)
@@ -212,7 +221,9 @@ BAD_TYPE = _sql("UPDATE charges SET epsilon = 'lots'")
         "format",
     ],
 )
-def test_a_damaged_ledger_refuses_with_a_clear_error(tmp_path: Path, damage) -> None:
+def test_a_damaged_ledger_refuses_with_a_clear_error(
+    tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
     path = tmp_path / "l.sqlite"
     ledger = PrivacyLedger(path)
     ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,13 @@ from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import PostedModel
 from tests.market import Market
 
+Judged = tuple[int, bytes]  # the `judged` fixture: (model id, the lender's audit bundle)
+
 
 @pytest.fixture(scope="module")
-def judged(market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes]):
+def judged(
+    market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes]
+) -> Judged:
     """A zero-based model judged in one round of two real updates and one unopenable blob."""
     model = posted(target=0.80, bounty_wei=10**18 + 7, base="zero")
     for dev, part, seed in ((1, "owner1", 21), (2, "owner2", 22)):
@@ -32,7 +37,7 @@ def judged(market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[s
     return model.model_id, export_bundle(lender, model.model_id)
 
 
-def test_public_audit_checks_payouts_and_conservation(market: Market, judged) -> None:
+def test_public_audit_checks_payouts_and_conservation(market: Market, judged: Judged) -> None:
     model_id, _ = judged
     report = audit_model(market.node(9), model_id)
     assert report.ok, report.mismatches
@@ -41,7 +46,7 @@ def test_public_audit_checks_payouts_and_conservation(market: Market, judged) ->
 
 
 def test_the_bundle_and_validation_csv_reproduce_every_share(
-    market: Market, judged, loan_csvs: dict[str, bytes]
+    market: Market, judged: Judged, loan_csvs: dict[str, bytes]
 ) -> None:
     model_id, raw = judged
     _, bundle = parse_bundle(raw)
@@ -52,7 +57,9 @@ def test_the_bundle_and_validation_csv_reproduce_every_share(
     assert report.recomputed_rounds == 1
 
 
-def test_a_tampered_bundle_is_caught(market: Market, judged, loan_csvs: dict[str, bytes]) -> None:
+def test_a_tampered_bundle_is_caught(
+    market: Market, judged: Judged, loan_csvs: dict[str, bytes]
+) -> None:
     model_id, raw = judged
     doc = json.loads(raw)
     [round_] = doc["rounds"]
@@ -69,7 +76,7 @@ def test_a_tampered_bundle_is_caught(market: Market, judged, loan_csvs: dict[str
 
 
 def test_a_different_validation_csv_is_named(
-    market: Market, judged, loan_csvs: dict[str, bytes]
+    market: Market, judged: Judged, loan_csvs: dict[str, bytes]
 ) -> None:
     model_id, raw = judged
     _, bundle = parse_bundle(raw)
@@ -108,9 +115,9 @@ def test_expected_rewards_follow_the_contract_rounding() -> None:
 
 def test_the_audit_command_prints_the_checks_and_fails_on_a_mismatch(
     market: Market,
-    judged,
+    judged: Judged,
     loan_csvs: dict[str, bytes],
-    tmp_path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -126,7 +133,8 @@ def test_the_audit_command_prints_the_checks_and_fails_on_a_mismatch(
     args = ["audit", "--model-id", str(model_id), "--bundle", str(tmp_path / "bundle.json")]
     assert main([*args, "--data", str(tmp_path / "val.csv"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] and report["recomputed_rounds"] == 1
+    assert report["ok"]
+    assert report["recomputed_rounds"] == 1
     (tmp_path / "other.csv").write_bytes(loan_csvs["owner2"])
     assert main([*args, "--data", str(tmp_path / "other.csv")]) == 1
     assert "MISMATCH the validation CSV hashes to" in capsys.readouterr().out

@@ -6,17 +6,24 @@ from collections.abc import Callable
 
 import pytest
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from fedlend.chain.events import EventReader, RoundEvaluated
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import PostedModel
+from fedlend.services.owner import Contribution
 from fedlend.types import UpdateStatus
 from tests.market import Market
 
 OWNERS = ((1, "owner1", 11), (2, "owner2", 12), (3, "owner1", 13))
 
 
-def _contribute(market: Market, loan_csvs: dict[str, bytes], model_id: int, owners=OWNERS):
+def _contribute(
+    market: Market,
+    loan_csvs: dict[str, bytes],
+    model_id: int,
+    owners: tuple[tuple[int, str, int], ...] = OWNERS,
+) -> list[Contribution]:
     made = []
     for dev, part, seed in owners:
         owner = market.owner(dev)
@@ -37,7 +44,8 @@ def test_one_round_pays_shapley_shares_that_add_up_to_the_payout(
     assert [v.update_id for v in verdicts] == [c.update_id for c in made]
     assert len({v.tx_hash for v in verdicts}) == 1  # ONE evaluateRound
     [summary] = lender.node.client.events(names=["RoundEvaluated"], model_id=model.model_id)
-    assert isinstance(summary, RoundEvaluated) and summary.updates == 3
+    assert isinstance(summary, RoundEvaluated)
+    assert summary.updates == 3
     assert summary.score > model.initial_score  # from a zero base, averaging real updates helps
     assert sum(v.reward_wei for v in verdicts) == summary.payout_wei > 0
     expected = 3 * 10**18 * (summary.score - model.initial_score) // (8000 - model.initial_score)
@@ -65,7 +73,8 @@ def test_a_bad_update_is_rejected_with_its_reason_and_the_others_are_judged(
     junk = junk_node.client.submit_update(model.model_id, junk_node.put(b"not a sealed update"))
     good = _contribute(market, loan_csvs, model.model_id, OWNERS[:2])
     verdicts = {v.update_id: v for v in evaluate_pending(market.lender(), model.model_id)}
-    assert not verdicts[junk.value].accepted and verdicts[junk.value].share_bps == 0
+    assert not verdicts[junk.value].accepted
+    assert verdicts[junk.value].share_bps == 0
     assert "not a fedlend sealed update" in verdicts[junk.value].reason
     assert any(verdicts[c.update_id].accepted for c in good)
     assert all(verdicts[c.update_id].shapley_value is not None for c in good)
@@ -81,7 +90,8 @@ def test_a_copied_digest_neither_blocks_nor_earns(
     verdicts = {v.update_id: v for v in evaluate_pending(market.lender(), model.model_id)}
     assert "copied blob" in verdicts[copy.value].reason
     assert verdicts[copy.value].reward_wei == 0 == copier.client.owed(copier.address)
-    assert verdicts[honest.update_id].accepted and verdicts[honest.update_id].reward_wei > 0
+    assert verdicts[honest.update_id].accepted
+    assert verdicts[honest.update_id].reward_wei > 0
 
 
 def test_an_evaluation_rolled_back_by_the_chain_is_judged_again(
@@ -96,7 +106,8 @@ def test_an_evaluation_rolled_back_by_the_chain_is_judged_again(
     assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
     assert lender.node.client.update_status(made.update_id) == UpdateStatus.PENDING
     [again] = evaluate_pending(lender, model.model_id)  # not "a replayed submission"
-    assert again.accepted and again.reward_wei == first.reward_wei
+    assert again.accepted
+    assert again.reward_wei == first.reward_wei
     assert market.owner(1).owed() >= again.reward_wei
 
 
@@ -138,7 +149,7 @@ def test_a_pass_reads_the_logs_a_fixed_number_of_times(
 def _set_status(w3: Web3, contract: str, update_id: int, status: UpdateStatus) -> None:
     """Write an update's status straight into storage (no event): a lost-event fault."""
     slot = int.from_bytes(Web3.solidity_keccak(["uint256", "uint256"], [update_id, 2]), "big")
-    word = int(w3.eth.get_storage_at(contract, slot).hex() or "0", 16)
+    word = int(w3.eth.get_storage_at(Web3.to_checksum_address(contract), slot).hex() or "0", 16)
     word = (word & ~(0xFF << (29 * 8))) | (int(status) << (29 * 8))
     value = "0x" + word.to_bytes(32, "big").hex()
-    w3.provider.make_request("anvil_setStorageAt", [contract, hex(slot), value])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("anvil_setStorageAt"), [contract, hex(slot), value])

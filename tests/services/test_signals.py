@@ -33,10 +33,13 @@ def test_scan_assess_and_cache(
     report = service.from_chain(config, w3, local.account.address, db=db)
     assert report.assessment.level in ("green", "yellow", "red")
     assert report.assessment.total == 7  # 5 transactions + 2 token transfers
-    assert report.block == w3.eth.block_number and report.chain_id == w3.eth.chain_id
-    assert report.assessment.profile != "unknown" and not report.cached
+    assert report.block == w3.eth.block_number
+    assert report.chain_id == w3.eth.chain_id
+    assert report.assessment.profile != "unknown"
+    assert not report.cached
     again = service.from_chain(config, w3, local.account.address.lower(), db=db)
-    assert again.cached and again.block == report.block
+    assert again.cached
+    assert again.block == report.block
     assert again.assessment == report.assessment
     fresh = service.from_chain(config, w3, local.account.address, db=db, refresh=True)
     assert not fresh.cached

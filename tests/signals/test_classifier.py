@@ -20,8 +20,10 @@ def test_both_variants_for_all_four_models(address_data: AddressData) -> None:
     ]
     assert len(seen) == 8
     for m in results:
-        assert 0.5 < m.roc_auc <= 1.0 and 0.0 <= m.f1 <= 1.0
-        assert m.n_train == 900 and m.n_test == 300
+        assert 0.5 < m.roc_auc <= 1.0
+        assert 0.0 <= m.f1 <= 1.0
+        assert m.n_train == 900
+        assert m.n_test == 300
 
 
 def test_without_artifacts_drops_the_artifact_rows(address_data: AddressData) -> None:

@@ -47,8 +47,10 @@ def test_normal_and_token_exports_combine() -> None:
     assert any("skipped" in n for n in history.notes)
     vector = compute_features(history)
     f = vector.as_dict()
-    assert f["total ether received"] == 1250.5 and f["Sent tnx"] == 1
-    assert f["ERC20 total Ether received"] == 1000 and f["ERC20 uniq rec token name"] == 1
+    assert f["total ether received"] == 1250.5
+    assert f["Sent tnx"] == 1
+    assert f["ERC20 total Ether received"] == 1000
+    assert f["ERC20 uniq rec token name"] == 1
     assert vector.unavailable == CONTRACT_FEATURES  # Etherscan exports do not say
 
 

@@ -15,8 +15,25 @@ SHOP = "0x" + "d" * 40
 TOKEN = "0x" + "e" * 40
 
 
-def _tx(n: int, sender: str, receiver: str, value: float, **kw: object) -> Transaction:
-    return Transaction(f"0x{n:064x}", n, 1_000_000 + 600 * n, sender, receiver, value, **kw)
+def _tx(
+    n: int,
+    sender: str,
+    receiver: str,
+    value: float,
+    *,
+    created: str = "",
+    receiver_is_contract: bool | None = None,
+) -> Transaction:
+    return Transaction(
+        f"0x{n:064x}",
+        n,
+        1_000_000 + 600 * n,
+        sender,
+        receiver,
+        value,
+        created,
+        receiver_is_contract,
+    )
 
 
 @pytest.fixture
@@ -39,10 +56,12 @@ def history() -> History:
 
 def test_counts_values_and_times(history: History) -> None:
     f = compute_features(history).as_dict()
-    assert f["Sent tnx"] == 2 and f["Received Tnx"] == 2
+    assert f["Sent tnx"] == 2
+    assert f["Received Tnx"] == 2
     assert f["Number of Created Contracts"] == 1
     assert f["total transactions (including tnx to create contract"] == 5
-    assert f["Unique Received From Addresses"] == 2 and f["Unique Sent To Addresses"] == 2
+    assert f["Unique Received From Addresses"] == 2
+    assert f["Unique Sent To Addresses"] == 2
     assert f["total ether received"] == 6.0
     assert f["total Ether sent"] == 2.0
     assert f["total ether sent contracts"] == 0.5
@@ -51,8 +70,10 @@ def test_counts_values_and_times(history: History) -> None:
     assert f["Avg min between received tnx"] == 10.0  # blocks 1, 2: 600 s apart
     assert f["Time Diff between first and last (Mins)"] == 40.0
     assert f["Total ERC20 tnxs"] == 2
-    assert f["ERC20 total Ether received"] == 100 and f["ERC20 total ether sent"] == 40
-    assert f["ERC20 uniq rec token name"] == 1 and f["ERC20 uniq rec contract addr"] == 1
+    assert f["ERC20 total Ether received"] == 100
+    assert f["ERC20 total ether sent"] == 40
+    assert f["ERC20 uniq rec token name"] == 1
+    assert f["ERC20 uniq rec contract addr"] == 1
 
 
 def test_unknown_recipients_mark_contract_features(history: History) -> None:

@@ -27,7 +27,8 @@ def test_thresholds_reach_their_targets() -> None:
 def test_quick_model_thresholds_are_ordered_and_measured(quick_model: ServedModel) -> None:
     t = quick_model.thresholds
     assert 0 < t.yellow <= t.red < 1
-    assert t.yellow_recall >= t.red_recall and t.red_precision >= t.yellow_precision
+    assert t.yellow_recall >= t.red_recall
+    assert t.red_precision >= t.yellow_precision
 
 
 def test_no_history_is_unknown_never_green() -> None:
@@ -40,19 +41,21 @@ def test_no_history_is_unknown_never_green() -> None:
         thresholds=Thresholds(0.1, 0.5),
         on_blacklist=False,
     )
-    assert level == "unknown" and share is None and "no transactions" in reasons[0]
+    assert level == "unknown"
+    assert share is None
+    assert "no transactions" in reasons[0]
 
 
-def test_blacklisted_counterparty_raises_the_share(
-    context: Context, address_data: AddressData
-) -> None:
+def test_blacklisted_counterparty_raises_the_share(context: Context) -> None:
     bad = sorted(context.blacklist)[0]
     txs = (
         Transaction("0x" + "1" * 64, 1, 1000, bad, ME, 1.0, receiver_is_contract=False),
         Transaction("0x" + "2" * 64, 2, 2000, ME, FRIEND, 0.5, receiver_is_contract=False),
     )
     result = assess_history(context, History(ME, txs))
-    assert result.risky == 1 and result.total == 2 and result.score == 0.5
+    assert result.risky == 1
+    assert result.total == 2
+    assert result.score == 0.5
     assert result.blacklisted == (bad,)
     assert result.level in ("yellow", "red")
     assert any("blacklisted" in r for r in result.reasons)
@@ -79,8 +82,10 @@ def test_clean_history_with_friends(context: Context) -> None:
     )
     result = assess_history(context, History(ME, txs))
     assert result.level in ("green", "yellow", "red")
-    assert result.probability is not None and 0 <= result.probability <= 1
-    assert result.risky == 0 and result.profile != "unknown"
+    assert result.probability is not None
+    assert 0 <= result.probability <= 1
+    assert result.risky == 0
+    assert result.profile != "unknown"
 
 
 def test_score_frame_levels_follow_probabilities(

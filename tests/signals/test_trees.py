@@ -46,7 +46,7 @@ def test_round_trip_through_arrays(fitted: tuple[GradientBoostingClassifier, np.
         lambda t: {"left": np.where(t.left > 0, t.left + 10**6, t.left).astype(np.int32)},
         lambda t: {"feature": np.where(t.feature >= 0, 999, -1).astype(np.int32)},
         lambda t: {"value": np.full_like(t.value, np.nan)},
-        lambda t: {"roots": np.array([-1], dtype=np.int32)},
+        lambda _t: {"roots": np.array([-1], dtype=np.int32)},
         lambda t: {"threshold": t.threshold.astype(np.float32)},
         lambda t: {"right": t.right[:-1]},
     ],

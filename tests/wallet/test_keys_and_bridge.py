@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 
 from fedlend.errors import JobCancelledError, SignInError, WalletError, WalletRejectedError
 from fedlend.wallet.bridge import WalletBridge
@@ -16,7 +18,7 @@ ME = Account.from_key("0x" + "d4" * 32)
 OTHER = Account.from_key("0x" + "e5" * 32)
 
 
-def _key_signature(account=ME, text: str = KEY_MESSAGE) -> str:
+def _key_signature(account: LocalAccount = ME, text: str = KEY_MESSAGE) -> str:
     return "0x" + account.sign_message(encode_defunct(text=text)).signature.hex()
 
 
@@ -52,7 +54,7 @@ def _answer_later(bridge: WalletBridge, **answer: object) -> threading.Thread:
     return thread
 
 
-def _ask(bridge: WalletBridge, cancelled=lambda: False) -> str:
+def _ask(bridge: WalletBridge, cancelled: Callable[[], bool] = lambda: False) -> str:
     return bridge.ask(
         job_id="job1",
         address=ME.address,

@@ -8,6 +8,7 @@ import time
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 
 from fedlend.errors import SignInError
 from fedlend.wallet.signin import NonceBook, WalletSession, sign_in_message, verify_sign_in
@@ -18,7 +19,12 @@ DOMAIN = "127.0.0.1:5001"
 
 
 def _signed(
-    nonces: NonceBook, *, signer=ME, domain: str = DOMAIN, chain_id: int = 31337, session_s=60.0
+    nonces: NonceBook,
+    *,
+    signer: LocalAccount = ME,
+    domain: str = DOMAIN,
+    chain_id: int = 31337,
+    session_s: float = 60.0,
 ) -> tuple[str, str]:
     text = sign_in_message(
         domain=domain,
@@ -35,7 +41,8 @@ def test_a_good_sign_in_binds_a_session_to_the_address_until_the_message_expires
     nonces = NonceBook()
     text, signature = _signed(nonces, session_s=120)
     found = verify_sign_in(text, signature, domain=DOMAIN, chain_id=31337, nonces=nonces)
-    assert found.address == ME.address and found.chain_id == 31337
+    assert found.address == ME.address
+    assert found.chain_id == 31337
     assert 110 < found.expires_at - time.time() <= 120
     assert WalletSession.from_json(found.to_json()) == found
 
