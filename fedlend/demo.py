@@ -278,7 +278,7 @@ def _round(
             f"  owner {i + 1} trained on {c.n_examples:,} loans in {c.seconds:.1f}s "
             f"(ε {c.epsilon:.2f} this round), submitted update #{c.update_id}"
         )
-    submitters = {o.node.address: i + 1 for i, o in enumerate(owners)}
+    submitters: dict[str, int] = {o.node.address: i + 1 for i, o in enumerate(owners)}
     judged = evaluate_pending(lender, model_id, progress=_bar(say, "  evaluation"))
     updates = []
     for e in judged:
@@ -286,8 +286,8 @@ def _round(
         value = "-" if e.shapley_value is None else f"{e.shapley_value:+.5f}"
         verdict = f"paid {e.reward_wei / WEI_PER_ETH:.6f} ETH" if e.accepted else e.reason
         say(
-            f"  update #{e.update_id} (owner {submitters.get(e.submitter, '?')}): Shapley {value},"
-            f" share {e.share_bps / 100:.2f}% -> {verdict}"
+            f"  update #{e.update_id} (owner {submitters.get(e.submitter) or '?'}): "
+            f"Shapley {value}, share {e.share_bps / 100:.2f}% -> {verdict}"
         )
         out.accepted += e.accepted
         out.rejected += not e.accepted

@@ -74,7 +74,7 @@ def _install() -> None:
     make_record = logging.getLogRecordFactory()
 
     def scrubbed(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = make_record(*args, **kwargs)  # type: ignore[arg-type]
+        record = make_record(*args, **kwargs)
         if _SECRETS:
             record.msg, record.args = scrub(record.getMessage()), ()
             if record.exc_info and record.exc_info[1] is not None:

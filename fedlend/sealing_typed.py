@@ -16,7 +16,7 @@ recovers the signer with eth_account, exactly as for v1.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
@@ -45,6 +45,7 @@ TYPES: dict[str, list[dict[str, str]]] = {
 }
 
 
+@runtime_checkable
 class TypedDataSigner(Protocol):
     """Anything that signs EIP-712 typed data for an address (a browser wallet, a test key)."""
 

@@ -125,8 +125,8 @@ def run_federated(
     spec, val, n = split.spec, split.validation, len(split.owners)
     weights = init_weights(spec, seed=settings.seed)
     accounts = accounts or [None] * n
-    judge = ShapleyFedAvg(spec, val.X, val.y, settings.strategy)
-    initial = score_bps(spec, score(spec, weights, val.X, val.y))
+    judge = ShapleyFedAvg(spec, val.X, val.labels, settings.strategy)
+    initial = score_bps(spec, score(spec, weights, val.X, val.labels))
     state = _State(weights, initial, initial, settings.bounty_wei, [0.0] * n, [0] * n)
     records: list[RoundRecord] = []
     for r in range(settings.rounds):
@@ -136,7 +136,7 @@ def run_federated(
             fields = _fedavg_round(split, state, updates)
         else:
             fields = _shapley_round(judge, settings, state, updates)
-        test_auc = metric_value(spec, state.weights, split.test.X, split.test.y, "roc_auc")
+        test_auc = metric_value(spec, state.weights, split.test.X, split.test.labels, "roc_auc")
         records.append(
             RoundRecord(
                 r + 1,
@@ -150,7 +150,7 @@ def run_federated(
         epsilon=epsilon,
         policy=policy,
         test_auc=records[-1].test_auc,
-        validation_auc=metric_value(spec, state.weights, val.X, val.y, "roc_auc"),
+        validation_auc=metric_value(spec, state.weights, val.X, val.labels, "roc_auc"),
         round_test_aucs=[rec.test_auc for rec in records],
         seconds=seconds,
         seconds_per_round=seconds / settings.rounds,
@@ -201,7 +201,7 @@ def _fedavg_round(split: Split, state: _State, updates: list[RoundUpdate]) -> di
     """Plain FedAvg: every update merged, nothing judged."""
     merged = fedavg(state.weights, [MergeInput(u.weights, u.base, u.n_examples) for u in updates])
     val = split.validation
-    new_bps = score_bps(split.spec, score(split.spec, merged, val.X, val.y))
+    new_bps = score_bps(split.spec, score(split.spec, merged, val.X, val.labels))
     fields = _fields(True, new_bps, state.best, len(updates), len(updates), "fedavg", 0, 0.0, 0)
     state.weights, state.best = merged, max(state.best, new_bps)
     return fields

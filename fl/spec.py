@@ -205,7 +205,7 @@ def _field(obj: dict[str, Any], key: str, typ: type, where: str) -> Any:
         raise SpecError(f"{where} field {key!r} must be {typ.__name__}, not {_kind(value)}")
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise SpecError(f"{where} field {key!r} is over {MAX_TEXT} characters")
-    if typ is int and abs(value) > 1 << 53:
+    if isinstance(value, int) and abs(value) > 1 << 53:
         raise SpecError(f"{where} field {key!r} is out of range")
     return value
 

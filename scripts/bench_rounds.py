@@ -19,6 +19,14 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fl.models import Weights
+    from fl.splits import Split
+    from fl.strategy import RoundUpdate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 from fedlend.settings import SHIPPED_LOANS  # noqa: E402
 
 
-def round_updates(loans, n: int, model: str, epsilon: float):
+def round_updates(
+    loans: pd.DataFrame, n: int, model: str, epsilon: float
+) -> tuple[Split, Weights, list[RoundUpdate]]:
     """The split and one trained DP update per owner (RoundUpdate list), from initial weights."""
     from fl.models import init_weights
     from fl.simulate import epochs_for
@@ -47,12 +57,12 @@ def round_updates(loans, n: int, model: str, epsilon: float):
     return split, w0, updates
 
 
-def measure(loans, n: int, model: str, epsilon: float) -> dict[str, object]:
+def measure(loans: pd.DataFrame, n: int, model: str, epsilon: float) -> dict[str, object]:
     """Time one evaluate_round over n updates."""
     from fl.strategy import ShapleyFedAvg
 
     split, w0, updates = round_updates(loans, n, model, epsilon)
-    strategy = ShapleyFedAvg(split.spec, split.validation.X, split.validation.y)
+    strategy = ShapleyFedAvg(split.spec, split.validation.X, split.validation.labels)
     tracemalloc.start()
     started, cpu = time.perf_counter(), time.process_time()
     result = strategy.evaluate_round(w0, updates)

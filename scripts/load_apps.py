@@ -33,6 +33,7 @@ from fedlend.chain.rpc import connect
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
 from fedlend.settings import SHIPPED_LOANS, Settings
+from fedlend.types import Digest
 from fl.data import load_loans
 
 LOOPBACK = "127.0.0.1"
@@ -70,7 +71,7 @@ def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> S
             _say(f"  {i + 2}/{bounties} bounties posted")
     owner = open_node(settings.with_(dev_account=1)).client
     for i in range(submissions):
-        owner.submit_update(1 + i % bounties, os.urandom(32))
+        owner.submit_update(1 + i % bounties, Digest(os.urandom(32)))
         if (i + 1) % 100 == 0:
             _say(f"  {i + 1}/{submissions} submissions sent")
     return settings

@@ -135,8 +135,8 @@ def safetensors_blobs(draw: st.DrawFn) -> bytes:
     if kind == "length":
         head = dumps(header)
         return struct.pack("<Q", draw(st.integers(0, 2**64 - 1))) + head + data
-    head = {"mutated": mutated(header), "random": JSON_VALUES.map(dumps), "deep": deep()}[kind]
-    raw = draw(head)
+    strategy = {"mutated": mutated(header), "random": JSON_VALUES.map(dumps), "deep": deep()}[kind]
+    raw = draw(strategy)
     return struct.pack("<Q", len(raw)) + raw + data
 
 
@@ -229,7 +229,9 @@ def judge(parser: Parser, case: Any) -> str:
     try:
         result = parser.parse(case)
     except FedlendError as exc:
-        assert str(exc), f"{parser.name}: a FedlendError without a reason"
-        return "refused"
-    assert parser.valid(result), f"{parser.name}: returned an invalid result {result!r:.200}"
-    return "valid"
+        reason = str(exc)
+    else:
+        assert parser.valid(result), f"{parser.name}: returned an invalid result {result!r:.200}"
+        return "valid"
+    assert reason, f"{parser.name}: a FedlendError without a reason"
+    return "refused"

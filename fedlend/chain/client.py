@@ -339,8 +339,9 @@ class ModelRepositoryClient:
         if self.account is None:
             return False
         with rpc_errors():
-            pending = self.w3.eth.get_transaction_count(self.account.address, "pending")
-            mined = self.w3.eth.get_transaction_count(self.account.address, "latest")
+            sender = Web3.to_checksum_address(self.account.address)
+            pending = self.w3.eth.get_transaction_count(sender, "pending")
+            mined = self.w3.eth.get_transaction_count(sender, "latest")
         return pending > mined
 
     # --- events ------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from fedlend.settings import SHIPPED_LOANS
 
 if TYPE_CHECKING:
     from fl.engine import EngineRun
+    from fl.scaling import ScalingRow
+    from fl.simulate import SimulationConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -110,7 +112,7 @@ def _progress(label: str) -> Callable[[float, str], None]:
     return show
 
 
-def _config(args: argparse.Namespace, split: str):
+def _config(args: argparse.Namespace, split: str) -> SimulationConfig:
     from fl.simulate import SimulationConfig
     from fl.strategy import StrategyConfig
 
@@ -156,7 +158,7 @@ def run_scaling(args: argparse.Namespace) -> int:
         )
     printed: list[object] = []
 
-    def show(row) -> None:
+    def show(row: ScalingRow) -> None:
         print(f"[scaling] {row.owners} owners done in {row.seconds:.0f} s", file=sys.stderr)
         if not args.json:
             print(format_row(row, header=not printed), flush=True)

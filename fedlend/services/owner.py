@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
+
 from fedlend.chain.rpc import Sent
-from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
+from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError, SealingError
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
+from fedlend.sealing_typed import TypedDataSigner
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
@@ -188,7 +191,7 @@ class OwnerService:
         blob = seal_update(
             payload=update_to_bytes(spec, result),
             header=header,
-            owner=self.node.account,
+            owner=_update_signer(self.node.account),
             lender_public_key=lender_key,
             max_blob_bytes=self.node.settings.max_blob_bytes,
         )
@@ -272,3 +275,14 @@ class OwnerService:
                 "claim after then if it is still pending"
             )
         return self.node.client.claim_unreviewed(update_id)
+
+
+def _update_signer(account: object) -> LocalAccount | TypedDataSigner:
+    """The account that signs an update: a key, or a wallet that signs EIP-712 typed data."""
+    if isinstance(account, LocalAccount | TypedDataSigner):
+        return account
+    raise SealingError(
+        "this account cannot sign a model update (it neither holds a key nor signs EIP-712 "
+        "typed data): sign in with a wallet that supports eth_signTypedData_v4",
+        reason="no-signer",
+    )

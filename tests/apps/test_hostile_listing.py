@@ -30,11 +30,11 @@ def _retyped(good: bytes, section: str, key: str, value: object) -> bytes:
 
 
 HOSTILE_SPECS: dict[str, Callable[[bytes], bytes]] = {
-    "nested-100k": lambda good: b"[" * 100_000 + b"]" * 100_000,
+    "nested-100k": lambda _good: b"[" * 100_000 + b"]" * 100_000,
     "string-lr": lambda good: _retyped(good, "training", "lr", "0.1"),
     "model-list": lambda good: json.dumps({**json.loads(good), "model": [1]}).encode(),
     "huge-hidden": lambda good: _retyped(good, "model", "hidden", 10**400),
-    "not-json": lambda good: b"\xff{not json",
+    "not-json": lambda _good: b"\xff{not json",
 }
 
 
@@ -84,7 +84,10 @@ def _page(client: FlaskClient, path: str) -> str:
 
 
 def test_hostile_specs_are_hidden_with_a_note_and_every_owner_page_opens(
-    market: Market, honest: PostedModel, hostile: dict[str, int], app_for
+    market: Market,
+    honest: PostedModel,
+    hostile: dict[str, int],
+    app_for: Callable[..., FlaskClient],
 ) -> None:
     client = app_for("owner", market.settings(1))
     for path in OWNER_PAGES:
@@ -93,15 +96,20 @@ def test_hostile_specs_are_hidden_with_a_note_and_every_owner_page_opens(
     assert f'data-model="{honest.model_id}"' in listing
     for model_id in hostile.values():
         assert f'data-model="{model_id}"' not in listing
-    assert f"{len(hostile)} models hidden: #" in listing and "data-hidden-models" in listing
+    assert f"{len(hostile)} models hidden: #" in listing
+    assert "data-hidden-models" in listing
 
 
 def test_the_honest_lenders_home_lists_its_model_and_hides_the_strangers(
-    market: Market, honest: PostedModel, hostile: dict[str, int], app_for
+    market: Market,
+    honest: PostedModel,
+    hostile: dict[str, int],
+    app_for: Callable[..., FlaskClient],
 ) -> None:
     home = _page(app_for("lender", market.settings(0)), "/")
     assert f"#{honest.model_id}" in home
-    assert f"{len(hostile)} models hidden: #" in home and "; and 2 more" in home
+    assert f"{len(hostile)} models hidden: #" in home
+    assert "; and 2 more" in home
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_SPECS))
@@ -110,11 +118,14 @@ def test_each_hostile_spec_gets_a_reason_not_an_exception(
 ) -> None:
     node = market.node(1)
     bounty = catalog.load_bounty(node, node.client.get_model(hostile[name]))
-    assert bounty.spec is None and bounty.malformed and bounty.spec_error
+    assert bounty.spec is None
+    assert bounty.malformed
+    assert bounty.spec_error
 
 
+@pytest.mark.usefixtures("honest")
 def test_lists_do_not_fetch_specs_of_models_they_do_not_show(
-    market: Market, honest: PostedModel, hostile: dict[str, int], advance_time
+    market: Market, hostile: dict[str, int], advance_time: Callable[[int], None]
 ) -> None:
     node = market.node(ATTACKER)
     expired_spec = node.put(b"[" * 50_000 + b"0" + b"]" * 49_999)
@@ -129,7 +140,8 @@ def test_lists_do_not_fetch_specs_of_models_they_do_not_show(
     advance_time(120)
     reader = market.node(1)
     listing = catalog.browse(reader, accepting_only=True)
-    assert all(b.accepting for b in listing.bounties) and len(listing.hidden) == len(hostile)
+    assert all(b.accepting for b in listing.bounties)
+    assert len(listing.hidden) == len(hostile)
     assert expired_spec not in specs_for(reader.store)._items  # not shown: never parsed
     everything = catalog.browse(reader)
     assert len(everything.hidden) == len(hostile) + 1

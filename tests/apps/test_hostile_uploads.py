@@ -50,7 +50,8 @@ def test_a_gzip_bomb_upload_is_refused_in_well_under_a_second_or_two(
     lines = loan_csvs["owner1"].split(b"\n")
     bomb = _bomb(lines[0] + b"\n", lines[1] + b"\n", 250_000_000)
     status, body, seconds = _upload(owner_app, bomb, "loans.csv.gz")
-    assert status == 400 and "decompresses to over" in body
+    assert status == 400
+    assert "decompresses to over" in body
     assert seconds < 5, seconds
 
 
@@ -79,4 +80,6 @@ def test_old_and_surplus_previews_are_swept(tmp_path: Path) -> None:
     sweep_uploads(folder, keep=stale)
     kept = sorted(folder.glob("*.csv"))
     assert stale in kept  # the one being used is never swept
-    assert len(kept) == MAX_UPLOADS + 1 and paths[-1] in kept and paths[1] not in kept
+    assert len(kept) == MAX_UPLOADS + 1
+    assert paths[-1] in kept
+    assert paths[1] not in kept

@@ -33,10 +33,12 @@ def test_ambiguous_amounts_are_refused_and_nothing_is_escrowed(
     before, count = _balance(market), _model_count(app)
     response = post_bounty_form(app.test_client(), csv=loan_csvs["lender"], bounty_eth=amount)
     body = html.unescape(response.get_data(as_text=True))
-    assert response.status_code == 400 and 'id="error-bounty_eth"' in body
+    assert response.status_code == 400
+    assert 'id="error-bounty_eth"' in body
     assert "ambiguous" in body or "plain number" in body
     assert not app.extensions["fedlend_jobs"].recent(kind="post")
-    assert _model_count(app) == count and _balance(market) == before
+    assert _model_count(app) == count
+    assert _balance(market) == before
 
 
 def test_the_exact_amount_is_shown_for_confirmation_before_any_escrow(
@@ -48,8 +50,10 @@ def test_the_exact_amount_is_shown_for_confirmation_before_any_escrow(
         app.test_client(), csv=loan_csvs["lender"], bounty_eth="1.5", confirm=False
     )
     body = html.unescape(response.get_data(as_text=True))
-    assert response.status_code == 200 and 'id="confirm-escrow"' in body
-    assert "1.5 ETH" in body and "1,500,000,000,000,000,000 wei" in body
+    assert response.status_code == 200
+    assert 'id="confirm-escrow"' in body
+    assert "1.5 ETH" in body
+    assert "1,500,000,000,000,000,000 wei" in body
     assert dict(HIDDEN.findall(body))["confirm_wei"] == str(15 * 10**17)
     assert not app.extensions["fedlend_jobs"].recent(kind="post")
     assert _balance(market) == before  # nothing sent before the confirmation
@@ -83,7 +87,8 @@ def test_a_posting_interrupted_after_its_transaction_is_never_escrowed_twice(
         assert wait_job(restarted, job_id).state == "failed"  # shown as interrupted
         count, before = _model_count(restarted), _balance(market)
         retry = again.get(f"/bounties/new?retry={job_id}")
-        assert retry.status_code == 302 and retry.headers["Location"] == f"/models/{model_id}"
+        assert retry.status_code == 302
+        assert retry.headers["Location"] == f"/models/{model_id}"
         shown = page(again, f"/models/{model_id}")
         assert f"already posted as model #{model_id}" in html.unescape(shown)
 
@@ -91,13 +96,17 @@ def test_a_posting_interrupted_after_its_transaction_is_never_escrowed_twice(
         draft = restarted.extensions["fedlend_db"].query_one(
             "SELECT fields FROM bounty_drafts WHERE job_id = ?", (job_id,)
         )
-        post_id = re.search(r'"post_id": "([0-9a-f]{32})"', draft["fields"]).group(1)
+        found_id = re.search(r'"post_id": "([0-9a-f]{32})"', draft["fields"])
+        assert found_id is not None
+        post_id = found_id.group(1)
         resent = post_bounty_form(
             again, csv=loan_csvs["lender"], bounty_eth="0.75", post_id=post_id
         )
         second = resent.headers["Location"].rsplit("/", 1)[1]
         result = wait_job(restarted, second).result
-        assert result["model_id"] == model_id and result["again"] is True
-        assert _model_count(restarted) == count and _balance(market) == before  # exact wei
+        assert result["model_id"] == model_id
+        assert result["again"] is True
+        assert _model_count(restarted) == count
+        assert _balance(market) == before
     finally:
         restarted.extensions["fedlend_jobs"].shutdown()

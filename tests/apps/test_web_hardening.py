@@ -56,19 +56,20 @@ def test_a_hostile_next_after_an_action_redirects_home_not_a_500(
 ) -> None:
     app = build_app("owner", tmp_path / "owner")
     try:
-        job_id = app.extensions["fedlend_jobs"].submit("demo", lambda progress, cancelled: None)
+        job_id = app.extensions["fedlend_jobs"].submit("demo", lambda _progress, _cancelled: None)
         client = app.test_client()
         response = client.post(
             f"/jobs/{job_id}/cancel", data={"csrf_token": csrf_token(client), "next": target}
         )
-        assert response.status_code == 302 and response.headers["Location"] == "/"
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/"
     finally:
         app.extensions["fedlend_jobs"].shutdown()
 
 
 def _time_wait_port() -> int:
     """A port whose server just went away, leaving a TIME_WAIT connection (a crashed app)."""
-    server = make_server("127.0.0.1", 0, lambda env, start: [])
+    server = make_server("127.0.0.1", 0, lambda _env, _start: [])
     port = server.server_port
     client = socket.create_connection(("127.0.0.1", port))
     conn, _ = server.socket.accept()
@@ -82,7 +83,7 @@ def _time_wait_port() -> int:
 def test_restart_after_a_crash_is_not_refused_for_a_minute() -> None:
     port = _time_wait_port()
     check_port(port)  # would say "already in use" without SO_REUSEADDR
-    again = make_server("127.0.0.1", port, lambda env, start: [])
+    again = make_server("127.0.0.1", port, lambda _env, _start: [])
     again.server_close()
 
 
@@ -93,7 +94,7 @@ def test_app_databases_and_their_directory_are_private(tmp_path: Path, which: st
     try:
         with app.app_context():
             app.extensions["fedlend_db"].execute("SELECT 1")
-        app.extensions["fedlend_jobs"].submit("demo", lambda progress, cancelled: None)
+        app.extensions["fedlend_jobs"].submit("demo", lambda _progress, _cancelled: None)
     finally:
         app.extensions["fedlend_jobs"].shutdown()
     files = list(data.glob("*.sqlite3*"))

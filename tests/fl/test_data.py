@@ -185,7 +185,8 @@ def test_any_line_ending_reads_the_same(newline: str) -> None:
     rows = ["1,2010-01,1,0,5000,A", "2,2010-02,1,1,7000,B"]
     data = newline.join([HEADER.strip(), *rows]).encode()
     frame = load_loans(data)
-    assert list(frame["loan_amnt"]) == ["5000", "7000"] and list(frame["grade"]) == ["A", "B"]
+    assert list(frame["loan_amnt"]) == ["5000", "7000"]
+    assert list(frame["grade"]) == ["A", "B"]
 
 
 @pytest.mark.parametrize(

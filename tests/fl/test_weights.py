@@ -7,6 +7,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load as st_load
@@ -35,7 +36,7 @@ def test_round_trip_is_exact_and_deterministic(spec: ModelSpec, weights: dict) -
     assert weights_from_bytes(st_save(weights), spec).keys() == weights.keys()
 
 
-def test_mlp_weights_round_trip(lender_frame) -> None:
+def test_mlp_weights_round_trip(lender_frame: pd.DataFrame) -> None:
     from fl.features import build_spec
 
     mlp = build_spec(lender_frame, model="mlp", hidden=8)
@@ -56,12 +57,12 @@ def test_save_and_load_model_directory(tmp_path: Path, spec: ModelSpec, weights:
         load_model(tmp_path / "m")
 
 
-def _header_blob(spec: ModelSpec, header: dict, data: bytes) -> bytes:
+def _header_blob(_spec: ModelSpec, header: dict, data: bytes) -> bytes:
     head = json.dumps(header).encode()
     return struct.pack("<Q", len(head)) + head + data
 
 
-def _wrong_dtype(spec: ModelSpec, w: dict) -> bytes:
+def _wrong_dtype(_spec: ModelSpec, w: dict) -> bytes:
     return st_save({k: v.double() for k, v in w.items()})
 
 
@@ -70,7 +71,7 @@ def _wrong_shape(spec: ModelSpec, w: dict) -> bytes:
 
 
 def _with(value: float) -> Callable[[ModelSpec, dict], bytes]:
-    def make(spec: ModelSpec, w: dict) -> bytes:
+    def make(_spec: ModelSpec, w: dict) -> bytes:
         bad = w["linear.weight"].clone()
         bad[0, 3] = value
         return weights_to_bytes({**w, "linear.weight": bad})
@@ -84,22 +85,22 @@ BAD_BLOBS: dict[str, tuple[Callable[[ModelSpec, dict], bytes], str]] = {
     "nan": (_with(float("nan")), "NaN or infinity"),
     "inf": (_with(float("inf")), "NaN or infinity"),
     "huge-norm": (_with(1e6), "norm"),
-    "truncated": (lambda s, w: weights_to_bytes(w)[:-7], "extra or missing bytes|offsets"),
-    "header-only": (lambda s, w: weights_to_bytes(w)[:20], "header length"),
-    "tiny": (lambda s, w: b"\x01\x02", "shorter than"),
-    "empty": (lambda s, w: b"", "shorter than"),
-    "extra-tensor": (lambda s, w: st_save({**w, "backdoor": torch.zeros(3)}), "extra"),
-    "missing-tensor": (lambda s, w: st_save({"linear.weight": w["linear.weight"]}), "missing"),
-    "forged-length": (lambda s, w: struct.pack("<Q", 2**63) + b"{}", "header length"),
-    "header-not-json": (lambda s, w: struct.pack("<Q", 4) + b"\xff\xfe{[", "not valid JSON"),
-    "header-list": (lambda s, w: _header_blob(s, [], b""), "not an object"),  # type: ignore[arg-type]
-    "trailing-bytes": (lambda s, w: weights_to_bytes(w) + b"\x00" * 8, "extra or missing bytes"),
+    "truncated": (lambda _s, w: weights_to_bytes(w)[:-7], "extra or missing bytes|offsets"),
+    "header-only": (lambda _s, w: weights_to_bytes(w)[:20], "header length"),
+    "tiny": (lambda _s, _w: b"\x01\x02", "shorter than"),
+    "empty": (lambda _s, _w: b"", "shorter than"),
+    "extra-tensor": (lambda _s, w: st_save({**w, "backdoor": torch.zeros(3)}), "extra"),
+    "missing-tensor": (lambda _s, w: st_save({"linear.weight": w["linear.weight"]}), "missing"),
+    "forged-length": (lambda _s, _w: struct.pack("<Q", 2**63) + b"{}", "header length"),
+    "header-not-json": (lambda _s, _w: struct.pack("<Q", 4) + b"\xff\xfe{[", "not valid JSON"),
+    "header-list": (lambda s, _w: _header_blob(s, [], b""), "not an object"),  # type: ignore[arg-type]
+    "trailing-bytes": (lambda _s, w: weights_to_bytes(w) + b"\x00" * 8, "extra or missing bytes"),
     "other-spec": (
-        lambda s, w: weights_to_bytes(w, metadata={"spec": "00" * 32}),
+        lambda _s, w: weights_to_bytes(w, metadata={"spec": "00" * 32}),
         "different model spec",
     ),
     "bad-offsets": (
-        lambda s, w: _header_blob(
+        lambda s, _w: _header_blob(
             s,
             {
                 "linear.bias": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
@@ -114,18 +115,18 @@ BAD_BLOBS: dict[str, tuple[Callable[[ModelSpec, dict], bytes], str]] = {
         "overlaps",
     ),
     "bad-metadata": (
-        lambda s, w: weights_to_bytes(w, metadata={"n_examples": "-5"}),
+        lambda _s, w: weights_to_bytes(w, metadata={"n_examples": "-5"}),
         "n_examples",
     ),
-    "oversized": (lambda s, w: weights_to_bytes(w) + b" " * (1 << 20), "byte limit"),
-    "shape-int": (lambda s, w: _retyped(w, "shape", 5), "shape 5 "),
-    "shape-string": (lambda s, w: _retyped(w, "shape", "1x5"), "shape '1x5'"),
-    "offsets-bool": (lambda s, w: _retyped(w, "data_offsets", [False, True]), "offsets"),
+    "oversized": (lambda _s, w: weights_to_bytes(w) + b" " * (1 << 20), "byte limit"),
+    "shape-int": (lambda _s, w: _retyped(w, "shape", 5), "shape 5 "),
+    "shape-string": (lambda _s, w: _retyped(w, "shape", "1x5"), "shape '1x5'"),
+    "offsets-bool": (lambda _s, w: _retyped(w, "data_offsets", [False, True]), "offsets"),
     "deep-header": (
-        lambda s, w: struct.pack("<Q", 60_000) + b"[" * 60_000,
+        lambda _s, _w: struct.pack("<Q", 60_000) + b"[" * 60_000,
         "nests 60,000 levels deep",
     ),
-    "header-nan": (lambda s, w: _header_blob(s, {"x": float("nan")}, b""), "NaN is not allowed"),
+    "header-nan": (lambda s, _w: _header_blob(s, {"x": float("nan")}, b""), "NaN is not allowed"),
 }
 
 
@@ -154,7 +155,9 @@ def test_good_update_passes_and_reports_its_claims(spec: ModelSpec, weights: dic
     )
     base = init_weights(spec)
     checked = validate_update(spec, blob, base_weights=base)
-    assert checked.n_examples == 2140 and checked.epsilon == 1.5 and checked.delta == 1e-5
+    assert checked.n_examples == 2140
+    assert checked.epsilon == 1.5
+    assert checked.delta == 1e-5
     assert checked.base_digest == bytes.fromhex("ab" * 32)
     expected = float(torch.cat([v.reshape(-1) for v in weights.values()]).double().norm())
     assert checked.norm == pytest.approx(expected, rel=1e-6)

@@ -7,7 +7,7 @@ import pytest
 from fedlend.errors import DataError
 from fedlend.services.owner_data import inspect_data
 from fedlend.services.owner_views import preflight
-from tests.market import Market
+from tests.market import Market, PostBounty
 
 
 def _first_rows(csv: bytes, n: int) -> bytes:
@@ -15,30 +15,34 @@ def _first_rows(csv: bytes, n: int) -> bytes:
 
 
 def test_a_dataset_is_parsed_once_per_model_not_on_every_view(
-    market: Market, posted, loan_csvs: dict[str, bytes]
+    market: Market, posted: PostBounty, loan_csvs: dict[str, bytes]
 ) -> None:
     model = posted()
     owner = market.owner(1)
     first = inspect_data(owner.node, loan_csvs["owner1"], model_id=model.model_id)
     assert inspect_data(owner.node, loan_csvs["owner1"], model_id=model.model_id) is first
     plain = inspect_data(owner.node, loan_csvs["owner1"])
-    assert plain is not first and plain.model_id is None and plain.rows == first.rows
+    assert plain is not first
+    assert plain.model_id is None
+    assert plain.rows == first.rows
 
 
 @pytest.mark.parametrize("rows", [1, 10])
 def test_too_small_a_dataset_is_refused_before_any_epsilon_is_charged(
-    market: Market, posted, loan_csvs: dict[str, bytes], rows: int
+    market: Market, posted: PostBounty, loan_csvs: dict[str, bytes], rows: int
 ) -> None:
     model = posted()
     owner = market.owner(2)
     data = _first_rows(loan_csvs["owner2"], rows)
     check = inspect_data(owner.node, data, model_id=model.model_id)
-    assert not check.ok and any("training needs at least 50" in p for p in check.problems)
+    assert not check.ok
+    assert any("training needs at least 50" in p for p in check.problems)
     sha = owner.add_dataset(data, name=f"{rows} rows").sha256  # kept without a model in mind
     with pytest.raises(DataError, match="training needs at least 50"):
         preflight(owner, model.model_id, sha, epsilon=1.0)
     with pytest.raises(DataError, match="training needs at least 50"):
         owner.contribute(model.model_id, sha, epsilon=1.0)
     spent, _, _ = owner.privacy(sha)
-    assert spent.charges == 0 and spent.epsilon == 0
+    assert spent.charges == 0
+    assert spent.epsilon == 0
     assert not [s for s in owner.submissions() if s.dataset == sha]
