@@ -140,8 +140,11 @@ class OwnerService:
         seed: int | None = None,
         progress: Progress | None = None,
         cancel: Callable[[], bool] | None = None,
+        charge_key: str | None = None,
     ) -> Contribution:
-        """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it."""
+        """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it.
+
+        `charge_key` (a job id) books the privacy charge once however often the job is retried."""
         report = progress or (lambda _f, _m: None)
         started = time.perf_counter()
         bounty = load_bounty(self.node, self.node.client.get_model(model_id))
@@ -164,7 +167,9 @@ class OwnerService:
             seed=seed,
             cancel=cancel,
             base_digest=bounty.record.weights,
-            account=self.ledger.account(self.node.address, sha256, note=f"model {model_id}"),
+            account=self.ledger.account(
+                self.node.address, sha256, note=f"model {model_id}", key=charge_key
+            ),
             progress=lambda f, m: report(0.02 + 0.85 * f, m),
         )
         if result.epsilon is None:
