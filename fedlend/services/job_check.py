@@ -76,6 +76,10 @@ def lost_note(kind: str, result: dict[str, Any], tx_hash: str) -> str:
             f"lost: model #{result.get('model_id', '?')} was posted but {gone}, so no bounty "
             "is escrowed; post it again"
         )
-    if kind == "evaluate":
+    if kind.startswith("evaluate"):
         return f"lost: the evaluation was sent but {gone}; its updates are pending: evaluate again"
+    if kind.startswith("withdraw"):
+        return (
+            f"lost: the withdrawal was sent but {gone}; what it paid is owed again: withdraw again"
+        )
     return f"lost: {gone}"
