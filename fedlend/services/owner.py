@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
+
 from fedlend.chain.rpc import Sent
-from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
+from fedlend.errors import ContractError, FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
@@ -199,7 +201,7 @@ class OwnerService:
         )
         digest = self.node.put(blob)
         report(0.95, "sending submitUpdate")
-        sent = self.node.client.submit_update(model_id, digest)
+        sent = self._submit(model_id, digest, sha256, charge_key, result.epsilon)
         self.records.upsert(
             "submissions",
             {
@@ -230,6 +232,27 @@ class OwnerService:
             time.perf_counter() - started,
             sent,
         )
+
+    def _submit(
+        self, model_id: int, digest: Digest, sha256: str, key: str | None, epsilon: float
+    ) -> Sent[int]:
+        """submitUpdate; a revert at the gas estimate (key mode) provably never broadcast it,
+        so a keyed charge is refunded and the error says so."""
+        try:
+            return self.node.client.submit_update(model_id, digest)
+        except ContractError as exc:
+            local = isinstance(self.node.client.account, LocalAccount)
+            if (
+                key is None
+                or not local
+                or not self.ledger.refund(self.node.address, sha256, key=key)
+            ):
+                raise
+            raise ContractError(
+                f"{exc} The update was never sent, so its ε {epsilon:.3g} was refunded.",
+                error_name=exc.error_name,
+                args=exc.error_args,
+            ) from exc
 
     # --- following up ----------------------------------------------------------------------------
     def submissions(self) -> list[Submission]:
