@@ -270,6 +270,41 @@ class PrivacyLedger:
                 raise
         return after_state.spent()
 
+    def refund(self, owner: str, dataset: str, *, key: str) -> bool:
+        """Take back a keyed charge whose result provably never left (its transaction was never
+        broadcast); the total is re-composed from the charges left. False if none had that key."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                self._state(db, owner, dataset)  # refuse a damaged ledger, as every write does
+                gone = db.execute(
+                    "DELETE FROM charges WHERE owner=? AND dataset=? AND key=?",
+                    (owner, dataset, key),
+                ).rowcount
+                if gone:
+                    self._recompose(db, owner, dataset)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return bool(gone)
+
+    def _recompose(self, db: sqlite3.Connection, owner: str, dataset: str) -> None:
+        state = Composed()
+        for charge in self._history(db, owner, dataset):
+            state = state.add(charge)
+        (newest,) = db.execute(
+            "SELECT MAX(id) FROM charges WHERE owner=? AND dataset=?", (owner, dataset)
+        ).fetchone()
+        if newest is None:
+            db.execute("DELETE FROM composed WHERE owner=? AND dataset=?", (owner, dataset))
+            return
+        db.execute(
+            "UPDATE composed SET last_id=?, state=? WHERE owner=? AND dataset=?",
+            (newest, state.to_json(), owner, dataset),
+        )
+
     def account(
         self, owner: str, dataset: str, *, note: str = "", key: str | None = None
     ) -> LedgerAccount:

@@ -27,6 +27,7 @@ from flask.typing import ResponseReturnValue
 from fedlend.errors import AlreadyPostedError, DataError, FedlendError, SpecError
 from fedlend.services.lender import PostedModel, SpecPreview
 from fedlend.web import get_db, get_jobs
+from fedlend.web.job_recheck import recheck_job
 from lender_app import forms
 from lender_app.context import get_lender, offline_page
 
@@ -124,6 +125,7 @@ def posting(job_id: str) -> ResponseReturnValue:
     job = get_jobs().get(job_id)
     if job.kind != JOB_KIND:
         abort(404)
+    job = recheck_job(get_jobs(), lambda: get_lender().node.client, job)
     result = job.result if isinstance(job.result, dict) else {}
     if job.state == "done" and "model_id" in result:
         flash(f"Posted model #{result['model_id']}: the bounty is escrowed on-chain.", "success")

@@ -18,6 +18,7 @@ from fedlend.services.node import open_node
 from fedlend.web import Badge, get_settings, wallet_mode
 from fedlend.web.errorpages import render_error
 from fedlend.web.filters import eth_short, short_address
+from fedlend.web.job_recheck import recheck_on_connect
 
 SERVICE_KEY = "lender_service"
 WALLET_SERVICES = "lender_wallet_services"
@@ -50,6 +51,7 @@ def get_lender() -> LenderService:
                     g.lender_error = exc
                 raise
             current_app.extensions[SERVICE_KEY] = service
+            recheck_on_connect(service.node.client)
     return service
 
 

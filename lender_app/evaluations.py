@@ -126,7 +126,8 @@ class Evaluations:
             f"({eth_rounded(paid)} paid), {len(results) - len(accepted)} rejected"
         )
         progress(1.0, summary if results else "no pending updates to evaluate")
-        return {"evaluated": len(results), "accepted": len(accepted), "paid_wei": str(paid)}
+        done = {"evaluated": len(results), "accepted": len(accepted), "paid_wei": str(paid)}
+        return done | ({"tx_hash": results[0].tx_hash} if results else {})
 
     def _lock_for(self, model_id: int) -> threading.Lock:
         with self._guard:

@@ -31,6 +31,7 @@ from fedlend.storage.factory import open_store
 from fedlend.web import Badge, wallet_mode
 from fedlend.web.errorpages import render_error
 from fedlend.web.filters import eth_short, short_address
+from fedlend.web.job_recheck import recheck_on_connect
 
 EXTENSION = "fedlend_owner"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -67,6 +68,7 @@ class OwnerConnection:
                 node = replace(node, store=GuardedStore(node.store))
                 state = self.data_dir / node.address.lower()
                 self._service = OwnerService(node, state=state)
+                recheck_on_connect(node.client)
             except FedlendError as exc:
                 self._failure = (time.monotonic(), exc)
                 raise

@@ -22,6 +22,8 @@ from fedlend.services.owner_views import (
     preflight,
 )
 from fedlend.web import get_jobs
+from fedlend.web.job_recheck import recheck_job
+from fedlend.web.jobs import current_job
 from owner_app.connection import nav_page, owner_service
 from owner_app.forms import model_arg, sha_arg
 
@@ -81,6 +83,7 @@ def job(job_id: str) -> str:
     found = get_jobs().get(job_id)
     if found.kind != JOB_KIND:
         raise NotFoundError(f"job {job_id} is not a contribution")
+    found = recheck_job(get_jobs(), lambda: owner_service().node.client, found)
     return render_template("contribute/job.html", job=found, result=found.result or {})
 
 
@@ -94,8 +97,14 @@ def train_and_submit(
     metric: str,
 ) -> dict[str, Any]:
     """The job: OwnerService.contribute (train with DP, seal, store, submitUpdate)."""
+    job = current_job()
     done = owner_service().contribute(
-        model_id, sha256, epsilon=epsilon, progress=_guarded(progress), cancel=cancelled
+        model_id,
+        sha256,
+        epsilon=epsilon,
+        progress=_guarded(progress),
+        cancel=cancelled,
+        charge_key=f"job:{job[0]}" if job else None,  # a retried job is charged once
     )
     return {
         "update_id": done.update_id,

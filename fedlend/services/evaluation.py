@@ -20,6 +20,7 @@ from fedlend.sealing import OpenedUpdate, open_update, public_key_text
 from fedlend.services import catalog
 from fedlend.services.evaluation_records import round_row, update_row
 from fedlend.services.lender import LenderService
+from fedlend.services.replay import seen_nonces
 from fedlend.types import (
     MAX_ROUND_SIZE,
     BasisPoints,
@@ -73,6 +74,7 @@ class Pending:
     versions: tuple[Digest, ...]
     updates: tuple[UpdateRecord, ...]
     judged_ids: frozenset[int]  # updates the chain holds as judged (their nonces count as seen)
+    judged: tuple[UpdateRecord, ...] = ()  # those judged updates, as submitted (for their blobs)
     waiting: int = 0  # pending updates left for a later pass (over MAX_ROUND_SIZE)
 
 
@@ -94,7 +96,7 @@ def evaluate_pending(
         report(1.0, "nothing to evaluate")
         return []
     report(0.02, f"opening {len(found.updates)} pending update(s)")
-    seen = lender.records.seen_nonces(model_id, found.judged_ids)
+    seen = seen_nonces(lender, model_id, found.judged_ids, found.judged)
     opened, refused = _open_all(lender, spec, found, seen, report, cancel)
     result = None
     if opened:
@@ -120,11 +122,8 @@ def find_pending(lender: LenderService, model: ModelRecord) -> Pending:
     )
     events = client.events(model_id=model.model_id)
     evaluated = {e.update_id for e in events if isinstance(e, UpdateEvaluated)}
-    candidates = [
-        _record(e)
-        for e in events
-        if isinstance(e, UpdateSubmitted) and e.update_id not in evaluated
-    ]
+    submitted = [_record(e) for e in events if isinstance(e, UpdateSubmitted)]
+    candidates = [u for u in submitted if u.update_id not in evaluated]
     # events and storage can disagree (a lost event, a reorg): storage decides
     pending = [u for u in candidates if client.update_status(u.update_id) == UpdateStatus.PENDING]
     judged = evaluated | {u.update_id for u in candidates} - {u.update_id for u in pending}
@@ -135,6 +134,7 @@ def find_pending(lender: LenderService, model: ModelRecord) -> Pending:
         versions=tuple(versions_from(events)),
         updates=tuple(pending[:MAX_ROUND_SIZE]),
         judged_ids=frozenset(judged),
+        judged=tuple(u for u in submitted if u.update_id in judged),
         waiting=max(0, len(pending) - MAX_ROUND_SIZE),
     )
 

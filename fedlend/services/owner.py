@@ -15,7 +15,13 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.rpc import Sent
-from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError, SealingError
+from fedlend.errors import (
+    ContractError,
+    FedlendError,
+    NotFoundError,
+    PrivacyBudgetError,
+    SealingError,
+)
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
 from fedlend.sealing_typed import TypedDataSigner
 from fedlend.services import catalog
@@ -143,8 +149,11 @@ class OwnerService:
         seed: int | None = None,
         progress: Progress | None = None,
         cancel: Callable[[], bool] | None = None,
+        charge_key: str | None = None,
     ) -> Contribution:
-        """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it."""
+        """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it.
+
+        `charge_key` (a job id) books the privacy charge once however often the job is retried."""
         report = progress or (lambda _f, _m: None)
         started = time.perf_counter()
         bounty = load_bounty(self.node, self.node.client.get_model(model_id))
@@ -167,7 +176,9 @@ class OwnerService:
             seed=seed,
             cancel=cancel,
             base_digest=bounty.record.weights,
-            account=self.ledger.account(self.node.address, sha256, note=f"model {model_id}"),
+            account=self.ledger.account(
+                self.node.address, sha256, note=f"model {model_id}", key=charge_key
+            ),
             progress=lambda f, m: report(0.02 + 0.85 * f, m),
         )
         if result.epsilon is None:
@@ -197,7 +208,7 @@ class OwnerService:
         )
         digest = self.node.put(blob)
         report(0.95, "sending submitUpdate")
-        sent = self.node.client.submit_update(model_id, digest)
+        sent = self._submit(model_id, digest, sha256, charge_key, result.epsilon)
         self.records.upsert(
             "submissions",
             {
@@ -228,6 +239,27 @@ class OwnerService:
             time.perf_counter() - started,
             sent,
         )
+
+    def _submit(
+        self, model_id: int, digest: Digest, sha256: str, key: str | None, epsilon: float
+    ) -> Sent[int]:
+        """submitUpdate; a revert at the gas estimate (key mode) provably never broadcast it,
+        so a keyed charge is refunded and the error says so."""
+        try:
+            return self.node.client.submit_update(model_id, digest)
+        except ContractError as exc:
+            local = isinstance(self.node.client.account, LocalAccount)
+            if (
+                key is None
+                or not local
+                or not self.ledger.refund(self.node.address, sha256, key=key)
+            ):
+                raise
+            raise ContractError(
+                f"{exc} The update was never sent, so its ε {epsilon:.3g} was refunded.",
+                error_name=exc.error_name,
+                args=exc.error_args,
+            ) from exc
 
     # --- following up ----------------------------------------------------------------------------
     def submissions(self) -> list[Submission]:

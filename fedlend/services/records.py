@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS submissions (
   digest TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL, n_examples INTEGER NOT NULL,
   local_before REAL, local_after REAL, tx_hash TEXT NOT NULL, gas_used INTEGER NOT NULL,
   at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (
+  update_id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, nonce TEXT);
 CREATE TABLE IF NOT EXISTS datasets (
   sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL, rows INTEGER NOT NULL,
   at REAL NOT NULL);
@@ -106,12 +108,26 @@ class Records:
         """Nonces of this model's updates whose evaluation the chain still holds.
 
         A row whose on-chain evaluation is gone (a chain restart or reorg rolled it back) does
-        not count, so that update can be judged again rather than refused as a replay.
+        not count, so that update can be judged again rather than refused as a replay. Nonces
+        rebuilt from the store (the `nonces` table) count alike.
         """
-        sql = "SELECT update_id, nonce FROM evaluations WHERE model_id = ? AND nonce IS NOT NULL"
+        return {n for i, n in self._nonces(model_id).items() if n and i in judged_ids}
+
+    def nonce_ids(self, model_id: int) -> set[int]:
+        """Updates of this model whose nonce is known here (or known to be unreadable)."""
+        return set(self._nonces(model_id))
+
+    def _nonces(self, model_id: int) -> dict[int, str | None]:
+        sql = (
+            "SELECT update_id, nonce FROM evaluations WHERE model_id = ?"
+            " UNION ALL SELECT update_id, nonce FROM nonces WHERE model_id = ?"
+        )
         with self._db() as db:
-            found = db.execute(sql, [model_id]).fetchall()
-        return {r["nonce"] for r in found if r["update_id"] in judged_ids}
+            found = db.execute(sql, [model_id, model_id]).fetchall()
+        out: dict[int, str | None] = {}
+        for r in found:
+            out[r["update_id"]] = out.get(r["update_id"]) or r["nonce"]
+        return out
 
     def rows(self, table: str, *, order: str = "rowid", **where: Any) -> list[dict[str, Any]]:
         """Rows matching equality filters, as dicts."""
@@ -133,6 +149,6 @@ def _column(name: str) -> str:
 
 
 def _table(name: str) -> str:
-    if name not in {"evaluations", "rounds", "submissions", "datasets"}:
+    if name not in {"evaluations", "rounds", "submissions", "datasets", "nonces"}:
         raise ValueError(f"unknown table {name!r}")
     return name

@@ -177,6 +177,26 @@ class JobRunner:
             )
         return [_job_from_row(row) for row in rows]
 
+    def done_with_tx(self, *, limit: int = 50) -> list[Job]:
+        """The newest done jobs (of every account) whose result names a transaction."""
+        rows = self.db.query(
+            "SELECT * FROM jobs WHERE state = ? AND result LIKE ? ORDER BY created_at DESC LIMIT ?",
+            (JobState.DONE, '%"tx_hash"%', limit),
+        )
+        return [_job_from_row(row) for row in rows]
+
+    def mark_lost(self, job_id: str, note: str) -> None:
+        """A done job whose transaction the chain no longer holds: failed, with `note` saying
+        what was lost; its result is kept (with the note) so the page still shows it."""
+        row = self.db.query_one("SELECT result FROM jobs WHERE id = ?", (job_id,))
+        result = json.loads(row["result"]) if row and row["result"] else {}
+        if isinstance(result, dict):
+            result["lost"] = note
+        self.db.execute(
+            "UPDATE jobs SET state = ?, error = ?, result = ? WHERE id = ? AND state = ?",
+            (JobState.FAILED, note, _dump(result), job_id, JobState.DONE),
+        )
+
     def cancel(self, job_id: str) -> Job:
         """Ask a job to stop: a queued job is cancelled at once, a running one at its next check."""
         job = self.get(job_id)

@@ -45,7 +45,9 @@ def test_evaluate_now_judges_a_real_contribution_and_pays_it(
     record = owner.node.client.get_update(update_id)
     assert record.status == UpdateStatus.ACCEPTED
     assert record.reward_wei > 0
+    tx_hash = job.result.pop("tx_hash")  # the evaluateRound, re-checked after a restart
     assert job.result == {"evaluated": 1, "accepted": 1, "paid_wei": str(record.reward_wei)}
+    assert owner.node.client.w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
     assert owner.owed() - owed_before == record.reward_wei
     html = page(client, f"/models/{model_id}")
     assert ("info", f"Evaluating model #{model_id}'s pending updates in the background.") in (

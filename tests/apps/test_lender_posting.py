@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from web3 import Web3
 
 from tests.apps.lender_support import HIDDEN, lender_app, page, post_bounty_form, wait_job
 from tests.market import *  # noqa: F403
@@ -110,3 +111,29 @@ def test_a_posting_interrupted_after_its_transaction_is_never_escrowed_twice(
         assert _balance(market) == before
     finally:
         restarted.extensions["fedlend_jobs"].shutdown()
+
+
+def test_a_posting_lost_by_a_chain_restart_says_so_when_the_app_starts_again(
+    market: Market, tmp_path: Path, loan_csvs: dict[str, bytes], w3: Web3
+) -> None:
+    data_dir = tmp_path / "lender"
+    first = lender_app(market, data_dir)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    response = post_bounty_form(first.test_client(), csv=loan_csvs["lender"], bounty_eth="0.5")
+    job_id = response.headers["Location"].rsplit("/", 1)[1]
+    done = wait_job(first, job_id)
+    assert done.state == "done"
+    first.extensions["fedlend_jobs"].shutdown()
+    balance = _balance(market)
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
+    assert _balance(market) > balance  # the escrow went with the lost block
+
+    restarted = lender_app(market, data_dir)  # the app starts again on the restarted chain
+    _model_count(restarted)  # its first connection re-checks the jobs
+    job = restarted.extensions["fedlend_jobs"].get(job_id)
+    assert job.state == "failed"
+    assert f"model #{done.result['model_id']} was posted but" in (job.error or "")
+    assert "no bounty is escrowed; post it again" in (job.error or "")
+    body = page(restarted.test_client(), f"/bounties/posting/{job_id}")
+    assert "no longer on the chain" in html.unescape(body)
+    assert "try again" in body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from eth_typing import HexStr
 from flask import Flask
 from flask.testing import FlaskClient
+from web3 import Web3
 from werkzeug.test import TestResponse
 
 from fedlend.errors import JobCancelledError
@@ -391,3 +393,47 @@ def test_bad_contribute_forms_are_refused_and_start_nothing(
     assert response.status_code == status
     assert message in text(response)
     assert jobs(app).recent(kind="contribute") == []
+
+
+def test_a_contribution_job_is_charged_under_its_job_id_once(
+    app: Flask, client: FlaskClient, model_id: int, sha: str
+) -> None:
+    job = contribute(app, client, model_id, sha, "1")
+    assert job.state == JobState.DONE, job.error
+    owner = service(app)
+    ledger, address = owner.ledger, owner.node.address
+    with sqlite3.connect(ledger.path) as db:
+        keys = [r[0] for r in db.execute("SELECT key FROM charges WHERE dataset = ?", (sha,))]
+    assert f"job:{job.id}" in keys
+    [charge] = [c for c in ledger.history(address, sha) if c.note == f"model {model_id}"][-1:]
+    before = ledger.spent(address, sha)
+    again = ledger.charge(  # the same job retried books nothing more
+        address,
+        sha,
+        epsilon=charge.epsilon,
+        delta=charge.delta,
+        mechanism=charge.mechanism,
+        key=f"job:{job.id}",
+    )
+    assert again.epsilon == pytest.approx(before.epsilon)
+    assert ledger.spent(address, sha).charges == before.charges
+
+
+def test_a_submission_lost_by_a_chain_restart_says_so_and_keeps_its_epsilon(
+    app: Flask, client: FlaskClient, model_id: int, sha: str, w3: Web3
+) -> None:
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    job = contribute(app, client, model_id, sha, "1")
+    assert job.state == JobState.DONE, job.error
+    owner = service(app)
+    spent = owner.privacy(sha)[0]
+    page = text(client.get(f"/contribute/jobs/{job.id}"))
+    assert "data-lost" not in page  # still on chain: nothing to say
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True  # type: ignore[arg-type]
+    page = text(client.get(f"/contribute/jobs/{job.id}"))
+    lost = found(r"data-lost>([^<]+)<", page).group(1)
+    assert f"update #{job.result['update_id']} was submitted" in lost
+    assert f"ε {job.result['epsilon']:.3g} charged for it stays charged" in lost
+    assert jobs(app).get(job.id).state == JobState.FAILED
+    assert owner.privacy(sha)[0].epsilon == pytest.approx(spent.epsilon)  # shown, not refunded
+    assert owner.privacy(sha)[0].charges == spent.charges

@@ -262,3 +262,17 @@ CREATE TABLE charges (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL,
   dataset TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL, noise_multiplier REAL,
   sample_rate REAL, steps INTEGER, note TEXT NOT NULL DEFAULT '', at REAL NOT NULL);
 """
+
+
+def test_a_refund_takes_back_only_its_keyed_charge_and_recomposes(tmp_path: Path) -> None:
+    ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
+    ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-1")
+    ledger.charge(OWNER, DATASET, epsilon=0.5, delta=1e-5, key="job-2")
+    assert ledger.refund(OWNER, DATASET, key="job-2")
+    assert not ledger.refund(OWNER, DATASET, key="job-2")  # once
+    assert ledger.spent(OWNER, DATASET).epsilon == pytest.approx(1.0)
+    assert ledger.verify(OWNER, DATASET).epsilon == pytest.approx(1.0)
+    assert ledger.refund(OWNER, DATASET, key="job-1")
+    assert ledger.spent(OWNER, DATASET).charges == 0
+    ledger.charge(OWNER, DATASET, epsilon=0.25, delta=1e-5)  # the ledger still books
+    assert ledger.verify(OWNER, DATASET).epsilon == pytest.approx(0.25)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import RPCEndpoint
 
 from fedlend.chain.events import EventReader, RoundEvaluated
+from fedlend.sealing import open_update, seal_update
 from fedlend.services.evaluation import evaluate_pending
-from fedlend.services.lender import PostedModel
+from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.owner import Contribution
 from fedlend.types import UpdateStatus
 from tests.market import Market
@@ -153,3 +156,52 @@ def _set_status(w3: Web3, contract: str, update_id: int, status: UpdateStatus) -
     word = (word & ~(0xFF << (29 * 8))) | (int(status) << (29 * 8))
     value = "0x" + word.to_bytes(32, "big").hex()
     w3.provider.make_request(RPCEndpoint("anvil_setStorageAt"), [contract, hex(slot), value])
+
+
+def _replay(market: Market, lender: LenderService, made: Contribution) -> int:
+    """The owner re-seals its own judged update (same signed header and nonce) as a new blob."""
+    owner_node = market.node(1)
+    opened = open_update(
+        lender.node.get(made.digest),
+        lender_private_key=lender.keypair.private,
+        expected_submitter=owner_node.address,
+        expected_model_id=made.model_id,
+        expected_chain_id=lender.node.chain_id,
+        expected_contract=lender.node.client.address,
+    )
+    blob = seal_update(
+        payload=opened.payload,
+        header=opened.header,
+        owner=_local(owner_node.account),
+        lender_public_key=lender.keypair.public,
+    )
+    return owner_node.client.submit_update(made.model_id, owner_node.put(blob)).value
+
+
+@pytest.mark.parametrize("lost", ["records deleted", "records kept"])
+def test_a_replay_is_refused_even_after_the_lenders_records_were_deleted(
+    market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes], lost: str
+) -> None:
+    model = posted(target=0.80, bounty_wei=10**18, base="zero")
+    [made] = _contribute(market, loan_csvs, model.model_id, OWNERS[:1])
+    lender = market.lender()
+    [first] = evaluate_pending(lender, model.model_id)
+    assert first.accepted
+    if lost == "records deleted":  # while the app runs: the same service object goes on
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{lender.records.path}{suffix}").unlink(missing_ok=True)
+    owed = market.owner(1).owed()
+    replay_id = _replay(market, lender, made)
+    [verdict] = evaluate_pending(lender, model.model_id)
+    assert verdict.update_id == replay_id
+    assert not verdict.accepted
+    assert "replay" in verdict.reason
+    assert verdict.reward_wei == 0
+    assert market.owner(1).owed() == owed  # in wei: the replay earned nothing
+    assert made.update_id in lender.records.nonce_ids(model.model_id)  # remembered again
+
+
+def _local(account: object) -> LocalAccount:
+    """The dev key behind a key-mode node (these tests never run in wallet mode)."""
+    assert isinstance(account, LocalAccount)
+    return account

@@ -1,0 +1,44 @@
+"""Replay protection that survives lost records: seen nonces rebuilt from chain and store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fedlend.errors import FedlendError
+from fedlend.sealing import open_update
+from fedlend.services.lender import LenderService
+from fedlend.types import UpdateRecord
+
+
+def seen_nonces(
+    lender: LenderService, model_id: int, judged_ids: frozenset[int], judged: Iterable[UpdateRecord]
+) -> set[str]:
+    """Nonces of the model's judged updates: from the records, and for any update the records
+    no longer know (deleted or lost), re-read from its sealed blob and remembered again."""
+    known = lender.records.nonce_ids(model_id)
+    rebuilt: list[Mapping[str, Any]] = [
+        {"update_id": u.update_id, "model_id": model_id, "nonce": _nonce_of(lender, u)}
+        for u in judged
+        if u.update_id not in known
+    ]
+    lender.records.upsert_many("nonces", rebuilt)
+    return lender.records.seen_nonces(model_id, judged_ids)
+
+
+def _nonce_of(lender: LenderService, update: UpdateRecord) -> str | None:
+    """The signed nonce in a judged update's blob; None if it never opened (no valid nonce)."""
+    node = lender.node
+    try:
+        sealed = open_update(
+            node.get(update.digest),
+            lender_private_key=lender.keypair.private,
+            expected_submitter=update.submitter,
+            expected_model_id=update.model_id,
+            expected_chain_id=node.chain_id,
+            expected_contract=node.client.address,
+            max_blob_bytes=node.settings.max_blob_bytes,
+        )
+    except FedlendError:
+        return None
+    return sealed.header.nonce
