@@ -16,7 +16,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.types import ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
-from tests.browser_helpers import VIEWPORT, LiveServer, screenshot
+from tests.browser_helpers import VIEWPORT, LiveServer, screenshot, submit_if_asked
 from tests.market import Market
 from tests.wallet_helpers import InjectedWallet
 
@@ -100,6 +100,7 @@ def contribute(page: Page, owner: LiveServer, csv: Path, model_id: int) -> int:
     page.fill("#epsilon", "2")
     page.get_by_role("button", name="Review").click(timeout=JOB_TIMEOUT_MS)
     page.click("#start-training")
+    submit_if_asked(page, then="#wallet-review", timeout_ms=JOB_TIMEOUT_MS)
     confirm(page, title="Sign your sealed update")
     confirm(page, title="Review the transaction", amount="nothing (0 ETH)")
     outcome = page.locator("[data-outcome] h2")
@@ -146,7 +147,8 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     row = lender_page.locator(f"#update-{update_id} .pill")
     expect(row).to_have_text("accepted", timeout=JOB_TIMEOUT_MS)
     update = client.get_update(update_id)
-    assert update.status == UpdateStatus.ACCEPTED and update.reward_wei > 0
+    assert update.status == UpdateStatus.ACCEPTED
+    assert update.reward_wei > 0
 
     owner_page.goto(owner.url("/contributions/"))
     words = owner_page.locator(f'tr[data-update="{update_id}"] [data-outcome-words]')
@@ -162,7 +164,8 @@ def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
     one_tx_action(lender_page, "#reclaim", "Reclaimed ")
     screenshot(lender_page, "wallet-04-lender-reclaimed")
     model = client.get_model(model_id)
-    assert model.status == ModelStatus.RECLAIMED and model.remaining_wei == 0
+    assert model.status == ModelStatus.RECLAIMED
+    assert model.remaining_wei == 0
     assert client.owed(LENDER) == BOUNTY_WEI - update.reward_wei
 
     # the owner's wei: the reward in, minus exactly the gas of its two wallet transactions
