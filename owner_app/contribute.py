@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError, JobCancelledError, NotFoundError
 from fedlend.services.owner import OwnerService
+from fedlend.services.owner_review import LocalChange
 from fedlend.services.owner_views import (
     MAX_BUDGET_EPSILON,
     MAX_EPSILON,
@@ -26,6 +27,7 @@ from fedlend.web.job_recheck import recheck_job
 from fedlend.web.jobs import current_job
 from owner_app.connection import nav_page, owner_service
 from owner_app.forms import model_arg, sha_arg
+from owner_app.review import questions
 
 bp = Blueprint("contribute", __name__, url_prefix="/contribute")
 JOB_KIND = "contribute"
@@ -84,7 +86,22 @@ def job(job_id: str) -> str:
     if found.kind != JOB_KIND:
         raise NotFoundError(f"job {job_id} is not a contribution")
     found = recheck_job(get_jobs(), lambda: owner_service().node.client, found)
-    return render_template("contribute/job.html", job=found, result=found.result or {})
+    return render_template(
+        "contribute/job.html",
+        job=found,
+        result=found.result or {},
+        question=questions().pending(job_id) if found.active else None,
+    )
+
+
+@bp.post("/jobs/<job_id>/answer")
+def answer(job_id: str) -> ResponseReturnValue:
+    """The owner's answer to "your estimate got worse: submit anyway?" (submit or keep)."""
+    found = get_jobs().get(job_id)
+    if found.kind != JOB_KIND:
+        raise NotFoundError(f"job {job_id} is not a contribution")
+    questions().answer(job_id, submit=request.form.get("choice") == "submit")
+    return redirect(url_for("contribute.job", job_id=job_id))
 
 
 def train_and_submit(
@@ -96,15 +113,21 @@ def train_and_submit(
     epsilon: float,
     metric: str,
 ) -> dict[str, Any]:
-    """The job: OwnerService.contribute (train with DP, seal, store, submitUpdate)."""
-    job = current_job()
+    """The job: OwnerService.contribute (train with DP, [ask if worse], seal, store, submit)."""
+    guarded = _guarded(progress)
+    job, ask = current_job(), questions()
+
+    def confirm(change: LocalChange) -> bool:  # the job page shows the question (review.py)
+        return ask.ask(job[0], change, progress=guarded, cancelled=cancelled) if job else False
+
     done = owner_service().contribute(
         model_id,
         sha256,
         epsilon=epsilon,
-        progress=_guarded(progress),
+        progress=guarded,
         cancel=cancelled,
         charge_key=f"job:{job[0]}" if job else None,  # a retried job is charged once
+        confirm=confirm if job else None,  # outside a job (a direct call) nobody can be asked
     )
     return {
         "update_id": done.update_id,

@@ -147,3 +147,13 @@ def live_server() -> Iterator[Callable[[Flask], LiveServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+def submit_if_asked(page: Page, *, then: str, timeout_ms: float) -> None:
+    """Training whose own estimate got worse asks first (owner_app/review.py): "Submit anyway".
+
+    Waits until either the question or `then` (what shows when nothing is asked) is visible."""
+    question = page.locator("[data-job-question]")
+    page.locator(f"[data-job-question], {then}").first.wait_for(state="visible", timeout=timeout_ms)
+    if question.is_visible():
+        question.get_by_role("button", name="Submit anyway").click()

@@ -28,6 +28,7 @@ from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
+from fedlend.services.owner_review import Confirm, LocalChange, approved
 from fedlend.services.records import Records
 from fedlend.types import Digest, UpdateRecord, UpdateStatus, Wei
 from fedlend_core.progress import Progress
@@ -150,6 +151,7 @@ class OwnerService:
         progress: Progress | None = None,
         cancel: Callable[[], bool] | None = None,
         charge_key: str | None = None,
+        confirm: Confirm | None = None,
     ) -> Contribution:
         """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it.
 
@@ -188,6 +190,8 @@ class OwnerService:
         before, after = (
             metric_value(spec, w, data.X, data.labels, spec.metric) for w in (base, result.weights)
         )
+        change = LocalChange(model_id, spec.metric, before, after, result.epsilon, result.delta)
+        approved(change, confirm)  # a worse local estimate asks the owner first
         report(0.9, "sealing the update to the lender and storing it")
         header = UpdateHeader.create(
             model_id=model_id,

@@ -11,7 +11,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from fedlend.types import UpdateStatus
 from tests.apps.helpers import build_app
-from tests.browser_helpers import LiveServer, screenshot
+from tests.browser_helpers import LiveServer, screenshot, submit_if_asked
 from tests.market import Market, PostBounty
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,7 @@ def test_an_owner_contributes_to_a_bounty_through_the_pages(
     expect(page.locator("[data-plan-epsilon]")).to_contain_text("at δ 1e-05")
     screenshot(page, "owner-contribute-review")
     page.get_by_role("button", name="Train and submit").click()
+    submit_if_asked(page, then="[data-outcome]", timeout_ms=TRAIN_TIMEOUT_MS)
 
     outcome = page.locator("[data-outcome] h2")  # jobs.js reloads the page when the job ends
     expect(outcome).to_contain_text("Submitted as update #", timeout=TRAIN_TIMEOUT_MS)

@@ -16,7 +16,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.types import Address, ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
-from tests.browser_helpers import VIEWPORT, LiveServer, screenshot
+from tests.browser_helpers import VIEWPORT, LiveServer, screenshot, submit_if_asked
 from tests.market import Market
 from tests.wallet_helpers import InjectedWallet
 
@@ -100,6 +100,7 @@ def contribute(page: Page, owner: LiveServer, csv: Path, model_id: int) -> int:
     page.fill("#epsilon", "2")
     page.get_by_role("button", name="Review").click(timeout=JOB_TIMEOUT_MS)
     page.click("#start-training")
+    submit_if_asked(page, then="#wallet-review", timeout_ms=JOB_TIMEOUT_MS)
     confirm(page, title="Sign your sealed update")
     confirm(page, title="Review the transaction", amount="nothing (0 ETH)")
     outcome = page.locator("[data-outcome] h2")

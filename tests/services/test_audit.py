@@ -6,14 +6,20 @@ import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from fedlend.chain.accounts import dev_account
+from fedlend.chain.rpc import send_call
 from fedlend.errors import DataError
+from fedlend.sealing_typed import KeyTypedSigner
 from fedlend.services.audit import audit_model, expected_rewards
 from fedlend.services.audit_bundle import export_bundle, parse_bundle
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import PostedModel
+from fedlend.services.node import open_node
+from fedlend.services.owner import OwnerService
 from tests.market import Market
 
 Judged = tuple[int, bytes]  # the `judged` fixture: (model id, the lender's audit bundle)
@@ -138,3 +144,81 @@ def test_the_audit_command_prints_the_checks_and_fails_on_a_mismatch(
     (tmp_path / "other.csv").write_bytes(loan_csvs["owner2"])
     assert main([*args, "--data", str(tmp_path / "other.csv")]) == 1
     assert "MISMATCH the validation CSV hashes to" in capsys.readouterr().out
+
+
+class _KeyWallet:
+    """A wallet as the services see one (ExternalSigner + TypedDataSigner), backed by a dev key."""
+
+    def __init__(self, index: int) -> None:
+        self._account = dev_account(index)
+        self._typed = KeyTypedSigner(self._account)
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def send(self, w3: Any, call: Any, *, value: int = 0) -> dict[str, Any]:
+        return send_call(w3, self._account, call, value=value)
+
+    def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes:
+        return self._typed.sign_typed_data(typed_data)
+
+
+WalletJudged = tuple[int, int, bytes]
+
+
+@pytest.fixture(scope="module")
+def wallet_judged(
+    market: Market, posted: Callable[..., PostedModel], loan_csvs: dict[str, bytes]
+) -> WalletJudged:
+    """A zero-based model judged in one round holding one wallet-signed (EIP-712) update."""
+    model = posted(target=0.80, bounty_wei=10**18 + 3, base="zero")
+    node = open_node(market.settings(4), account=_KeyWallet(4))
+    owner = OwnerService(node)
+    sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
+    update_id = owner.contribute(model.model_id, sha, epsilon=3.0, seed=31).update_id
+    lender = market.lender()
+    [verdict] = evaluate_pending(lender, model.model_id)
+    assert verdict.accepted
+    return model.model_id, update_id, export_bundle(lender, model.model_id)
+
+
+def test_a_wallet_signed_update_is_bundled_as_eip712_and_audits(
+    market: Market, wallet_judged: WalletJudged, loan_csvs: dict[str, bytes]
+) -> None:
+    model_id, update_id, raw = wallet_judged
+    _, bundle = parse_bundle(raw)
+    [[item]] = bundle.values()
+    assert (item.update_id, item.layout) == (update_id, "eip712")
+    report = audit_model(
+        market.node(9), model_id, bundle=bundle, validation_csv=loan_csvs["lender"]
+    )
+    assert report.ok, report.mismatches
+    assert report.recomputed_rounds == 1
+
+
+def _with_layout(raw: bytes, layout: str) -> bytes:
+    doc = json.loads(raw)
+    [round_] = doc["rounds"]
+    [item] = round_["updates"]
+    item["layout"] = layout
+    return json.dumps(doc).encode()
+
+
+def test_a_flipped_layout_of_a_wallet_signed_update_is_caught(
+    market: Market, wallet_judged: WalletJudged, loan_csvs: dict[str, bytes]
+) -> None:
+    model_id, update_id, raw = wallet_judged
+    _, bundle = parse_bundle(_with_layout(raw, "eip191"))
+    report = audit_model(
+        market.node(9), model_id, bundle=bundle, validation_csv=loan_csvs["lender"]
+    )
+    assert not report.ok
+    [problem] = [m for m in report.mismatches if f"update #{update_id} in the bundle" in m]
+    assert "signed by" in problem
+
+
+def test_an_unknown_layout_is_refused_when_the_bundle_is_read(wallet_judged: WalletJudged) -> None:
+    _, _, raw = wallet_judged
+    with pytest.raises(DataError, match="unknown layout"):
+        parse_bundle(_with_layout(raw, "eip999"))

@@ -1,7 +1,10 @@
 /* fedlend job progress: polls GET /jobs/<id> for every [data-job-url] box, updates its <progress>,
-   and reloads the page (or goes to the job's result.redirect) once the job has finished. */
+   and reloads the page (or goes to the job's result.redirect) once the job has finished. A running
+   job whose message starts with ASK waits for the user: the page is reloaded once to show the
+   question, unless it already shows one ([data-job-question]). */
 (function () {
   "use strict";
+  var ASK = "Your answer is needed: ";  // owner_app/review.py ASK_PREFIX
 
   function text(box, selector, value) {
     var el = box.querySelector(selector);
@@ -42,6 +45,8 @@
       return response.json();
     }).then(function (job) {
       update(box, job);
+      var asks = !job.finished && (job.message || "").indexOf(ASK) === 0;
+      if (asks && !document.querySelector("[data-job-question]")) { window.location.reload(); return; }
       if (job.finished) { finish(job); } else {
         window.setTimeout(function () { poll(box, interval, 0); }, interval);
       }
