@@ -28,10 +28,40 @@ def check_labels(y: np.ndarray) -> np.ndarray:
 
 
 def rank_auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    """ROC-AUC of every row of `scores` (k, n) against boolean labels (n,); shape (k,)."""
+    """ROC-AUC of every row of `scores` (k, n) against boolean labels (n,); shape (k,).
+
+    One integer sort per row: each score becomes its order-preserving 64-bit key with the last
+    bit replaced by the label, so the sorted keys carry the labels in score order. Rows where two
+    keys could share a score (a real tie, or two scores one ulp apart) are redone exactly by
+    `_exact_u2`; the result is the same integer statistic either way, so bit for bit the same.
+    """
     s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
     n_pos = int(positive.sum())
     n_neg = positive.size - n_pos
+    keys = np.add(s, 0.0).view(np.int64)  # + 0.0 turns -0.0 into +0.0, which equals it
+    flip = np.right_shift(keys, 63)
+    np.bitwise_and(flip, _LOW_63, out=flip)
+    np.bitwise_xor(keys, flip, out=keys)  # monotone in the score (finite, non-NaN)
+    np.bitwise_and(keys, -2, out=keys)
+    np.bitwise_or(keys, positive.astype(np.int64), out=keys)  # last bit: the label
+    keys.sort(axis=1)
+    np.subtract(keys[:, 1:], keys[:, :-1], out=flip[:, 1:])
+    maybe = (flip[:, 1:] < 2).any(axis=1)  # adjacent keys could share a score
+    maybe |= np.isnan(s).any(axis=1)  # NaN has no order: argsort's (last) as before
+    np.bitwise_and(keys, 1, out=keys)
+    rank_sum = keys @ np.arange(positive.size, dtype=np.int64)
+    u2 = (2 * rank_sum - n_pos * (n_pos - 1)).astype(np.float64)
+    if maybe.any():
+        u2[maybe] = _exact_u2(s[maybe], positive)
+    return u2 / (2.0 * n_pos * n_neg)
+
+
+_LOW_63 = np.int64(0x7FFF_FFFF_FFFF_FFFF)
+
+
+def _exact_u2(s: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Twice the Mann-Whitney U of rows of float scores by argsort; ties count one half."""
+    n_pos = int(positive.sum())
     order = np.argsort(s, axis=1)
     ranked = np.take_along_axis(s, order, axis=1)
     is_pos = positive[order]
@@ -41,7 +71,7 @@ def rank_auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     u2 = (2 * positions.sum(axis=1, dtype=np.int64) - n_pos * (n_pos - 1)).astype(np.float64)
     if tied.any():
         u2[tied] = _tied_u2(ranked[tied], is_pos[tied])
-    return u2 / (2.0 * n_pos * n_neg)
+    return u2
 
 
 def _tied_u2(ranked: np.ndarray, is_pos: np.ndarray) -> np.ndarray:

@@ -68,7 +68,8 @@ class CoalitionScorer:
     def values(self, combos: np.ndarray) -> np.ndarray:
         """Metric of each coalition, given its combination of rows (k, width) -> (k,)."""
         if self.linear:
-            logits = self.base_logits[None, :] + self.lr * combos
+            logits = np.multiply(combos, self.lr)
+            logits += self.base_logits
             return metric_of_logits(self.metric, logits, self.positive)
         out = np.empty(len(combos))
         for lo in range(0, len(combos), BLOCK):

@@ -114,9 +114,7 @@ def _walk(
         sums = np.cumsum(scaled[idx], axis=0)
         sums += run
         totals = run_weight + np.cumsum(weight[idx])
-        combos = np.divide(
-            sums, totals[:, None], out=np.zeros_like(sums), where=totals[:, None] > 0
-        )
+        combos = sums / np.where(totals > 0, totals, 1.0)[:, None]  # no member weight: 0 / 1
         vals = scorer.values(combos) - base
         steps = np.diff(np.concatenate(([prev], vals)))
         hit = np.flatnonzero(np.abs(v_all - vals) < truncation)
