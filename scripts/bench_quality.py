@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[float, tuple[float, fl
     return {e: (report.run(e).test_auc, report.pooled_auc) for e in args.epsilons}
 
 
-def _progress(seed: int):
+def _progress(seed: int) -> Callable[[float, str], None]:
     def show(fraction: float, what: str) -> None:
         print(f"\r[seed {seed} {fraction:6.1%}] {what:<50}", end="", file=sys.stderr, flush=True)
 

@@ -183,6 +183,7 @@ def test_the_lender_sees_the_base_score_and_a_realistic_target_before_posting(
     page.fill("#bounty_eth", "1")
     page.fill("#deadline_hours", "24")
     page.click("#post-bounty")
+    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
     page.wait_for_url(re.compile(r"/models/\d+$"), timeout=90_000)
     model_id = int(page.url.rsplit("/", 1)[1])
     assert market.node(0).client.get_model(model_id).initial_score == base  # what was previewed

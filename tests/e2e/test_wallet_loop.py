@@ -78,6 +78,7 @@ def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     page.fill("#bounty_eth", "2")
     page.fill("#deadline_hours", "24")
     page.click("#post-bounty")
+    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
     confirm(page, title="Unlock your update-decryption key")
     confirm(page, title="Review the transaction", amount="2 ETH")
     page.wait_for_url(re.compile(r"/models/\d+$"), timeout=JOB_TIMEOUT_MS)
