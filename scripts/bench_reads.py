@@ -2,12 +2,13 @@
 
     .venv/bin/python scripts/bench_reads.py [--stored 1000] [--pending 50] [--repeats 7]
 
-Builds the history on a private Anvil (nothing else is touched): one real bounty (model 1) and
-a copy (model 2), `--stored` updates from dev account 1 to model 2 (random digests: they only
-make the history long), then `--pending` real sealed updates to model 1 (one DP training,
-sealed with fresh nonces). Prints the lender's own time to evaluate them (chain confirmation excluded: the time spent
-sending evaluateRound and waiting for its receipt is subtracted), then the median render time of the
-lender's `/models/1` and the owner's `/contributions/` pages (Flask test client).
+Builds the history on a private Anvil (nothing else is touched): one real bounty (model 1)
+and a copy (model 2), `--stored` updates from dev account 1 to model 2 (random digests: they
+only make the history long), then `--pending` real sealed updates to model 1 (one DP training,
+sealed with fresh nonces). Prints the lender's own time to evaluate them (chain confirmation
+excluded: time spent sending evaluateRound and waiting for its receipt is subtracted), then the
+median render time of the lender's `/models/1` and the owner's `/contributions/` pages (Flask
+test client).
 """
 
 from __future__ import annotations
