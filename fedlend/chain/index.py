@@ -16,6 +16,7 @@ from web3 import Web3
 
 from fedlend.chain.events import ChainEvent, UpdateEvaluated, UpdateSubmitted
 from fedlend.chain.rpc import rpc_errors
+from fedlend.types import UpdateStatus
 
 
 @dataclass
@@ -92,6 +93,14 @@ class EventIndex:
         state = self.refresh()
         ids = state.by_submitter.get(submitter.lower(), [])
         return [(state.submitted[i], state.evaluated.get(i)) for i in ids]
+
+    def statuses(self) -> dict[int, tuple[int, UpdateStatus]]:
+        """Update id -> (model id, latest status from events; PENDING if never judged)."""
+        state = self.refresh()
+        return {
+            i: (sub.model_id, v.status if (v := state.evaluated.get(i)) else UpdateStatus.PENDING)
+            for i, sub in state.submitted.items()
+        }
 
     def submission(self, update_id: int) -> UpdateSubmitted | None:
         """The UpdateSubmitted event of one update (None if the index has not seen it)."""
