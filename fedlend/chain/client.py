@@ -211,7 +211,9 @@ class ModelRepositoryClient:
         )
         receipt = self._send(call)
         verdicts = {int(e["updateId"]): e for e in self._receipt_events(receipt, "UpdateEvaluated")}
-        records = tuple(self._judged(i, verdicts[i], receipt["blockNumber"]) for i in update_ids)
+        subs = self.index.refresh().submitted  # one refresh for the whole round
+        block = receipt["blockNumber"]
+        records = tuple(self._judged(i, verdicts[i], block, subs.get(i)) for i in update_ids)
         summary = self._receipt_event(receipt, "RoundEvaluated")
         round_ = RoundReceipt(
             model_id=model_id,
@@ -437,9 +439,10 @@ class ModelRepositoryClient:
             reward_wei=reward,
         )
 
-    def _judged(self, update_id: int, verdict: dict[str, Any], block: int) -> UpdateRecord:
+    def _judged(
+        self, update_id: int, verdict: dict[str, Any], block: int, sub: UpdateSubmitted | None
+    ) -> UpdateRecord:
         """An update's record from its UpdateEvaluated receipt log and its indexed submission."""
-        sub = self.index.submission(update_id)
         if sub is None:  # the index has not seen it: read it from the chain
             return self._update_at(update_id, Wei(verdict["reward"]), block=block)
         return UpdateRecord(
