@@ -23,6 +23,7 @@ from fedlend.chain.events import (
     UpdateEvaluated,
     UpdateSubmitted,
 )
+from fedlend.chain.index import EventIndex
 from fedlend.chain.prepared import ExternalSigner
 from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import Sent, connect, rpc_errors, send_call, sent
@@ -209,15 +210,10 @@ class ModelRepositoryClient:
             model_id, list(update_ids), list(shares), score, _digest(new_weights)
         )
         receipt = self._send(call)
-        rewards = {
-            int(e["updateId"]): Wei(e["reward"])
-            for e in self._receipt_events(receipt, "UpdateEvaluated")
-        }
+        verdicts = {int(e["updateId"]): e for e in self._receipt_events(receipt, "UpdateEvaluated")}
+        subs = self.index.refresh().submitted  # one refresh for the whole round
         block = receipt["blockNumber"]
-        digests = self._digests(model_id)
-        records = tuple(
-            self._update_at(i, rewards[i], block=block, digest=digests.get(i)) for i in update_ids
-        )
+        records = tuple(self._judged(i, verdicts[i], block, subs.get(i)) for i in update_ids)
         summary = self._receipt_event(receipt, "RoundEvaluated")
         round_ = RoundReceipt(
             model_id=model_id,
@@ -253,10 +249,19 @@ class ModelRepositoryClient:
         return int(self._call("updateCount"))
 
     def get_model(self, model_id: int) -> ModelRecord:
-        """One model's current state (its update_count is counted from UpdateSubmitted events)."""
+        """One model's current state (its update_count from the incremental event index)."""
         raw = self._call("getModel", model_id)
-        count = len(self.events(names=["UpdateSubmitted"], model_id=model_id))
-        return _model_record(model_id, raw, count)
+        return _model_record(model_id, raw, self.index.submitted_count(model_id))
+
+    @cached_property
+    def index(self) -> EventIndex:
+        """This client's incremental event index (reads only new blocks; resets on a reorg)."""
+        reader = self.event_reader()
+        return EventIndex(
+            self.w3,
+            self.deployed_block,
+            lambda low, high: reader.fetch(from_block=low, to_block=high),
+        )
 
     def models(self) -> list[ModelRecord]:
         """Every model, by id (one log scan counts the updates of all of them); reads at one
@@ -277,7 +282,7 @@ class ModelRepositoryClient:
         return value
 
     def _read_models(self) -> list[ModelRecord]:
-        counts = Counter(e.model_id for e in self.events(names=["UpdateSubmitted"]))
+        counts = Counter(self.index.counts())
         ids = list(range(1, self.model_count() + 1))
         raws: list[Any] = []
         for start in range(0, len(ids), BATCH):  # one JSON-RPC batch per BATCH models
@@ -301,9 +306,17 @@ class ModelRepositoryClient:
         """One update's status as the contract stores it (one call, no log scan)."""
         return UpdateStatus(self._call("getUpdate", update_id)[3])
 
+    def update_statuses(self, update_ids: Sequence[int]) -> dict[int, UpdateStatus]:
+        """Several updates' stored statuses, in JSON-RPC batches (no call per update)."""
+        ids = list(update_ids)
+        raws: list[Any] = []
+        for start in range(0, len(ids), BATCH):
+            raws += self._batch_calls("getUpdate", ids[start : start + BATCH])
+        return {i: UpdateStatus(raw[3]) for i, raw in zip(ids, raws, strict=True)}
+
     def updates_of_model(self, model_id: int) -> list[UpdateRecord]:
         """Every update submitted to a model, by id, rebuilt from its events alone."""
-        events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"], model_id=model_id)
+        events = self.index.model_events(model_id)
         evaluated = {e.update_id: e for e in events if isinstance(e, UpdateEvaluated)}
         return [
             _record_from_events(e, evaluated.get(e.update_id))
@@ -316,13 +329,7 @@ class ModelRepositoryClient:
         return list(self._at_head(f"updates_by:{submitter.lower()}", lambda: self._by(submitter)))
 
     def _by(self, submitter: str) -> list[UpdateRecord]:
-        events = self.events(names=["UpdateSubmitted", "UpdateEvaluated"])
-        evaluated = {e.update_id: e for e in events if isinstance(e, UpdateEvaluated)}
-        return [
-            _record_from_events(e, evaluated.get(e.update_id))
-            for e in events
-            if isinstance(e, UpdateSubmitted) and e.submitter.lower() == submitter.lower()
-        ]
+        return [_record_from_events(s, v) for s, v in self.index.updates_of(submitter)]
 
     def owed(self, address: str | None = None) -> Wei:
         """Wei credited to `address` (default: this account) and not yet withdrawn."""
@@ -397,10 +404,13 @@ class ModelRepositoryClient:
 
     def _digests(self, model_id: int) -> dict[int, Digest]:
         """Update id -> digest of a model's updates (digests live in UpdateSubmitted events)."""
-        events = self.events(names=["UpdateSubmitted"], model_id=model_id)
-        return {e.update_id: e.digest for e in events}
+        events = self.index.model_events(model_id)
+        return {e.update_id: e.digest for e in events if isinstance(e, UpdateSubmitted)}
 
     def _digest_of(self, update_id: int) -> Digest:
+        found = self.index.submission(update_id)
+        if found is not None:
+            return Digest(found.digest)
         events = self.events(names=["UpdateSubmitted"], update_id=update_id)
         if not events:
             raise ChainError(
@@ -428,6 +438,23 @@ class ModelRepositoryClient:
             status=UpdateStatus(status),
             score=BasisPoints(score),
             reward_wei=reward,
+        )
+
+    def _judged(
+        self, update_id: int, verdict: dict[str, Any], block: int, sub: UpdateSubmitted | None
+    ) -> UpdateRecord:
+        """An update's record from its UpdateEvaluated receipt log and its indexed submission."""
+        if sub is None:  # the index has not seen it: read it from the chain
+            return self._update_at(update_id, Wei(verdict["reward"]), block=block)
+        return UpdateRecord(
+            update_id=update_id,
+            model_id=sub.model_id,
+            submitter=sub.submitter,
+            digest=sub.digest,
+            submitted_at=sub.submitted_at,
+            status=UpdateStatus(verdict["status"]),
+            score=BasisPoints(verdict["score"]),
+            reward_wei=Wei(verdict["reward"]),
         )
 
     def _reward_of(self, update_id: int) -> Wei:

@@ -120,12 +120,13 @@ def find_pending(lender: LenderService, model: ModelRecord) -> Pending:
     open_for_review = model.status != ModelStatus.RECLAIMED and (
         client.chain_time() < model.review_ends
     )
-    events = client.events(model_id=model.model_id)
+    events = client.index.model_events(model.model_id)
     evaluated = {e.update_id for e in events if isinstance(e, UpdateEvaluated)}
     submitted = [_record(e) for e in events if isinstance(e, UpdateSubmitted)]
     candidates = [u for u in submitted if u.update_id not in evaluated]
     # events and storage can disagree (a lost event, a reorg): storage decides
-    pending = [u for u in candidates if client.update_status(u.update_id) == UpdateStatus.PENDING]
+    stored = client.update_statuses([u.update_id for u in candidates])
+    pending = [u for u in candidates if stored[u.update_id] == UpdateStatus.PENDING]
     judged = evaluated | {u.update_id for u in candidates} - {u.update_id for u in pending}
     if not open_for_review:
         pending = []
@@ -152,7 +153,7 @@ def _check_key(lender: LenderService, spec: ModelSpec) -> None:
 
 def weight_versions(lender: LenderService, model_id: int) -> list[Digest]:
     """Every weights digest the model has had, oldest first (from events alone)."""
-    return versions_from(lender.node.client.events(model_id=model_id))
+    return versions_from(lender.node.client.index.model_events(model_id))
 
 
 def versions_from(events: Sequence[object]) -> list[Digest]:

@@ -14,13 +14,14 @@ from fedlend.chain.prepared import ExternalSigner
 from fedlend.errors import ConfigError
 from fedlend.private_files import private_dir
 from fedlend.services.spec_cache import specs_for
+from fedlend.services.weights_cache import weights_for
 from fedlend.settings import Settings
 from fedlend.storage.base import ContentStore
 from fedlend.storage.cid import cid_for, cid_to_digest, digest_to_cid
 from fedlend.storage.factory import open_store
 from fedlend.types import Address, Digest, ModelRecord, Wei
 from fl.spec import ModelSpec
-from fl.weights import weights_from_bytes, weights_to_bytes
+from fl.weights import weights_to_bytes
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ class Node:
         return specs_for(self.store).get(model.spec, lambda: self.get(model.spec))
 
     def weights_at(self, spec: ModelSpec, digest: Digest) -> dict[str, torch.Tensor]:
-        """Weights stored under a digest, checked against the spec."""
-        return weights_from_bytes(self.get(digest), spec)
+        """Weights stored under a digest, checked against the spec (parsed once per digest)."""
+        return weights_for(self.store).get(spec, digest, lambda: self.get(digest))
 
     def put_weights(self, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> Digest:
         """Store weights in canonical safetensors form."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fedlend.amounts import eth_rounded
-from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import DataError, FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
@@ -261,17 +260,12 @@ class LenderRecord:
 
 
 def lender_records(owner: OwnerService, models: Sequence[ModelRecord]) -> dict[str, LenderRecord]:
-    """Per lender address: its record over every model, from one scan of the events."""
+    """Per lender address: its record over every model, from the client's event index."""
     client = owner.node.client
     now = client.chain_time()
     lender_of = {r.model_id: r.lender for r in models}
     ends = {r.model_id: r.review_ends for r in models}
-    status: dict[int, tuple[int, UpdateStatus]] = {}
-    for e in client.events(names=["UpdateSubmitted", "UpdateEvaluated"]):
-        if isinstance(e, UpdateEvaluated):
-            status[e.update_id] = (e.model_id, e.status)
-        elif isinstance(e, UpdateSubmitted):
-            status.setdefault(e.update_id, (e.model_id, UpdateStatus.PENDING))
+    status = client.index.statuses()
     tally: dict[str, list[int]] = {}
     for model_id, st in status.values():
         lender = lender_of.get(model_id)

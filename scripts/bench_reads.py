@@ -1,0 +1,171 @@
+"""Reads over a long history: evaluate 50 pending updates, render the model and contributions pages.
+
+    .venv/bin/python scripts/bench_reads.py [--stored 1000] [--pending 50] [--repeats 7]
+
+Builds the history on a private Anvil (nothing else is touched): one real bounty (model 1)
+and a copy (model 2), `--stored` updates from dev account 1 to model 2 (random digests: they
+only make the history long), then `--pending` real sealed updates to model 1 (one DP training,
+sealed with fresh nonces). Prints the lender's own time to evaluate them (chain confirmation
+excluded: time spent sending evaluateRound and waiting for its receipt is subtracted), then the
+median render time of the lender's `/models/1` and the owner's `/contributions/` pages (Flask
+test client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import lender_app
+import owner_app
+from fedlend.chain.accounts import dev_account
+from fedlend.chain.anvil import AnvilProcess
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.rpc import connect
+from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
+from fedlend.services import catalog
+from fedlend.services.evaluation import evaluate_pending
+from fedlend.services.lender import LenderService
+from fedlend.services.node import open_node
+from fedlend.settings import SHIPPED_LOANS, Settings
+from fl.data import load_loans
+from fl.features import encode
+from fl.train import train_update, update_to_bytes
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
+    """Models 1 and 2, `stored` filler updates to model 2 and `pending` real ones to model 1."""
+    contract = ModelRepositoryClient.deploy(connect(rpc_url), dev_account(0)).address
+    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
+    lender = LenderService(open_node(settings))
+    loans = load_loans(SHIPPED_LOANS)
+    csv = loans.iloc[:1600].to_csv(index=False).encode()
+    deadline = lender.node.client.chain_time() + 30 * 86_400
+    first = lender.post_bounty(
+        csv, title="reads", target_score=9000, bounty_wei=10**18, deadline=deadline
+    )
+    lender.node.client.create_model(
+        weights=first.weights_digest,
+        spec=first.spec_digest,
+        initial_score=first.initial_score,
+        target_score=9000,
+        deadline=deadline,
+        bounty_wei=10**15,
+    )
+    node = open_node(settings.with_(dev_account=1))
+    started = time.perf_counter()
+    for i in range(stored):
+        node.client.submit_update(2, os.urandom(32))
+        if (i + 1) % 250 == 0:
+            _say(f"  {i + 1}/{stored} stored updates ({time.perf_counter() - started:.0f} s)")
+    bounty = catalog.load_bounty(node, node.client.get_model(1))
+    spec = bounty.require_spec()
+    base = node.weights_at(spec, bounty.record.weights)
+    data = encode(spec, loans.iloc[1600:4600].reset_index(drop=True))
+    result = train_update(spec, base, data, epsilon=3.0, seed=1, base_digest=bounty.record.weights)
+    payload = update_to_bytes(spec, result)
+    key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
+    for _ in range(pending):
+        header = UpdateHeader.create(
+            model_id=1,
+            base_digest=bounty.record.weights,
+            chain_id=node.chain_id,
+            contract=node.client.address,
+            submitter=node.address,
+            epsilon=result.epsilon,
+            delta=result.delta,
+            num_examples=result.n_examples,
+        )
+        blob = seal_update(
+            payload=payload, header=header, owner=node.account, lender_public_key=key
+        )
+        node.client.submit_update(1, node.put(blob))
+    return settings
+
+
+def own_evaluation_seconds(settings: Settings) -> tuple[float, int]:
+    """Seconds the lender spends judging model 1's pending updates, minus sending/confirming."""
+    lender = LenderService(open_node(settings))
+    client = lender.node.client
+    sending = [0.0]
+    send = client._send
+
+    def timed_send(call: Any, *, value: int = 0) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            return send(call, value=value)
+        finally:
+            sending[0] += time.perf_counter() - started
+
+    client._send = timed_send  # type: ignore[method-assign]
+    started = time.perf_counter()
+    client.index.refresh()  # what a running lender app has done already
+    cold = time.perf_counter() - started
+    _say(f"  cold event index ({stored_count(client)} updates): {cold:.2f} s (once per process)")
+    started = time.perf_counter()
+    done = evaluate_pending(lender, 1)
+    return time.perf_counter() - started - sending[0], len(done)
+
+
+def stored_count(client: ModelRepositoryClient) -> int:
+    """How many updates the index holds."""
+    return len(client.index.statuses())
+
+
+def page_ms(app: Any, path: str, repeats: int) -> float:
+    """Median milliseconds to render `path` (after one warm-up request)."""
+    client = app.test_client()
+    times = []
+    for _ in range(repeats + 1):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+    times = times[1:]  # the first request warms the caches
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stored", type=int, default=1000)
+    parser.add_argument("--pending", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    stored = min(max(0, args.stored), 5000)
+    pending = min(max(1, args.pending), 100)
+    with tempfile.TemporaryDirectory(prefix="fedlend-reads-", ignore_cleanup_errors=True) as tmp:
+        home = Path(tmp)
+        anvil = AnvilProcess().start()
+        try:
+            _say(f"Anvil on {anvil.rpc_url}; {stored} stored updates, {pending} pending")
+            settings = build(home, anvil.rpc_url, stored, pending)
+            seconds, n = own_evaluation_seconds(settings)
+            _say(f"evaluate-{n}: {seconds:.2f} s of the lender's own time (target < 2 s)")
+            lender = lender_app.create_app(
+                {"FEDLEND_SETTINGS": settings, "DATA_DIR": home / "l", "AUTO_EVALUATE": False}
+            )
+            owner = owner_app.create_app(
+                {"FEDLEND_SETTINGS": settings.with_(dev_account=1), "DATA_DIR": home / "o"}
+            )
+            model = page_ms(lender, "/models/1", args.repeats)
+            _say(f"lender /models/1: {model:.0f} ms median (target < 300 ms)")
+            contributions = page_ms(owner, "/contributions/", args.repeats)
+            _say(f"owner /contributions/: {contributions:.0f} ms median (target < 300 ms)")
+        finally:
+            anvil.stop()
+
+
+if __name__ == "__main__":
+    main()
