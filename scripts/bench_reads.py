@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eth_account.signers.local import LocalAccount
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lender_app
 import owner_app
@@ -35,6 +37,7 @@ from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
 from fedlend.settings import SHIPPED_LOANS, Settings
+from fedlend.types import Digest
 from fl.data import load_loans
 from fl.features import encode
 from fl.train import train_update, update_to_bytes
@@ -66,7 +69,7 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
     node = open_node(settings.with_(dev_account=1))
     started = time.perf_counter()
     for i in range(stored):
-        node.client.submit_update(2, os.urandom(32))
+        node.client.submit_update(2, Digest(os.urandom(32)))
         if (i + 1) % 250 == 0:
             _say(f"  {i + 1}/{stored} stored updates ({time.perf_counter() - started:.0f} s)")
     bounty = catalog.load_bounty(node, node.client.get_model(1))
@@ -76,6 +79,9 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
     result = train_update(spec, base, data, epsilon=3.0, seed=1, base_digest=bounty.record.weights)
     payload = update_to_bytes(spec, result)
     key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
+    signer = node.account
+    if not isinstance(signer, LocalAccount):
+        raise SystemExit("the benchmark seals with a dev key")
     for _ in range(pending):
         header = UpdateHeader.create(
             model_id=1,
@@ -83,13 +89,11 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
             chain_id=node.chain_id,
             contract=node.client.address,
             submitter=node.address,
-            epsilon=result.epsilon,
+            epsilon=float(result.epsilon or 3.0),
             delta=result.delta,
             num_examples=result.n_examples,
         )
-        blob = seal_update(
-            payload=payload, header=header, owner=node.account, lender_public_key=key
-        )
+        blob = seal_update(payload=payload, header=header, owner=signer, lender_public_key=key)
         node.client.submit_update(1, node.put(blob))
     return settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -62,6 +63,14 @@ def test_bounded(spec: ModelSpec) -> None:
     base = init_weights(spec, seed=0)
     blobs = [weights_to_bytes({k: v + s for k, v in base.items()}, spec=spec) for s in range(3)]
     calls: list[int] = []
+
+    def fetch(blob: bytes) -> Callable[[], bytes]:
+        def read() -> bytes:
+            calls.append(1)
+            return blob
+
+        return read
+
     for blob in blobs + blobs[:1]:
-        cache.get(spec, hashlib.sha256(blob).digest(), lambda b=blob: calls.append(1) or b)
+        cache.get(spec, hashlib.sha256(blob).digest(), fetch(blob))
     assert len(calls) == 4  # the oldest was dropped, so it is fetched again
