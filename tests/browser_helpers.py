@@ -96,9 +96,16 @@ def launch_chromium(playwright: object) -> Browser:
 
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page PNG as test-artifacts/<name>.png (gitignored) and return its path."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.wait_for_load_state("load")
+    try:
+        page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=30_000)
+    except PlaywrightTimeoutError:  # a page that reloaded mid-capture (jobs.js) on a busy machine
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=60_000)
     return path
 
 

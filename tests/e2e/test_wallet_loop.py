@@ -116,6 +116,8 @@ def one_tx_action(page: Page, button: str, outcome: str) -> None:
     confirm(page, title="Review the transaction", amount="nothing (0 ETH)")
     expect(page.locator("[data-job-message]")).to_contain_text(outcome, timeout=JOB_TIMEOUT_MS)
     expect(page.locator("[data-job-state]")).to_have_text("done")
+    # jobs.js reloads the page once the job ends; the reloaded page polls nothing
+    expect(page.locator("[data-job-url]")).to_have_count(0, timeout=JOB_TIMEOUT_MS)
 
 
 def test_the_whole_loop_in_wallet_mode_with_no_key_on_either_server(
