@@ -11,6 +11,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
+from fedlend.chain.prepared import MinedRevertError
 from fedlend.errors import ContractError
 from fedlend.types import ModelStatus, UpdateStatus
 
@@ -151,3 +152,7 @@ class RevertDecoder:
             yield
         except ContractLogicError as exc:
             raise self.to_error(exc) from exc
+        except MinedRevertError as exc:  # broadcast and mined: the error names the transaction
+            error = self.to_error(exc.revert)
+            error.sent_tx = exc.tx_hash
+            raise error from exc
