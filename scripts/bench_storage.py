@@ -1,6 +1,6 @@
 """Print storage and sealing figures: put/get latency per backend, seal/open cost, blob overhead.
 
-Run: .venv/bin/python -m fedlend.storage.bench [--ipfs-url http://127.0.0.1:5001] [--size BYTES]
+Run: .venv/bin/python scripts/bench_storage.py [--ipfs-url http://127.0.0.1:5001] [--size BYTES]
 """
 
 from __future__ import annotations
