@@ -20,14 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _harness import (
-    deploy_market,
-    lender_config,
-    owner_config,
-    post_first_bounty,
-    private_chain,
-    say,
-)
+import _harness as harness
 from eth_account.signers.local import LocalAccount
 
 import lender_app
@@ -47,15 +40,19 @@ from fl.train import train_update, update_to_bytes
 
 def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
     """Models 1 and 2, `stored` filler updates to model 2 and `pending` real ones to model 1."""
-    settings = deploy_market(home, rpc_url)
+    settings = harness.deploy_market(home, rpc_url)
     loans = load_loans(SHIPPED_LOANS)
-    post_first_bounty(settings, loans.iloc[:1600].to_csv(index=False).encode(), "reads").copy()
+    harness.post_first_bounty(
+        settings, loans.iloc[:1600].to_csv(index=False).encode(), "reads"
+    ).copy()
     node = open_node(settings.with_(dev_account=1))
     started = time.perf_counter()
     for i in range(stored):
         node.client.submit_update(2, Digest(os.urandom(32)))
         if (i + 1) % 250 == 0:
-            say(f"  {i + 1}/{stored} stored updates ({time.perf_counter() - started:.0f} s)")
+            harness.say(
+                f"  {i + 1}/{stored} stored updates ({time.perf_counter() - started:.0f} s)"
+            )
     bounty = catalog.load_bounty(node, node.client.get_model(1))
     spec = bounty.require_spec()
     base = node.weights_at(spec, bounty.record.weights)
@@ -100,7 +97,9 @@ def own_evaluation_seconds(settings: Settings) -> tuple[float, int]:
     started = time.perf_counter()
     client.index.refresh()  # what a running lender app has done already
     cold = time.perf_counter() - started
-    say(f"  cold event index ({stored_count(client)} updates): {cold:.2f} s (once per process)")
+    harness.say(
+        f"  cold event index ({stored_count(client)} updates): {cold:.2f} s (once per process)"
+    )
     started = time.perf_counter()
     done = evaluate_pending(lender, 1)
     return time.perf_counter() - started - sending[0], len(done)
@@ -133,17 +132,17 @@ def main() -> None:
     args = parser.parse_args()
     stored = min(max(0, args.stored), 5000)
     pending = min(max(1, args.pending), 100)
-    with private_chain("fedlend-reads-") as (home, rpc_url):
-        say(f"Anvil on {rpc_url}; {stored} stored updates, {pending} pending")
+    with harness.private_chain("fedlend-reads-") as (home, rpc_url):
+        harness.say(f"Anvil on {rpc_url}; {stored} stored updates, {pending} pending")
         settings = build(home, rpc_url, stored, pending)
         seconds, n = own_evaluation_seconds(settings)
-        say(f"evaluate-{n}: {seconds:.2f} s of the lender's own time (target < 2 s)")
-        lender = lender_app.create_app(lender_config(settings, home))
-        owner = owner_app.create_app(owner_config(settings, home))
+        harness.say(f"evaluate-{n}: {seconds:.2f} s of the lender's own time (target < 2 s)")
+        lender = lender_app.create_app(harness.lender_config(settings, home))
+        owner = owner_app.create_app(harness.owner_config(settings, home))
         model = page_ms(lender, "/models/1", args.repeats)
-        say(f"lender /models/1: {model:.0f} ms median (target < 300 ms)")
+        harness.say(f"lender /models/1: {model:.0f} ms median (target < 300 ms)")
         contributions = page_ms(owner, "/contributions/", args.repeats)
-        say(f"owner /contributions/: {contributions:.0f} ms median (target < 300 ms)")
+        harness.say(f"owner /contributions/: {contributions:.0f} ms median (target < 300 ms)")
 
 
 if __name__ == "__main__":
