@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,13 @@ from fedlend.errors import (
     SpecError,
     TransactionFailedError,
 )
-from fedlend.sealing import EncryptionKeypair, lender_encryption_keypair, public_key_text
+from fedlend.sealing import (
+    EncryptionKeypair,
+    OpenedUpdate,
+    lender_encryption_keypair,
+    open_update,
+    public_key_text,
+)
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
@@ -30,6 +37,7 @@ from fedlend.types import (
     MIN_REVIEW_PERIOD,
     BasisPoints,
     Digest,
+    UpdateRecord,
     Wei,
 )
 from fedlend_core.progress import Progress, quiet
@@ -98,6 +106,21 @@ class LenderService:
         if callable(from_wallet):
             return from_wallet()
         return lender_encryption_keypair(account)  # type: ignore[arg-type]
+
+    def open_sealed(self, update: UpdateRecord, seen: Container[str] = ()) -> OpenedUpdate:
+        """Fetch `update`'s blob, decrypt it and check it against the chain's facts about it
+        (submitter, model, chain, contract) and the nonces already `seen`; SealingError if not."""
+        node = self.node
+        return open_update(
+            node.get(update.digest),
+            lender_private_key=self.keypair.private,
+            expected_submitter=update.submitter,
+            expected_model_id=update.model_id,
+            expected_chain_id=node.chain_id,
+            expected_contract=node.client.address,
+            max_blob_bytes=node.settings.max_blob_bytes,
+            seen_nonces=seen,
+        )
 
     # --- posting -----------------------------------------------------------------------------
     def preview(
