@@ -24,7 +24,7 @@ from fedlend.chain.compile import load_artifact
 from fedlend.chain.events import EventReader
 from fedlend.errors import FedlendError
 from fedlend.sealing import INNER_MAGIC, SEAL_MAGIC, lender_encryption_keypair, open_update
-from fedlend.sealing_header import UpdateHeader
+from fedlend.sealing.header import UpdateHeader
 from fl.evaluate import validate_update
 from fl.models import init_weights
 from fl.spec import Feature, ModelSpec

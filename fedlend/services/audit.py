@@ -21,7 +21,7 @@ from fedlend.chain.events import (
 )
 from fedlend.errors import FedlendError
 from fedlend.sealing import verify_inner
-from fedlend.sealing_header import same_address
+from fedlend.sealing.header import same_address
 from fedlend.services import catalog
 from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data

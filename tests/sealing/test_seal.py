@@ -28,7 +28,7 @@ from fedlend.sealing import (
     public_key_text,
     seal_update,
 )
-from fedlend.sealing_header import MAX_HEADER_BYTES
+from fedlend.sealing.header import MAX_HEADER_BYTES
 from fedlend.storage import ContentStore
 
 LENDER = Account.from_key("0x" + "a1" * 32)
@@ -96,7 +96,7 @@ def _forge(
     header_len: int | None = None,
 ) -> bytes:
     """Build a blob by hand the way an attacker who knows the format would."""
-    from fedlend.sealing import _signable  # the exact message an honest owner signs
+    from fedlend.sealing.seal import _signable  # the exact message an honest owner signs
 
     message = _signable(header_bytes, payload if signed_payload is None else signed_payload)
     signature = bytes(signer.sign_message(message).signature)
