@@ -18,6 +18,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.rpc import connect
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.node import open_node
 from fedlend.settings import Settings
@@ -72,9 +73,7 @@ def post_first_bounty(settings: Settings, csv: bytes, title: str) -> Posted:
     """The lender posts one real 1 ETH bounty from `csv` (spec, base model, initial score)."""
     lender = LenderService(open_node(settings))
     deadline = lender.node.client.chain_time() + BOUNTY_DAYS * 86_400
-    first = lender.post_bounty(
-        csv, title=title, target_score=TARGET_SCORE, bounty_wei=10**18, deadline=deadline
-    )
+    first = lender.post_bounty(csv, BountyTerms(title, TARGET_SCORE, 10**18, deadline))
     return Posted(lender, first, deadline)
 
 

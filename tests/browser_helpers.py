@@ -167,7 +167,7 @@ def submit_if_asked(page: Page, *, then: str, timeout_ms: float) -> None:
 
 
 @dataclass(frozen=True)
-class BountyTerms:
+class BountyForm:
     """What a browser test types into the New bounty form (`base=None` keeps the default)."""
 
     title: str
@@ -177,7 +177,7 @@ class BountyTerms:
     base: str | None = "zero"
 
 
-def fill_bounty_form(page: Page, csv: Path, terms: BountyTerms) -> None:
+def fill_bounty_form(page: Page, csv: Path, terms: BountyForm) -> None:
     """On the open New bounty page: upload the CSV, preview its spec and type the terms."""
     page.set_input_files("#csv", str(csv))
     page.get_by_role("button", name="Preview the spec").click()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import advance_time
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
 from fedlend.services.owner import OwnerService
@@ -29,14 +30,14 @@ def run_ghost(
     node = lender.node
     client = node.client
     say("scenario 2: a lender who does not evaluate (review window 1 h)")
-    posted = lender.post_bounty(
-        owner_csvs[0][1],
+    terms = BountyTerms(
         title="ghost lender (demo)",
         target_score=min(MAX_SCORE, 9000),
         bounty_wei=GHOST_BOUNTY_WEI,
         deadline=client.chain_time() + HOUR,
         review_period=MIN_REVIEW_PERIOD,
     )
+    posted = lender.post_bounty(owner_csvs[0][1], terms)
     owners = [
         OwnerService(Node(node.settings, client.with_account(dev_account(i)), node.store))
         for i in GHOST_OWNERS

@@ -19,6 +19,7 @@ from fedlend.chain.anvil import AnvilProcess, advance_time, port_in_use, rpc_cha
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ChainError, FedlendError
 from fedlend.redact import redact_url
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending, weight_versions
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
@@ -226,14 +227,13 @@ def _post(
         f"lender {lender.node.address} posts a {config.bounty_eth:g} ETH bounty"
         f" (target ROC-AUC {config.target})"
     )
-    posted = lender.post_bounty(
-        data,
+    terms = BountyTerms(
         title="Lending Club default model (demo)",
         target_score=round(config.target * MAX_SCORE),
         bounty_wei=bounty,
         deadline=deadline,
-        progress=_bar(say, "  base model"),
     )
+    posted = lender.post_bounty(data, terms, progress=_bar(say, "  base model"))
     out.model_id, out.initial_score = posted.model_id, posted.initial_score
     out.target_score, out.bounty_wei = round(config.target * MAX_SCORE), bounty
     out.score_path.append(posted.initial_score)

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from fedlend.types import ModelStatus
 from tests.apps.lender_support import lender_app
-from tests.browser_helpers import BountyTerms, LiveServer, fill_bounty_form, screenshot
+from tests.browser_helpers import BountyForm, LiveServer, fill_bounty_form, screenshot
 from tests.market import Market
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_post_a_bounty_through_the_form_and_see_it_on_its_model_page(
     page.goto(server.url("/"))
     page.get_by_role("navigation").get_by_role("link", name="New bounty").click()
     expect(page).to_have_title("New bounty · fedlend · Lender")
-    terms = BountyTerms(TITLE, target="0.75", bounty_eth="0.25", deadline_hours="48", base=None)
+    terms = BountyForm(TITLE, target="0.75", bounty_eth="0.25", deadline_hours="48", base=None)
     fill_bounty_form(page, csv, terms)
     expect(page.locator("#spec-preview")).to_contain_text("1600")
     screenshot(page, "lender-new-bounty")

@@ -18,7 +18,7 @@ from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted, Withdrawn
 from fedlend.types import Address, ModelStatus, UpdateStatus
 from fedlend.web.filters import eth, eth_rounded
 from tests.apps.helpers import build_app, found
-from tests.browser_helpers import BountyTerms, LiveServer, fill_bounty_form, screenshot
+from tests.browser_helpers import BountyForm, LiveServer, fill_bounty_form, screenshot
 from tests.market import Market
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     """Lender: the New bounty form with a zero-init base model; returns the new model's id."""
     page.goto(lender.url("/"))
     page.get_by_role("navigation").get_by_role("link", name="New bounty").click()
-    fill_bounty_form(page, csv, BountyTerms(TITLE, bounty_eth="2"))
+    fill_bounty_form(page, csv, BountyForm(TITLE, bounty_eth="2"))
     expect(page.locator("#spec-preview")).to_contain_text("1600")
     shot(page, 1, "lender-new-bounty")
     page.click("#post-bounty")

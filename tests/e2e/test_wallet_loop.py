@@ -18,7 +18,7 @@ from fedlend.types import Address, ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
 from tests.browser_helpers import (
     VIEWPORT,
-    BountyTerms,
+    BountyForm,
     LiveServer,
     fill_bounty_form,
     screenshot,
@@ -77,7 +77,7 @@ def confirm(page: Page, *, title: str, amount: str | None = None) -> None:
 def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     """The form as in key mode; then unlock the decryption key and review createModel."""
     page.goto(lender.url("/bounties/new"))
-    fill_bounty_form(page, csv, BountyTerms("Wallet bounty", bounty_eth="2"))
+    fill_bounty_form(page, csv, BountyForm("Wallet bounty", bounty_eth="2"))
     page.click("#post-bounty")
     page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
     confirm(page, title="Unlock your update-decryption key")
