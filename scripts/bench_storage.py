@@ -15,7 +15,13 @@ from pathlib import Path
 
 from eth_account import Account
 
-from fedlend.sealing import UpdateHeader, lender_encryption_keypair, open_update, seal_update
+from fedlend.sealing import (
+    Submission,
+    UpdateHeader,
+    lender_encryption_keypair,
+    open_update,
+    seal_update,
+)
 from fedlend.settings import DEFAULT_MAX_BLOB_BYTES
 from fedlend.storage.base import ContentStore
 from fedlend.storage.kubo import KuboStore
@@ -67,10 +73,7 @@ def bench_sealing(size: int, *, repeat: int) -> None:
         lambda: open_update(
             blob,
             lender_private_key=keys.private,
-            expected_submitter=owner.address,
-            expected_model_id=1,
-            expected_chain_id=31337,
-            expected_contract=contract,
+            expected=Submission(owner.address, 1, 31337, contract),
         ),
         repeat=repeat,
     )

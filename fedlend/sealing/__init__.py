@@ -14,7 +14,14 @@ from fedlend.sealing.keys import (
     public_key_text,
 )
 from fedlend.sealing.layout import INNER_MAGIC, INNER_MAGIC_TYPED, LAYOUTS, SEAL_MAGIC
-from fedlend.sealing.seal import OpenedUpdate, open_inner, open_update, seal_update, verify_inner
+from fedlend.sealing.seal import (
+    OpenedUpdate,
+    Submission,
+    open_inner,
+    open_update,
+    seal_update,
+    verify_inner,
+)
 from fedlend.sealing.typed import KeyTypedSigner, TypedDataSigner
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "EncryptionKeypair",
     "KeyTypedSigner",
     "OpenedUpdate",
+    "Submission",
     "TypedDataSigner",
     "UpdateHeader",
     "hkdf_sha256",

@@ -89,14 +89,21 @@ def seal_update(
     return SEAL_MAGIC + bytes(SealedBox(PublicKey(key)).encrypt(inner))
 
 
+@dataclass(frozen=True)
+class Submission:
+    """The on-chain facts a sealed update must match: who submitted it, to which model, where."""
+
+    submitter: str
+    model_id: int
+    chain_id: int
+    contract: str
+
+
 def open_update(
     blob: bytes,
     *,
     lender_private_key: bytes,
-    expected_submitter: str,
-    expected_model_id: int,
-    expected_chain_id: int,
-    expected_contract: str,
+    expected: Submission,
     max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES,
     seen_nonces: Container[str] = (),
 ) -> OpenedUpdate:
@@ -104,13 +111,7 @@ def open_update(
     inner = _decrypt(blob, lender_private_key, max_blob_bytes)
     magic, header_bytes, signature, payload = split_inner(inner)
     header, signer = _verified(magic, header_bytes, signature, payload)
-    _check_binding(
-        header,
-        submitter=expected_submitter,
-        model_id=expected_model_id,
-        chain_id=expected_chain_id,
-        contract=expected_contract,
-    )
+    _check_binding(header, expected)
     if header.nonce in seen_nonces:
         raise SealingError(
             f"update nonce {header.nonce} was already seen: a replayed submission",
@@ -188,10 +189,14 @@ def _recover(header_bytes: bytes, payload: bytes, signature: bytes) -> str:
         ) from exc
 
 
-def _check_binding(
-    header: UpdateHeader, *, submitter: str, model_id: int, chain_id: int, contract: str
-) -> None:
+def _check_binding(header: UpdateHeader, expected: Submission) -> None:
     """The header must name exactly the on-chain submission it arrived with."""
+    submitter, model_id, chain_id, contract = (
+        expected.submitter,
+        expected.model_id,
+        expected.chain_id,
+        expected.contract,
+    )
     if not same_address(header.submitter, submitter):
         raise SealingError(
             f"the update was signed by {header.submitter} but submitted on-chain by {submitter}: "
@@ -203,10 +208,10 @@ def _check_binding(
         ("chain", header.chain_id == chain_id, header.chain_id, chain_id),
         ("contract", same_address(header.contract, contract), header.contract, contract),
     ]
-    for what, ok, got, expected in checks:
+    for what, ok, got, wanted in checks:
         if not ok:
             raise SealingError(
-                f"the update was sealed for {what} {got}, not {what} {expected}: a replayed blob",
+                f"the update was sealed for {what} {got}, not {what} {wanted}: a replayed blob",
                 reason=f"wrong-{what}",
             )
 

@@ -22,6 +22,7 @@ from fedlend.errors import (
 from fedlend.sealing import (
     EncryptionKeypair,
     OpenedUpdate,
+    Submission,
     lender_encryption_keypair,
     open_update,
     public_key_text,
@@ -111,10 +112,9 @@ class LenderService:
         return open_update(
             node.get(update.digest),
             lender_private_key=self.keypair.private,
-            expected_submitter=update.submitter,
-            expected_model_id=update.model_id,
-            expected_chain_id=node.chain_id,
-            expected_contract=node.client.address,
+            expected=Submission(
+                update.submitter, update.model_id, node.chain_id, node.client.address
+            ),
             max_blob_bytes=node.settings.max_blob_bytes,
             seen_nonces=seen,
         )
