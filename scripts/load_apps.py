@@ -15,74 +15,48 @@ import argparse
 import http.client
 import os
 import statistics
-import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from _harness import (
+    LOOPBACK,
+    deploy_market,
+    lender_config,
+    owner_config,
+    post_first_bounty,
+    private_chain,
+    say,
+    serve,
+)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lender_app
 import owner_app
-from fedlend.chain.anvil import AnvilProcess
-from fedlend.chain.client import ModelRepositoryClient
-from fedlend.chain.rpc import connect
-from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
 from fedlend.settings import SHIPPED_LOANS, Settings
 from fedlend.types import Digest
 from fl.data import load_loans
 
-LOOPBACK = "127.0.0.1"
 OWNER_PAGES = ["/", "/bounties/", "/contributions/", "/data/", "/contribute/"]
 LENDER_PAGES = ["/", "/account/", "/models/1"]
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> Settings:
     """A contract with `bounties` open models and `submissions` updates from dev account 1."""
-    w3 = connect(rpc_url)
-    from fedlend.chain.accounts import dev_account
-
-    contract = ModelRepositoryClient.deploy(w3, dev_account(0)).address
-    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
-    lender = LenderService(open_node(settings))
+    settings = deploy_market(home, rpc_url)
     csv = load_loans(SHIPPED_LOANS).iloc[:1600].to_csv(index=False).encode()
-    deadline = lender.node.client.chain_time() + 30 * 86_400
-    first = lender.post_bounty(
-        csv, title="load test", target_score=9000, bounty_wei=10**18, deadline=deadline
-    )
+    posted = post_first_bounty(settings, csv, "load test")
     for i in range(bounties - 1):
-        lender.node.client.create_model(
-            weights=first.weights_digest,
-            spec=first.spec_digest,
-            initial_score=first.initial_score,
-            target_score=9000,
-            deadline=deadline,
-            bounty_wei=10**15,
-        )
+        posted.copy()
         if (i + 2) % 25 == 0:
-            _say(f"  {i + 2}/{bounties} bounties posted")
+            say(f"  {i + 2}/{bounties} bounties posted")
     owner = open_node(settings.with_(dev_account=1)).client
     for i in range(submissions):
         owner.submit_update(1 + i % bounties, Digest(os.urandom(32)))
         if (i + 1) % 100 == 0:
-            _say(f"  {i + 1}/{submissions} submissions sent")
+            say(f"  {i + 1}/{submissions} submissions sent")
     return settings
-
-
-def serve(factory, config: dict) -> tuple[int, object]:  # type: ignore[no-untyped-def]
-    """Run an app on a free loopback port in a daemon thread; (port, server)."""
-    app = factory(config)
-    server = make_server(LOOPBACK, 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server.server_port, server
 
 
 def client_loop(
@@ -137,16 +111,16 @@ def run_load(targets: list[tuple[str, int, str]], clients: int, seconds: float) 
         thread.join()
     took = time.monotonic() - started
     total = sum(len(v) for v in timings.values())
-    _say(f"\n{clients} clients, {took:.0f} s: {total:,} requests, {total / took:.1f} requests/s")
-    _say(f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}  statuses")
+    say(f"\n{clients} clients, {took:.0f} s: {total:,} requests, {total / took:.1f} requests/s")
+    say(f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}  statuses")
     for key in sorted(timings):
         values = sorted(timings[key])
         p50 = statistics.median(values) * 1000
         p95 = values[min(len(values) - 1, int(0.95 * len(values)))] * 1000
         codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses[key].items()))
-        _say(f"{key:<28}{len(values):>9}{p50:>9.0f}{p95:>9.0f}  {codes}")
+        say(f"{key:<28}{len(values):>9}{p50:>9.0f}{p95:>9.0f}  {codes}")
     worst = max(sorted(v)[min(len(v) - 1, int(0.95 * len(v)))] for v in timings.values() if v)
-    _say(f"worst page p95: {worst * 1000:.0f} ms (target < 500 ms)")
+    say(f"worst page p95: {worst * 1000:.0f} ms (target < 500 ms)")
 
 
 def main() -> None:
@@ -160,27 +134,16 @@ def main() -> None:
     seconds = min(max(1.0, args.seconds), 300.0)
     bounties = min(max(1, args.bounties), 1000)
     submissions = min(max(0, args.submissions), 5000)
-    with tempfile.TemporaryDirectory(prefix="fedlend-load-", ignore_cleanup_errors=True) as tmp:
-        home = Path(tmp)
-        anvil = AnvilProcess().start()
-        try:
-            _say(f"Anvil on {anvil.rpc_url}; building {bounties} bounties, {submissions} updates")
-            settings = build_market(home, anvil.rpc_url, bounties, submissions)
-            owner_port, owner_server = serve(
-                owner_app.create_app,
-                {"FEDLEND_SETTINGS": settings.with_(dev_account=1), "DATA_DIR": home / "o"},
-            )
-            lender_port, lender_server = serve(
-                lender_app.create_app,
-                {"FEDLEND_SETTINGS": settings, "DATA_DIR": home / "l", "AUTO_EVALUATE": False},
-            )
-            targets = [("owner", owner_port, p) for p in OWNER_PAGES]
-            targets += [("lender", lender_port, p) for p in LENDER_PAGES]
-            run_load(targets, clients, seconds)
-            owner_server.shutdown()  # type: ignore[attr-defined]
-            lender_server.shutdown()  # type: ignore[attr-defined]
-        finally:
-            anvil.stop()
+    with private_chain("fedlend-load-") as (home, rpc_url):
+        say(f"Anvil on {rpc_url}; building {bounties} bounties, {submissions} updates")
+        settings = build_market(home, rpc_url, bounties, submissions)
+        owner = serve(owner_app.create_app, owner_config(settings, home))
+        lender = serve(lender_app.create_app, lender_config(settings, home))
+        targets = [("owner", owner.server_port, p) for p in OWNER_PAGES]
+        targets += [("lender", lender.server_port, p) for p in LENDER_PAGES]
+        run_load(targets, clients, seconds)
+        owner.shutdown()
+        lender.shutdown()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from fedlend.chain.events import (
 )
 from fedlend.errors import FedlendError
 from fedlend.sealing import verify_inner
-from fedlend.sealing_header import same_address
+from fedlend.sealing.header import same_address
 from fedlend.services import catalog
 from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data
@@ -90,6 +90,9 @@ def audit_model(
             report.expect(False, f"update #{e.update_id}: its blob is not in the store ({exc})")
     spec = node.spec_of(record)
     validation = _validation(spec, validation_csv, report) if validation_csv is not None else None
+    shared = None
+    if bundle is not None and validation is not None:
+        shared = Recompute(node, spec, validation, submitted, bundle, report)
     remaining: int = created.bounty_wei
     versions, paid = [created.weights], 0
     for r in (e for e in events if isinstance(e, RoundEvaluated)):
@@ -111,8 +114,8 @@ def audit_model(
         report.expect(
             sum(rewards) == r.payout_wei, f"{where}: rewards sum {sum(rewards)} != payout"
         )
-        if bundle is not None and validation is not None:
-            _recompute(node, spec, validation, r, judged, submitted, versions, bundle, report)
+        if shared is not None:
+            _recompute(shared, r, judged, versions)
         remaining -= r.payout_wei
         paid += r.payout_wei
         if improved:
@@ -147,17 +150,23 @@ def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | No
     return encoded.X, encoded.y
 
 
+@dataclass(frozen=True)
+class Recompute:
+    """What recomputing any round of one model needs: its spec, validation data and bundle."""
+
+    node: Node
+    spec: ModelSpec
+    validation: tuple  # (X, y) of the lender's validation split
+    submitted: dict[int, UpdateSubmitted]
+    bundle: dict[str, list[BundledUpdate]]
+    report: AuditReport
+
+
 def _recompute(
-    node: Node,
-    spec: ModelSpec,
-    validation: tuple,
-    r: RoundEvaluated,
-    judged: list[UpdateEvaluated],
-    submitted: dict[int, UpdateSubmitted],
-    versions: list[Digest],
-    bundle: dict[str, list[BundledUpdate]],
-    report: AuditReport,
+    shared: Recompute, r: RoundEvaluated, judged: list[UpdateEvaluated], versions: list[Digest]
 ) -> None:
+    node, spec, validation, report = shared.node, shared.spec, shared.validation, shared.report
+    submitted, bundle = shared.submitted, shared.bundle
     where = f"round {r.at.tx_hash[:12]}…"
     given = {u.update_id: u for u in bundle.get(r.at.tx_hash, [])}
     report.expect(

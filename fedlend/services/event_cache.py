@@ -15,7 +15,7 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import EVENT_TYPES, ChainEvent, LogPosition
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ConfigError
-from fedlend.services.records import sqlite_transaction
+from fedlend.storage import sqlite
 from fedlend.types import UpdateStatus
 
 SCHEMA = """
@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (source, block, log_index));
 CREATE INDEX IF NOT EXISTS events_model ON events (source, model_id, block, log_index);
 """
+MIGRATIONS = [statement.strip() for statement in SCHEMA.split(";") if statement.strip()]
 _DIGEST_FIELDS = frozenset({"weights", "spec", "digest", "new_weights"})
 
 
@@ -51,8 +52,11 @@ class EventCache:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._db() as db:
-                db.executescript(SCHEMA)
+            db = sqlite.connect(self.path)
+            try:
+                sqlite.migrate(db, "event_cache", MIGRATIONS)
+            finally:
+                db.close()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the event cache {self.path}: {exc}; delete it (it is rebuilt "
@@ -104,7 +108,7 @@ class EventCache:
         return last + 1
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
-        return sqlite_transaction(self.path)
+        return sqlite.session(self.path)
 
 
 def _block_times(client: ModelRepositoryClient, blocks: set[int]) -> dict[int, int]:

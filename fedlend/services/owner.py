@@ -23,7 +23,7 @@ from fedlend.errors import (
     SealingError,
 )
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
-from fedlend.sealing_typed import TypedDataSigner
+from fedlend.sealing.typed import TypedDataSigner
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir

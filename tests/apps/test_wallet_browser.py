@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from fedlend.chain.accounts import dev_account
 from tests.apps.helpers import build_app
-from tests.browser_helpers import VIEWPORT, LiveServer
+from tests.browser_helpers import VIEWPORT, BountyForm, LiveServer, fill_bounty_form
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 from tests.wallet_helpers import InjectedWallet
@@ -88,13 +88,7 @@ def test_rejecting_in_the_wallet_cancels_the_job_and_nothing_is_sent(
     connect(page, lender)
     count = market.node(0).client.model_count()
     page.goto(lender.url("/bounties/new"))
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
-    page.select_option("#base", "zero")
-    page.fill("#title", "Rejected bounty")
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "1")
-    page.fill("#deadline_hours", "24")
+    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
     page.click("#post-bounty")
     page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
     expect(page.locator("#wallet-review")).to_be_visible(timeout=30_000)
@@ -121,13 +115,7 @@ def test_rejecting_on_the_review_screen_is_a_rejection_too(
     page = wallet_page(browser, market)
     connect(page, lender)
     page.goto(lender.url("/bounties/new"))
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
-    page.select_option("#base", "zero")
-    page.fill("#title", "Rejected bounty")
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "1")
-    page.fill("#deadline_hours", "24")
+    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
     page.click("#post-bounty")
     page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
     page.click("#review-reject", timeout=30_000)

@@ -16,7 +16,14 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.types import Address, ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
-from tests.browser_helpers import VIEWPORT, LiveServer, screenshot, submit_if_asked
+from tests.browser_helpers import (
+    VIEWPORT,
+    BountyForm,
+    LiveServer,
+    fill_bounty_form,
+    screenshot,
+    submit_if_asked,
+)
 from tests.market import Market
 from tests.wallet_helpers import InjectedWallet
 
@@ -70,13 +77,7 @@ def confirm(page: Page, *, title: str, amount: str | None = None) -> None:
 def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     """The form as in key mode; then unlock the decryption key and review createModel."""
     page.goto(lender.url("/bounties/new"))
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
-    page.select_option("#base", "zero")
-    page.fill("#title", "Wallet bounty")
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "2")
-    page.fill("#deadline_hours", "24")
+    fill_bounty_form(page, csv, BountyForm("Wallet bounty", bounty_eth="2"))
     page.click("#post-bounty")
     page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
     confirm(page, title="Unlock your update-decryption key")
