@@ -95,8 +95,8 @@ def test_rejecting_in_the_wallet_cancels_the_job_and_nothing_is_sent(
     page.fill("#target", "0.80")
     page.fill("#bounty_eth", "1")
     page.fill("#deadline_hours", "24")
-    page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     expect(page.locator("#wallet-review")).to_be_visible(timeout=30_000)
     InjectedWallet.reject(page, "personal_sign")
     page.click("#review-confirm")
@@ -128,8 +128,8 @@ def test_rejecting_on_the_review_screen_is_a_rejection_too(
     page.fill("#target", "0.80")
     page.fill("#bounty_eth", "1")
     page.fill("#deadline_hours", "24")
-    page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     page.click("#review-reject", timeout=30_000)
     expect(page.locator("[data-job-state]")).to_have_text("cancelled", timeout=30_000)
     assert InjectedWallet.calls(page).count("personal_sign") == 1  # sign-in only: never opened
