@@ -27,9 +27,10 @@ from flask.typing import ResponseReturnValue
 from fedlend.errors import AlreadyPostedError, DataError, FedlendError, SpecError
 from fedlend.services.lender import PostedModel, SpecPreview
 from fedlend.web import get_db, get_jobs, wallet_mode
+from fedlend.web.connection import offline_page
 from fedlend.web.job_recheck import recheck_job
 from lender_app import forms
-from lender_app.context import get_lender, offline_page
+from lender_app.context import get_lender
 
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
 JOB_KIND = "post"
