@@ -197,4 +197,4 @@ def forget_lost_contract(exc: BadFunctionCallOutput) -> ResponseReturnValue:
     """The contract stopped answering (a chain reset): a clear 503, and reconnect next time."""
     connection().forget()
     current_app.logger.warning("contract call returned nothing: %s", exc)
-    return render_error(503, LOST_CONTRACT)
+    return render_error(503, LOST_CONTRACT, down="The contract is not answering")
