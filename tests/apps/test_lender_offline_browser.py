@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from fedlend.services.lender import PostedModel
 from tests.apps.lender_support import dead_rpc_url, lender_app
+from tests.axe import assert_accessible
 from tests.browser_helpers import LiveServer, screenshot
 from tests.market import Market
 
@@ -46,6 +47,7 @@ def test_with_the_chain_down_your_models_and_their_files_still_open(
     expect(row).to_contain_text(f"#{model.model_id} test model")
     expect(row).to_contain_text("1 ETH")
     screenshot(page, "lender-offline-01-home")
+    assert_accessible(page, "lender home, chain down")
 
     row.get_by_role("link", name=f"#{model.model_id} test model").click()
     local = page.locator("#local-model")
@@ -57,6 +59,7 @@ def test_with_the_chain_down_your_models_and_their_files_still_open(
     weights = download(page, "#local-files a[href$='weights.safetensors']")
     assert weights == market.node(0).get(record.weights)
     screenshot(page, "lender-offline-02-model")
+    assert_accessible(page, "lender model page, chain down")
 
     for path in DOWN_PAGES:
         page.goto(server.url(path.format(id=model.model_id)))
@@ -64,3 +67,4 @@ def test_with_the_chain_down_your_models_and_their_files_still_open(
         expect(body).to_contain_text("cannot reach")
         expect(body).not_to_contain_text("Error 503")
         expect(page.locator(".badge-error")).to_be_visible()
+    assert_accessible(page, "a chain-down error page")
