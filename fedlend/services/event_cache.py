@@ -73,6 +73,16 @@ class EventCache:
             ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def cached(self, contract: str) -> list[TimedEvent]:
+        """The events kept for a contract (any chain; every contract if `contract` is the zero
+        address), oldest first, without asking the chain: what pages show while it is down."""
+        args: list[object] = ["%" if int(contract, 16) == 0 else f"%:{contract.lower()}"]
+        with self._db() as db:
+            rows = db.execute(  # a source is "<chain id>:<contract>"
+                "SELECT * FROM events WHERE source LIKE ? ORDER BY source, block, log_index", args
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
     def refresh(self, client: ModelRepositoryClient) -> str:
         """Fetch the events mined since the last refresh; return this contract's cache key."""
         source = f"{client.chain_id}:{client.address.lower()}"

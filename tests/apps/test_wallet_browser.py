@@ -89,8 +89,8 @@ def test_rejecting_in_the_wallet_cancels_the_job_and_nothing_is_sent(
     count = market.node(0).client.model_count()
     page.goto(lender.url("/bounties/new"))
     fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
-    page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     expect(page.locator("#wallet-review")).to_be_visible(timeout=30_000)
     InjectedWallet.reject(page, "personal_sign")
     page.click("#review-confirm")
@@ -116,8 +116,8 @@ def test_rejecting_on_the_review_screen_is_a_rejection_too(
     connect(page, lender)
     page.goto(lender.url("/bounties/new"))
     fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
-    page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     page.click("#review-reject", timeout=30_000)
     expect(page.locator("[data-job-state]")).to_have_text("cancelled", timeout=30_000)
     assert InjectedWallet.calls(page).count("personal_sign") == 1  # sign-in only: never opened
