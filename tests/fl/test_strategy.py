@@ -20,7 +20,7 @@ from fl.merge import MergeInput, fedavg
 from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
 from fl.strategy import RoundUpdate, ShapleyFedAvg, StrategyConfig, shares_bps
-from fl.train import train_update
+from fl.train import TrainConfig, train_update
 
 
 def _train(spec: ModelSpec, w0: Weights, data: EncodedData, parts: int) -> list[RoundUpdate]:
@@ -30,7 +30,7 @@ def _train(spec: ModelSpec, w0: Weights, data: EncodedData, parts: int) -> list[
     for i in range(parts):
         rows = slice(cuts[i], cuts[i + 1] - 40 * i)  # unequal sizes
         part = EncodedData(data.X[rows], data.labels[rows])
-        result = train_update(spec, w0, part, epsilon=3.0, epochs=3, seed=i)
+        result = train_update(spec, w0, part, TrainConfig(3.0, epochs=3, seed=i))
         updates.append(RoundUpdate(10 + i, result.weights, w0, result.n_examples))
     return updates
 
