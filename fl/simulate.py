@@ -155,7 +155,7 @@ def simulate(
     jobs = [(eps, p) for eps in config.epsilons for p in policies]
     runs: list[EngineRun] = []
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = PrivacyLedger(Path(tmp) / "ledger.sqlite")
+        ledger = PrivacyLedger(Path(tmp) / "ledger.sqlite", durable=False)  # thrown away after
         for k, (eps, policy) in enumerate(jobs):
             accounts = [_account(ledger, i, eps, policy, config) for i in range(len(split.owners))]
             task = config.task(split, eps, policy)
