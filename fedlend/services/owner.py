@@ -36,7 +36,7 @@ from fl.data import check_trainable, load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
-from fl.train import train_update, update_to_bytes
+from fl.train import BaseInfo, TrainConfig, TrainHooks, train_update, update_to_bytes
 
 
 @dataclass(frozen=True)
@@ -167,21 +167,20 @@ class OwnerService:
         check_trainable(data.y)  # before the ledger charges any epsilon
         base = self.node.weights_at(spec, bounty.record.weights)
         report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {epsilon:g})")
+        hooks = TrainHooks(
+            progress=lambda f, m: report(0.02 + 0.85 * f, m),
+            cancel=cancel,
+            account=self.ledger.account(
+                self.node.address, sha256, note=f"model {model_id}", key=charge_key
+            ),
+        )
         result = train_update(
             spec,
             base,
             data,
-            epsilon=epsilon,
-            delta=delta,
-            epochs=epochs,
-            rounds=rounds,
-            seed=seed,
-            cancel=cancel,
-            base_digest=bounty.record.weights,
-            account=self.ledger.account(
-                self.node.address, sha256, note=f"model {model_id}", key=charge_key
-            ),
-            progress=lambda f, m: report(0.02 + 0.85 * f, m),
+            TrainConfig(epsilon, delta=delta, epochs=epochs, rounds=rounds, seed=seed),
+            hooks=hooks,
+            base=BaseInfo(digest=bounty.record.weights),
         )
         if result.epsilon is None:
             raise PrivacyBudgetError(
