@@ -72,13 +72,14 @@ class EventCache:
     def refresh(self, client: ModelRepositoryClient) -> str:
         """Fetch the events mined since the last refresh; return this contract's cache key."""
         source = f"{client.chain_id}:{client.address.lower()}"
+        head = client.latest_block()  # once per page scope (fedlend.chain.head)
+        latest, seen = int(head["number"]), "0x" + bytes(head["hash"]).hex()
         with self._lock:
-            with rpc_errors():
-                latest = int(client.w3.eth.block_number)
-            start = self._start(client, source, latest)
-            events = client.events(from_block=start, to_block=latest) if start <= latest else []
+            start = self._start(client, source, latest, seen)
+            if start > latest:
+                return source  # the cursor is at the head, and its block unchanged: no write
+            events = client.events(from_block=start, to_block=latest)
             times = _block_times(client, {e.at.block_number for e in events})
-            seen = _block_hash(client, latest)
             with self._db() as db:
                 db.execute("DELETE FROM events WHERE source = ? AND block >= ?", (source, start))
                 db.executemany(
@@ -92,14 +93,15 @@ class EventCache:
                 )
         return source
 
-    def _start(self, client: ModelRepositoryClient, source: str, latest: int) -> int:
+    def _start(self, client: ModelRepositoryClient, source: str, latest: int, head: str) -> int:
         """The first block to read: the one after the cursor if the cursor's block is unchanged."""
         with self._db() as db:
             row = db.execute("SELECT * FROM cursors WHERE source = ?", (source,)).fetchone()
         if row is None:
             return client.deployed_block
         last = int(row["next_block"]) - 1
-        if last > latest or _block_hash(client, last) != row["block_hash"]:
+        known = head if last == latest else None  # the head's hash is known: no second read
+        if last > latest or (known or _block_hash(client, last)) != row["block_hash"]:
             return client.deployed_block  # reorged, or a restarted chain: read it all again
         return last + 1
 
