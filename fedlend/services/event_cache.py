@@ -15,7 +15,7 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import EVENT_TYPES, ChainEvent, LogPosition
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ConfigError
-from fedlend.services.records import sqlite_transaction
+from fedlend.services.sqlite_pool import ConnectionPool
 from fedlend.types import UpdateStatus
 
 SCHEMA = """
@@ -49,6 +49,7 @@ class EventCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._pool = ConnectionPool(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._db() as db:
@@ -106,7 +107,11 @@ class EventCache:
         return last + 1
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
-        return sqlite_transaction(self.path)
+        if not self.path.exists():  # deleted while running: a fresh cache, rebuilt from the chain
+            self._pool.reset()
+            with self._pool.transaction() as db:
+                db.executescript(SCHEMA)
+        return self._pool.transaction()
 
 
 def _block_times(client: ModelRepositoryClient, blocks: set[int]) -> dict[int, int]:
