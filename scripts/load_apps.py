@@ -5,8 +5,11 @@
 
 Starts its own Anvil and both apps on free 127.0.0.1 ports (nothing else is touched), posts one
 real bounty plus copies of it up to --bounties, submits --submissions updates from one owner, then
-has the clients fetch the apps' pages round-robin. Bounded: at most 50 clients, 300 s, 1,000
-bounties and 5,000 submissions. Prints requests/s and p50/p95 per page, and any non-200 answers.
+has the clients fetch the apps' pages round-robin. Each app runs in its own process, as
+`fedlend owner-app` / `lender-app` run them (werkzeug's threaded server, a thread per request,
+its request log discarded); --in-process serves both from threads of this process instead.
+Bounded: at most 50 clients, 300 s, 1,000 bounties and 5,000 submissions. Prints requests/s
+and p50/p95 per page, and any non-200 answers.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import http.client
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -77,12 +81,40 @@ def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> S
     return settings
 
 
-def serve(factory, config: dict) -> tuple[int, object]:  # type: ignore[no-untyped-def]
-    """Run an app on a free loopback port in a daemon thread; (port, server)."""
-    app = factory(config)
-    server = make_server(LOOPBACK, 0, app, threaded=True)
+def app_config(role: str, settings: Settings, home: Path) -> dict[str, object]:
+    """What each app is created with (the lender's auto-evaluator off: pages only)."""
+    if role == "owner":
+        return {"FEDLEND_SETTINGS": settings.with_(dev_account=1), "DATA_DIR": home / "o"}
+    return {"FEDLEND_SETTINGS": settings, "DATA_DIR": home / "l", "AUTO_EVALUATE": False}
+
+
+def serve(role: str, settings: Settings, home: Path) -> tuple[int, object]:
+    """Run an app on a free loopback port in a daemon thread of this process; (port, server)."""
+    factory = owner_app.create_app if role == "owner" else lender_app.create_app
+    server = make_server(LOOPBACK, 0, factory(app_config(role, settings, home)), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server.server_port, server
+
+
+def spawn(role: str, settings: Settings, home: Path) -> tuple[int, subprocess.Popen[str]]:
+    """Run an app in its own process, as `fedlend owner-app` / `lender-app` do: werkzeug's
+    threaded server (a thread per request) on 127.0.0.1; (port, process)."""
+    args = [sys.executable, __file__, "--serve", role, "--home", str(home)]
+    args += ["--rpc-url", settings.rpc_url, "--contract", str(settings.contract_address)]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = child.stdout.readline() if child.stdout else ""  # "port N" once it listens
+    if not line.startswith("port "):
+        child.kill()
+        raise SystemExit(f"the {role} app did not start: {line!r}")
+    return int(line.split()[1]), child
+
+
+def serve_child(role: str, home: Path, rpc_url: str, contract: str) -> None:
+    """The child's side of spawn(): serve one app until killed."""
+    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
+    port, _server = serve(role, settings, home)
+    print(f"port {port}", flush=True)
+    threading.Event().wait()
 
 
 def client_loop(
@@ -155,7 +187,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--bounties", type=int, default=100)
     parser.add_argument("--submissions", type=int, default=400)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve both apps from threads of this process (sharing one GIL with the clients)",
+    )
+    parser.add_argument("--serve", choices=["owner", "lender"], help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rpc-url", help=argparse.SUPPRESS)
+    parser.add_argument("--contract", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve_child(args.serve, args.home, args.rpc_url, args.contract)
+        return
     clients = min(max(1, args.clients), 50)
     seconds = min(max(1.0, args.seconds), 300.0)
     bounties = min(max(1, args.bounties), 1000)
@@ -166,19 +210,21 @@ def main() -> None:
         try:
             _say(f"Anvil on {anvil.rpc_url}; building {bounties} bounties, {submissions} updates")
             settings = build_market(home, anvil.rpc_url, bounties, submissions)
-            owner_port, owner_server = serve(
-                owner_app.create_app,
-                {"FEDLEND_SETTINGS": settings.with_(dev_account=1), "DATA_DIR": home / "o"},
-            )
-            lender_port, lender_server = serve(
-                lender_app.create_app,
-                {"FEDLEND_SETTINGS": settings, "DATA_DIR": home / "l", "AUTO_EVALUATE": False},
-            )
+            start = serve if args.in_process else spawn
+            _say("apps: " + ("threads of this process" if args.in_process else "one process each"))
+            owner_port, owner = start("owner", settings, home)
+            lender_port, lender = start("lender", settings, home)
             targets = [("owner", owner_port, p) for p in OWNER_PAGES]
             targets += [("lender", lender_port, p) for p in LENDER_PAGES]
-            run_load(targets, clients, seconds)
-            owner_server.shutdown()  # type: ignore[attr-defined]
-            lender_server.shutdown()  # type: ignore[attr-defined]
+            try:
+                run_load(targets, clients, seconds)
+            finally:
+                for app in (owner, lender):
+                    if isinstance(app, subprocess.Popen):
+                        app.kill()
+                        app.wait()
+                    else:
+                        app.shutdown()  # type: ignore[attr-defined]
         finally:
             anvil.stop()
 
