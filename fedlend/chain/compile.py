@@ -89,6 +89,31 @@ def load_artifact(name: str = "ModelRepository", *, include_tests: bool = False)
     return artifacts[name]
 
 
+def compile_source(
+    file_name: str, source: str, *, evm_version: str, build_dir: Path | None = None
+) -> dict[str, Artifact]:
+    """One generated Solidity file (e.g. EZKL's verifier), compiled without viaIR for
+    `evm_version`; cached on disk like compile_contracts."""
+    settings = {**COMPILER_SETTINGS, "viaIR": False, "evmVersion": evm_version}
+    compiler = find_compiler()
+    build_dir = BUILD_DIR if build_dir is None else build_dir
+    material = json.dumps({"source": source, "compiler": compiler.label, "settings": settings})
+    cache_file = build_dir / f"{hashlib.sha256(material.encode()).hexdigest()}.json"
+    if cache_file.exists():
+        try:
+            return _artifacts(json.loads(cache_file.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is rebuilt below
+    standard = {
+        "language": "Solidity",
+        "sources": {file_name: {"content": source}},
+        "settings": settings,
+    }
+    cached = {"compiler": compiler.label, "contracts": _collect(_run_compiler(standard, compiler))}
+    _write_atomic(cache_file, json.dumps(cached))
+    return _artifacts(cached)
+
+
 def find_compiler() -> Compiler:
     """A native solc >= 0.8.28 installed through py-solc-x if there is one, else solc-js."""
     native = _native_version()
