@@ -10,7 +10,9 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.events import RoundEvaluated
 from fedlend.chain.zk_verifier import DeployedVerifier
+from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import Digest, UpdateStatus
 from tests.conftest import DAY
 from tests.contracts.helpers import contract_balance, refused
@@ -223,3 +225,24 @@ def test_a_verified_model_fixes_its_verifier_and_commitment(
     verifier, commitment = repo.get_verification(model_id) or ("", b"")
     assert verifier == round_verifier.round_verifier
     assert commitment == honest.commitment
+
+
+def _rounds(repo: ModelRepositoryClient, model_id: int) -> list[RoundEvaluated]:
+    return [e for e in repo.events(model_id=model_id) if isinstance(e, RoundEvaluated)]
+
+
+def test_the_audit_rechecks_every_proof_from_chain_data_alone(
+    repo: ModelRepositoryClient,
+    dev_accounts: list[LocalAccount],
+    verified_model: Callable[[int], int],
+    new_model: Callable[..., int],
+    honest: ZkRound,
+    zk_keys: CircuitKeys,
+) -> None:
+    claim = _honest_claim(honest, zk_keys)
+    model_id = verified_model(claim.score - 100)
+    _send(repo, model_id, _submit(repo, dev_accounts[7], model_id), claim)
+    [proof] = audit_proofs(repo.with_account(None), model_id, _rounds(repo, model_id)) or []
+    assert (proof.proven, proof.score, proof.reason) == (True, claim.score, "proven")
+    plain = new_model()
+    assert audit_proofs(repo, plain, _rounds(repo, plain)) is None
