@@ -74,11 +74,13 @@ def _submit(repo: ModelRepositoryClient, owner: LocalAccount, model_id: int) -> 
     return repo.with_account(owner).submit_update(model_id, digest).value
 
 
-def _send(repo: ModelRepositoryClient, model_id: int, update_id: int, claim: Claim) -> int:
+def _send(
+    repo: ModelRepositoryClient, model_id: int, update_id: int, claim: Claim, share: int = 10_000
+) -> int:
     return repo.evaluate_verified_round(
         model_id,
         [update_id],
-        [10_000],
+        [share],
         score=claim.score,
         new_weights=Digest(claim.new_weights),
         proof=claim.proof,
@@ -118,15 +120,7 @@ def test_a_rejection_needs_and_takes_a_proof(
     claim = _honest_claim(honest, zk_keys)
     model_id = verified_model(claim.score)  # the proven score does not beat the best
     update_id = _submit(repo, dev_accounts[4], model_id)
-    payout = repo.evaluate_verified_round(
-        model_id,
-        [update_id],
-        [0],
-        score=claim.score,
-        new_weights=Digest(claim.new_weights),
-        proof=claim.proof,
-        instances=claim.instances,
-    ).value.payout_wei
+    payout = _send(repo, model_id, update_id, claim, share=0)
     assert payout == 0
     assert repo.update_status(update_id) is UpdateStatus.REJECTED
 
