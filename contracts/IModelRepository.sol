@@ -173,8 +173,8 @@ interface IModelRepository {
     error ModelRepositoryProofRequired(uint256 modelId);
     /// @notice Model `modelId` was created without verification: judge it with evaluateRound.
     error ModelRepositoryNotVerified(uint256 modelId);
-    /// @notice A verified model needs a verifier contract and a non-zero data commitment.
-    error ModelRepositoryBadVerification(address verifier, bytes32 commitment);
+    /// @notice A verified model needs a verifier contract: `verifier` has no code.
+    error ModelRepositoryBadVerification(address verifier);
     /// @notice The round's proof for model `modelId` did not verify: prove the round again.
     error ModelRepositoryProofRejected(uint256 modelId);
     /// @notice The proof for model `modelId` is over data committed as `proven`, not the model's
@@ -195,8 +195,8 @@ interface IModelRepository {
         uint32 reviewPeriod
     ) external payable returns (uint256 modelId);
 
-    /// @notice Escrow `msg.value` for a verified model: rounds are paid only with a proof, by
-    /// `verifier`, over the validation set committed to by `commitment`.
+    /// @notice Escrow `msg.value` for a verified model whose initial score `proof` shows; rounds
+    /// are paid only with a proof, by `verifier`, over the validation set that proof committed to.
     function createVerifiedModel(
         bytes32 weights,
         bytes32 spec,
@@ -205,7 +205,8 @@ interface IModelRepository {
         uint64 deadline,
         uint32 reviewPeriod,
         address verifier,
-        bytes32 commitment
+        bytes calldata proof,
+        uint256[] calldata instances
     ) external payable returns (uint256 modelId);
 
     /// @notice Judge a round of a verified model: as evaluateRound, with a proof of the score.

@@ -24,9 +24,9 @@ import {IRoundVerifier} from "./IRoundVerifier.sol";
 ///   owner's digest neither blocks the owner's own submission nor earns anything (the sealed
 ///   blob names its signer, and the lender rejects a blob submitted by anyone else).
 /// - Payments are pulled: evaluations, claims and `reclaim` credit `owed`, `withdraw` pays it.
-/// - Verified models (createVerifiedModel) fix a RoundVerifier and the commitment to the salted
-///   validation set; each of their rounds, rejections included, needs a proof of the score
-///   (evaluateVerifiedRound). Unverified models work as before and are never asked for one.
+/// - Verified models (createVerifiedModel) prove their initial score and so fix a RoundVerifier
+///   and the commitment to the salted validation set; each of their rounds, rejections included,
+///   needs a proof of the score (evaluateVerifiedRound). Unverified models work as before and are never asked for one.
 /// - Gas: an update's digest and reward are not stored; they are carried by the `UpdateSubmitted`
 ///   and `UpdateEvaluated` events (indexed by model and update id).
 contract ModelRepository is IModelRepository {
@@ -90,9 +90,10 @@ contract ModelRepository is IModelRepository {
         modelId = _create(weights, spec, initialScore, targetScore, deadline, reviewPeriod);
     }
 
-    /// @notice Escrow `msg.value` as the bounty for a verified model: every round (rejections too)
-    /// must come with a proof, checked by `verifier`, that the claimed score is the AUC of the new
-    /// weights on the validation set committed to by `commitment`.
+    /// @notice Escrow `msg.value` as the bounty for a verified model: `proof` shows that
+    /// `initialScore` is the AUC of the initial weights on the validation set whose commitment it
+    /// carries; that commitment is fixed, and every round (rejections too) must come with a proof,
+    /// checked by `verifier`, of its score on the same set.
     /// @dev Owners should check `verifier`'s code (a RoundVerifier wrapping an EZKL verifier whose
     /// verifying key they trust) before spending privacy on the model: the lender chooses it.
     /// @param weights Digest of the initial weights blob.
@@ -101,8 +102,10 @@ contract ModelRepository is IModelRepository {
     /// @param targetScore The score at which the bounty is fully earned (bps, <= 10000).
     /// @param deadline Unix time after which no update is accepted.
     /// @param reviewPeriod Seconds after the deadline within which the lender judges every update.
+    /// @dev For a verified model `weights` is sha256 of the proof's public weights.
     /// @param verifier The RoundVerifier of the model's circuit.
-    /// @param commitment sha256 of the KZG commitment points of the salted validation set.
+    /// @param proof The EZKL proof of the initial score (its first points commit to the data).
+    /// @param instances The proof's public outputs.
     /// @return modelId The new model's id (1-based).
     function createVerifiedModel(
         bytes32 weights,
@@ -112,13 +115,13 @@ contract ModelRepository is IModelRepository {
         uint64 deadline,
         uint32 reviewPeriod,
         address verifier,
-        bytes32 commitment
+        bytes calldata proof,
+        uint256[] calldata instances
     ) external payable returns (uint256 modelId) {
-        if (verifier.code.length == 0 || commitment == bytes32(0)) {
-            revert ModelRepositoryBadVerification(verifier, commitment);
-        }
+        if (verifier.code.length == 0) revert ModelRepositoryBadVerification(verifier);
         modelId = _create(weights, spec, initialScore, targetScore, deadline, reviewPeriod);
         IRoundVerifier checker = IRoundVerifier(verifier);
+        bytes32 commitment = _proven(checker, modelId, bytes32(0), proof, instances, weights, initialScore);
         _verifiers[modelId] = checker;
         _commitments[modelId] = commitment;
         emit ModelVerificationFixed(modelId, verifier, commitment, checker.vkDigest(), checker.rows());
@@ -241,16 +244,7 @@ contract ModelRepository is IModelRepository {
             _existingModel(modelId);
             revert ModelRepositoryNotVerified(modelId);
         }
-        IRoundVerifier.Verdict memory verdict = checker.verifyRound(proof, instances);
-        if (!verdict.valid) revert ModelRepositoryProofRejected(modelId);
-        bytes32 expected = _commitments[modelId];
-        if (verdict.commitment != expected) {
-            revert ModelRepositoryCommitmentMismatch(modelId, expected, verdict.commitment);
-        }
-        if (verdict.weightsDigest != newWeights) {
-            revert ModelRepositoryWeightsMismatch(modelId, newWeights, verdict.weightsDigest);
-        }
-        if (verdict.score != score) revert ModelRepositoryScoreMismatch(modelId, score, verdict.score);
+        _proven(checker, modelId, _commitments[modelId], proof, instances, newWeights, score);
         payout = _evaluateRound(modelId, updateIds, shares, score, newWeights);
         emit RoundProven(modelId, score, newWeights, keccak256(proof));
     }
@@ -260,6 +254,29 @@ contract ModelRepository is IModelRepository {
     function getVerification(uint256 modelId) external view returns (address verifier, bytes32 commitment) {
         _existingModel(modelId);
         return (address(_verifiers[modelId]), _commitments[modelId]);
+    }
+
+    /// @dev The data commitment of a proof that verifies, is over `expected` data (any if zero),
+    /// and shows that the weights named `weights` score `score`.
+    function _proven(
+        IRoundVerifier checker,
+        uint256 modelId,
+        bytes32 expected,
+        bytes calldata proof,
+        uint256[] calldata instances,
+        bytes32 weights,
+        uint16 score
+    ) private view returns (bytes32) {
+        IRoundVerifier.Verdict memory verdict = checker.verifyRound(proof, instances);
+        if (!verdict.valid) revert ModelRepositoryProofRejected(modelId);
+        if (expected != bytes32(0) && verdict.commitment != expected) {
+            revert ModelRepositoryCommitmentMismatch(modelId, expected, verdict.commitment);
+        }
+        if (verdict.weightsDigest != weights) {
+            revert ModelRepositoryWeightsMismatch(modelId, weights, verdict.weightsDigest);
+        }
+        if (verdict.score != score) revert ModelRepositoryScoreMismatch(modelId, score, verdict.score);
+        return verdict.commitment;
     }
 
     function _evaluateRound(

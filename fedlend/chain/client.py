@@ -191,11 +191,12 @@ class ModelRepositoryClient:
         deadline: int,
         bounty_wei: int,
         verifier: str,
-        commitment: bytes,
+        proof: bytes,
+        instances: Sequence[int],
         review_period: int = DEFAULT_REVIEW_PERIOD,
     ) -> Sent[int]:
-        """As create_model, for a model whose rounds need a proof by `verifier` over the
-        validation set committed to by `commitment` (sha256 of its KZG points)."""
+        """As create_model, with a proof by `verifier` of `initial_score` for `weights` (sha256
+        of the proof's public weights); the proof's data commitment is fixed for every round."""
         call = self.contract.functions.createVerifiedModel(
             _digest(weights),
             _digest(spec),
@@ -204,7 +205,8 @@ class ModelRepositoryClient:
             deadline,
             review_period,
             Web3.to_checksum_address(verifier),
-            _digest(commitment),
+            bytes(proof),
+            list(instances),
         )
         receipt = self._send(call, value=bounty_wei)
         return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])

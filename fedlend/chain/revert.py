@@ -116,9 +116,8 @@ MESSAGES: dict[str, Callable[..., str]] = {
     "NotVerified": lambda model_id: (
         f"model {model_id} was created without verification: judge it without a proof"
     ),
-    "BadVerification": lambda verifier, _commitment: (
-        f"verifier {verifier} has no code or the commitment is zero: deploy the circuit's "
-        "RoundVerifier and commit to the validation set first"
+    "BadVerification": lambda verifier: (
+        f"verifier {verifier} has no code: deploy the circuit's RoundVerifier first"
     ),
     "ProofRejected": lambda model_id: (
         f"the proof for model {model_id}'s round did not verify: prove the round again"

@@ -85,11 +85,26 @@ def _round(data: ValidationSet, weights: np.ndarray, keys: CircuitKeys) -> ZkRou
 
 
 @pytest.fixture(scope="session")
-def honest(
+def proven_pair(
     zk_sets: tuple[ValidationSet, ValidationSet], zk_weights: np.ndarray, zk_keys: CircuitKeys
-) -> ZkRound:
-    """An honest proof of the weights' AUC on the lender's set."""
-    return _round(zk_sets[0], zk_weights, zk_keys)
+) -> tuple[ZkRound, ZkRound]:
+    """Proofs on the lender's set of the fitted weights and of their negation, lower AUC first."""
+    pair = [_round(zk_sets[0], w, zk_keys) for w in (zk_weights, -zk_weights)]
+    low, high = sorted(pair, key=lambda r: r.proof.score(zk_keys))
+    assert low.proof.score(zk_keys) < high.proof.score(zk_keys)
+    return low, high
+
+
+@pytest.fixture(scope="session")
+def initial(proven_pair: tuple[ZkRound, ZkRound]) -> ZkRound:
+    """The proof of a verified model's initial weights (the lower AUC of the pair)."""
+    return proven_pair[0]
+
+
+@pytest.fixture(scope="session")
+def honest(proven_pair: tuple[ZkRound, ZkRound]) -> ZkRound:
+    """An honest proof of a round's better weights on the lender's set."""
+    return proven_pair[1]
 
 
 @pytest.fixture(scope="session")

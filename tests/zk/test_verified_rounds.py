@@ -21,7 +21,7 @@ from zk.keys import CircuitKeys
 from zk.outputs import weights_digest
 
 BOUNTY = 10**18
-TARGET = 9_000
+TARGET = 10_000
 
 
 @dataclass(frozen=True)
@@ -34,39 +34,41 @@ class Claim:
     instances: tuple[int, ...]
 
 
+def _claim(proven: ZkRound, keys: CircuitKeys) -> Claim:
+    outputs = proven.proof.outputs(keys)
+    return Claim(
+        score=proven.proof.score(keys),
+        new_weights=weights_digest(outputs.weights),
+        proof=proven.proof.data,
+        instances=proven.proof.instances,
+    )
+
+
+def _create(repo: ModelRepositoryClient, verifier: str, claim: Claim, deadline: int) -> int:
+    return repo.create_verified_model(
+        weights=Digest(claim.new_weights),
+        spec=Digest(hashlib.sha256(b"spec").digest()),
+        initial_score=claim.score,
+        target_score=TARGET,
+        deadline=deadline,
+        bounty_wei=BOUNTY,
+        verifier=verifier,
+        proof=claim.proof,
+        instances=claim.instances,
+    ).value
+
+
 @pytest.fixture
 def verified_model(
     repo: ModelRepositoryClient,
     round_verifier: DeployedVerifier,
-    honest: ZkRound,
+    initial: ZkRound,
+    zk_keys: CircuitKeys,
     chain_now: Callable[[], int],
-    make_digest: Callable[[], Digest],
-) -> Callable[[int], int]:
-    """verified_model(initial_score) -> id of a fresh verified model on the honest commitment."""
-
-    def create(initial: int) -> int:
-        return repo.create_verified_model(
-            weights=make_digest(),
-            spec=make_digest(),
-            initial_score=initial,
-            target_score=TARGET,
-            deadline=chain_now() + DAY,
-            bounty_wei=BOUNTY,
-            verifier=round_verifier.round_verifier,
-            commitment=honest.commitment,
-        ).value
-
-    return create
-
-
-def _honest_claim(honest: ZkRound, keys: CircuitKeys) -> Claim:
-    outputs = honest.proof.outputs(keys)
-    return Claim(
-        score=honest.proof.score(keys),
-        new_weights=weights_digest(outputs.weights),
-        proof=honest.proof.data,
-        instances=honest.proof.instances,
-    )
+) -> Callable[[], int]:
+    """verified_model() -> id of a fresh verified model, its initial score proven by `initial`."""
+    claim = _claim(initial, zk_keys)
+    return lambda: _create(repo, round_verifier.round_verifier, claim, chain_now() + DAY)
 
 
 def _submit(repo: ModelRepositoryClient, owner: LocalAccount, model_id: int) -> int:
@@ -91,18 +93,18 @@ def _send(
 def test_an_honest_verified_round_is_paid_in_wei(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
-    verified_model: Callable[[int], int],
+    verified_model: Callable[[], int],
+    initial: ZkRound,
     honest: ZkRound,
     zk_keys: CircuitKeys,
 ) -> None:
-    claim = _honest_claim(honest, zk_keys)
-    initial = claim.score - 500
-    model_id = verified_model(initial)
+    claim, start = _claim(honest, zk_keys), initial.proof.score(zk_keys)
+    model_id = verified_model()
     owner = dev_accounts[3]
     update_id = _submit(repo, owner, model_id)
     owed_before = repo.owed(owner.address)
     payout = _send(repo, model_id, update_id, claim)
-    assert payout == BOUNTY * 500 // (TARGET - initial)
+    assert payout == BOUNTY * (claim.score - start) // (TARGET - start)
     assert repo.owed(owner.address) - owed_before == payout
     model = repo.get_model(model_id)
     assert model.best_score == claim.score
@@ -113,12 +115,12 @@ def test_an_honest_verified_round_is_paid_in_wei(
 def test_a_rejection_needs_and_takes_a_proof(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
-    verified_model: Callable[[int], int],
-    honest: ZkRound,
+    verified_model: Callable[[], int],
+    initial: ZkRound,
     zk_keys: CircuitKeys,
 ) -> None:
-    claim = _honest_claim(honest, zk_keys)
-    model_id = verified_model(claim.score)  # the proven score does not beat the best
+    claim = _claim(initial, zk_keys)  # the initial weights again: no better than the best
+    model_id = verified_model()
     update_id = _submit(repo, dev_accounts[4], model_id)
     payout = _send(repo, model_id, update_id, claim, share=0)
     assert payout == 0
@@ -142,9 +144,13 @@ def _other_data(c: Claim, other: ZkRound) -> Claim:
     return replace(c, proof=other.proof.data, instances=other.proof.instances)
 
 
-def _tampered_byte(c: Claim, _other: ZkRound) -> Claim:
+def _tampered_byte_of(c: Claim) -> Claim:
     middle = len(c.proof) // 2
     return replace(c, proof=c.proof[:middle] + bytes([c.proof[middle] ^ 1]) + c.proof[middle + 1 :])
+
+
+def _tampered_byte(c: Claim, _other: ZkRound) -> Claim:
+    return _tampered_byte_of(c)
 
 
 CHEATS = [
@@ -161,15 +167,15 @@ CHEATS = [
 def test_a_cheating_round_is_refused_and_nothing_is_paid(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
-    verified_model: Callable[[int], int],
+    verified_model: Callable[[], int],
     honest: ZkRound,
     other_data: ZkRound,
     zk_keys: CircuitKeys,
     cheat: Callable[[Claim, ZkRound], Claim] | None,
     error: str,
 ) -> None:
-    claim = _honest_claim(honest, zk_keys)
-    model_id = verified_model(claim.score - 500)
+    claim = _claim(honest, zk_keys)
+    model_id = verified_model()
     owner = dev_accounts[5]
     update_id = _submit(repo, owner, model_id)
     owed, balance = repo.owed(owner.address), contract_balance(repo)
@@ -197,8 +203,8 @@ def test_an_unverified_model_refuses_a_proof_and_keeps_working(
     honest: ZkRound,
     zk_keys: CircuitKeys,
 ) -> None:
-    claim = _honest_claim(honest, zk_keys)
-    model_id = new_model(initial=claim.score - 500, target=TARGET)
+    claim = _claim(honest, zk_keys)
+    model_id = new_model(initial=claim.score - 500, target=TARGET)  # unverified
     assert repo.get_verification(model_id) is None
     update_id = _submit(repo, dev_accounts[6], model_id)
     with refused("NotVerified"):
@@ -209,13 +215,37 @@ def test_an_unverified_model_refuses_a_proof_and_keeps_working(
     assert paid == 10**18 * 500 // (TARGET - claim.score + 500)
 
 
+@pytest.mark.parametrize(
+    ("cheat", "error"),
+    [
+        pytest.param(lambda c: replace(c, score=c.score - 1), "ScoreMismatch", id="understated"),
+        pytest.param(_tampered_byte_of, "ProofRejected", id="tampered proof"),
+    ],
+)
+def test_a_verified_model_needs_a_true_initial_score(
+    repo: ModelRepositoryClient,
+    round_verifier: DeployedVerifier,
+    initial: ZkRound,
+    zk_keys: CircuitKeys,
+    chain_now: Callable[[], int],
+    cheat: Callable[[Claim], Claim],
+    error: str,
+) -> None:
+    balance, count = contract_balance(repo), repo.model_count()
+    with refused(error):
+        _create(
+            repo, round_verifier.round_verifier, cheat(_claim(initial, zk_keys)), chain_now() + DAY
+        )
+    assert (contract_balance(repo), repo.model_count()) == (balance, count)
+
+
 def test_a_verified_model_fixes_its_verifier_and_commitment(
     repo: ModelRepositoryClient,
-    verified_model: Callable[[int], int],
+    verified_model: Callable[[], int],
     round_verifier: DeployedVerifier,
     honest: ZkRound,
 ) -> None:
-    model_id = verified_model(5_000)
+    model_id = verified_model()
     verifier, commitment = repo.get_verification(model_id) or ("", b"")
     assert verifier == round_verifier.round_verifier
     assert commitment == honest.commitment
@@ -228,13 +258,13 @@ def _rounds(repo: ModelRepositoryClient, model_id: int) -> list[RoundEvaluated]:
 def test_the_audit_rechecks_every_proof_from_chain_data_alone(
     repo: ModelRepositoryClient,
     dev_accounts: list[LocalAccount],
-    verified_model: Callable[[int], int],
+    verified_model: Callable[[], int],
     new_model: Callable[..., int],
     honest: ZkRound,
     zk_keys: CircuitKeys,
 ) -> None:
-    claim = _honest_claim(honest, zk_keys)
-    model_id = verified_model(claim.score - 100)
+    claim = _claim(honest, zk_keys)
+    model_id = verified_model()
     _send(repo, model_id, _submit(repo, dev_accounts[7], model_id), claim)
     [proof] = audit_proofs(repo.with_account(None), model_id, _rounds(repo, model_id)) or []
     assert (proof.proven, proof.score, proof.reason) == (True, claim.score, "proven")
