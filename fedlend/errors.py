@@ -12,6 +12,7 @@ from fedlend_core.errors import (  # noqa: F401
     LedgerError,
     LedgerMissingError,
     PrivacyBudgetError,
+    ProofError,
     SpecError,
     UpdateRejectedError,
 )

@@ -196,6 +196,43 @@ class ModelRepositoryClient:
         receipt = self._send(call, value=bounty_wei)
         return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
 
+    def create_verified_model(
+        self,
+        *,
+        weights: Digest,
+        spec: Digest,
+        initial_score: int,
+        target_score: int,
+        deadline: int,
+        bounty_wei: int,
+        verifier: str,
+        proof: bytes,
+        instances: Sequence[int],
+        review_period: int = DEFAULT_REVIEW_PERIOD,
+    ) -> Sent[int]:
+        """As create_model, with a proof by `verifier` of `initial_score` for `weights` (sha256
+        of the proof's public weights); the proof's data commitment is fixed for every round."""
+        call = self.contract.functions.createVerifiedModel(
+            _digest(weights),
+            _digest(spec),
+            initial_score,
+            target_score,
+            deadline,
+            review_period,
+            Web3.to_checksum_address(verifier),
+            bytes(proof),
+            list(instances),
+        )
+        receipt = self._send(call, value=bounty_wei)
+        return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
+
+    def get_verification(self, model_id: int) -> tuple[str, bytes] | None:
+        """A verified model's (verifier address, data commitment); None if it is unverified."""
+        verifier, commitment = self._call("getVerification", model_id)
+        if int(verifier, 16) == 0:
+            return None
+        return str(verifier), bytes(commitment)
+
     def submit_update(self, model_id: int, digest: Digest) -> Sent[int]:
         """Offer the update stored under `digest` to a model; returns the new update id."""
         receipt = self._send(self.contract.functions.submitUpdate(model_id, _digest(digest)))
@@ -224,7 +261,35 @@ class ModelRepositoryClient:
         call = self.contract.functions.evaluateRound(
             model_id, list(update_ids), list(shares), score, _digest(new_weights)
         )
-        receipt = self._send(call)
+        return self._round_receipt(self._send(call), model_id, update_ids)
+
+    def evaluate_verified_round(
+        self,
+        model_id: int,
+        update_ids: Sequence[int],
+        shares: Sequence[int],
+        *,
+        score: int,
+        new_weights: Digest,
+        proof: bytes,
+        instances: Sequence[int],
+    ) -> Sent[RoundReceipt]:
+        """evaluate_round for a verified model, with the proof of `score` and its public outputs
+        (`new_weights`: sha256 of the proof's public weights, as zk.outputs.weights_digest)."""
+        call = self.contract.functions.evaluateVerifiedRound(
+            model_id,
+            list(update_ids),
+            list(shares),
+            score,
+            _digest(new_weights),
+            bytes(proof),
+            list(instances),
+        )
+        return self._round_receipt(self._send(call), model_id, update_ids)
+
+    def _round_receipt(
+        self, receipt: dict[str, Any], model_id: int, update_ids: Sequence[int]
+    ) -> Sent[RoundReceipt]:
         verdicts = {int(e["updateId"]): e for e in self._receipt_events(receipt, "UpdateEvaluated")}
         subs = self.index.refresh().submitted  # one refresh for the whole round
         block = receipt["blockNumber"]
