@@ -46,9 +46,9 @@ def real_inputs(rows: int, features: int) -> tuple[ValidationSet, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
     from fl.data import load_loans
-    from fl.splits import split_loans
+    from fl.splits import SplitConfig, split_loans
 
-    split = split_loans(load_loans(SHIPPED_LOANS), owners=2, split="random")
+    split = split_loans(load_loans(SHIPPED_LOANS), SplitConfig(owners=2, split="random"))
     fixed = FixedPoint()
     x, y = split.validation.X[:rows, :features], split.validation.y
     train = split.owners[0]
