@@ -14,7 +14,7 @@ import ezkl
 from fedlend_core.errors import ProofError
 from fedlend_core.progress import Progress, quiet
 from zk.circuit import CircuitShape, build_graph
-from zk.srs import Srs, SrsConfig, resolve_srs
+from zk.srs import Srs, SrsConfig, locked, resolve_srs
 
 # EZKL run arguments: integers only (scales 0), data/labels/weights KZG-committed, outputs public.
 RUN_ARGS = {
@@ -58,9 +58,10 @@ def circuit_keys(
     material = json.dumps({"run_args": RUN_ARGS, "logrows": logrows, "srs": srs.digest})
     digest = hashlib.sha256(graph + material.encode()).hexdigest()[:32]
     directory = cache_dir / "circuits" / digest
-    if not all((directory / name).is_file() for name in FILES):
-        progress(0.05, f"setting up the circuit ({shape.rows} rows x {shape.features} features)")
-        _setup(graph, logrows, srs, directory)
+    with locked(directory):  # a second process waits for the first one's setup, then reuses it
+        if not all((directory / name).is_file() for name in FILES):
+            progress(0.05, f"setting up the circuit ({shape.rows} rows x {shape.features})")
+            _setup(graph, logrows, srs, directory)
     progress(1.0, "circuit keys ready")
     return CircuitKeys(shape=shape, directory=directory, srs=srs, logrows=logrows)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,12 +57,24 @@ def resolve_srs(config: SrsConfig, logrows: int, cache_dir: Path) -> Srs:
             "(a locally generated SRS is allowed on the local chain 31337 only)"
         )
     path = cache_dir / f"insecure-local-k{logrows}.srs"
-    if not path.is_file():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        ezkl.gen_srs(str(partial), logrows)
-        partial.replace(path)
+    with locked(path):  # another process making the same SRS waits, then reads this one
+        if not path.is_file():
+            partial = path.with_suffix(".partial")
+            ezkl.gen_srs(str(partial), logrows)
+            partial.replace(path)
     return Srs(path, _sha256_file(path), insecure=True)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path`.lock (processes sharing a cache make each file once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sha256_file(path: Path) -> str:
