@@ -127,7 +127,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page, laptop-sized."""
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     yield context.new_page()
     context.close()
 

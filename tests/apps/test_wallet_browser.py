@@ -39,7 +39,7 @@ def lender(
 
 def wallet_page(browser: Browser, market: Market, *, chain: str = "0x7a69") -> Page:
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     InjectedWallet.install(context, market.rpc_url, ME, chain=chain)
     return context.new_page()
 

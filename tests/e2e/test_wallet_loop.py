@@ -53,7 +53,7 @@ def wallet_app(which: str, market: Market, data_dir: Path, **config: object) -> 
 def wallet_page(browser: Browser, market: Market, account: str) -> tuple[BrowserContext, Page]:
     """A fresh context with the test wallet answering for `account`."""
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     InjectedWallet.install(context, market.rpc_url, account)
     context.add_init_script(COUNT_ASKS)
     page = context.new_page()
