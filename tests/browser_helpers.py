@@ -27,7 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from tests.ci import missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, FilePayload, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -187,3 +187,12 @@ def fill_bounty_form(page: Page, csv: Path, terms: BountyForm) -> None:
     page.fill("#target", terms.target)
     page.fill("#bounty_eth", terms.bounty_eth)
     page.fill("#deadline_hours", terms.deadline_hours)
+
+
+def keep_dataset(page: Page, owner: LiveServer, name: str, data: bytes, model_id: int) -> None:
+    """Owner: upload a CSV on the Data page, checked against one bounty's spec, and keep it."""
+    page.goto(owner.url("/data/"))
+    payload: FilePayload = {"name": name, "mimeType": "text/csv", "buffer": data}
+    page.set_input_files("#file", files=[payload])
+    page.select_option("#model", str(model_id))
+    page.get_by_role("button", name="Check and keep").click()
