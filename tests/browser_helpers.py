@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+PREVIEW_TIMEOUT_MS = 60_000
 NO_CHROMIUM = f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)"
 
 
@@ -180,7 +181,8 @@ class BountyForm:
 def fill_bounty_form(page: Page, csv: Path, terms: BountyForm) -> None:
     """On the open New bounty page: upload the CSV, preview its spec and type the terms."""
     page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
+    # the preview builds the spec and scores a base model: slow on a busy CI machine
+    page.get_by_role("button", name="Preview the spec").click(timeout=PREVIEW_TIMEOUT_MS)
     if terms.base is not None:
         page.select_option("#base", terms.base)
     page.fill("#title", terms.title)
