@@ -68,8 +68,11 @@ class CoalitionScorer:
     def values(self, combos: np.ndarray) -> np.ndarray:
         """Metric of each coalition, given its combination of rows (k, width) -> (k,)."""
         if self.linear:
-            logits = np.multiply(combos, self.lr)
-            logits += self.base_logits
+            if self.lr == 1.0:  # x * 1.0 == x exactly: one pass fewer, the same bits
+                logits = np.add(combos, self.base_logits)
+            else:
+                logits = np.multiply(combos, self.lr)
+                logits += self.base_logits
             return metric_of_logits(self.metric, logits, self.positive)
         out = np.empty(len(combos))
         for lo in range(0, len(combos), BLOCK):

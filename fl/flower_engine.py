@@ -76,8 +76,8 @@ def run_flower(
         num_supernodes=task.owners,
         backend_config=(ray or RayConfig()).backend_config(),
     )
-    if failures or len(lender.scores) != task.rounds:
-        why = "; ".join(failures) or f"{len(lender.scores)} of {task.rounds} rounds ran"
+    if failures or len(lender.records) != task.rounds:
+        why = "; ".join(failures) or f"{len(lender.records)} of {task.rounds} rounds ran"
         raise FedlendError(f"the Flower run did not finish ({why[:300]}): see the log above")
     return lender.finish("flower", started)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from fedlend_core.errors import UpdateRejectedError
-from fl.models import Weights, add_scaled, subtract
+from fl.models import Weights, subtract
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,6 @@ class MergeInput:
     def delta(self) -> Weights:
         """new - base."""
         return subtract(self.weights, self.base)
-
-
-def rebase(current: Mapping[str, torch.Tensor], update: MergeInput) -> Weights:
-    """The update's delta applied to the current weights (== its weights when base is current)."""
-    return add_scaled(current, update.delta)
 
 
 def fedavg(

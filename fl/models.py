@@ -104,13 +104,6 @@ def flatten(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
     return torch.cat([weights[k].detach().double().reshape(-1) for k in sorted(weights)])
 
 
-def add_scaled(
-    base: Mapping[str, torch.Tensor], delta: Mapping[str, torch.Tensor], scale: float = 1.0
-) -> Weights:
-    """base + scale * delta, per parameter (float32)."""
-    return {k: (base[k].double() + scale * delta[k].double()).float() for k in base}
-
-
 def subtract(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> Weights:
     """a - b, per parameter (float32)."""
     return {k: (a[k].double() - b[k].double()).float() for k in a}

@@ -54,7 +54,8 @@ class PrivacyLedger:
     """Privacy budgets and charges in one SQLite file (safe across processes and threads).
 
     `create=False` (for an owner whose other state already exists) refuses to start a new,
-    empty ledger where one is missing: every use then raises LedgerMissingError.
+    empty ledger where one is missing: every use then raises LedgerMissingError. `durable=False`
+    skips SQLite's fsyncs (a throwaway ledger, e.g. a simulation's: a crash may lose its tail).
     """
 
     def __init__(
@@ -64,8 +65,10 @@ class PrivacyLedger:
         default_epsilon: float = DEFAULT_EPSILON_BUDGET,
         default_delta: float = DEFAULT_DELTA_BUDGET,
         create: bool = True,
+        durable: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.durable = durable
         self.default = Budget(default_epsilon, default_delta)
         self._keeper: tuple[int, sqlite3.Connection] | None = None
         self._keeper_lock = threading.Lock()
@@ -84,6 +87,8 @@ class PrivacyLedger:
             self._keep_open()
             db = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
             db.isolation_level = None
+            if not self.durable:
+                db.execute("PRAGMA synchronous=OFF")
         except sqlite3.Error as exc:
             raise _damaged(self.path, exc) from exc
         try:

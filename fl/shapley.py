@@ -12,6 +12,8 @@ of the mean marginal over permutations.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +44,8 @@ class SamplingConfig:
     truncation: float = 1e-4
     settle: float = 0.05
     seed: int = 0
+    workers: int = min(4, os.cpu_count() or 1)  # threads walking permutations (any count gives
+    # the same result)
 
 
 def _normalise(w: np.ndarray) -> np.ndarray:
@@ -68,64 +72,79 @@ def exact(scorer: CoalitionScorer, weight: np.ndarray) -> Estimate:
 
 
 def monte_carlo(scorer: CoalitionScorer, weight: np.ndarray, config: SamplingConfig) -> Estimate:
-    """Truncated, guided Monte-Carlo permutation estimate with standard errors."""
+    """Truncated, guided Monte-Carlo permutation estimate with standard errors.
+
+    A window's permutations are drawn in order from one seeded generator and walked by
+    `config.workers` threads (numpy releases the GIL in the sorts and sums); their marginals are
+    added in permutation order, so the estimate is the same bit for bit for any worker count."""
     n = len(weight)
     base = scorer.base_value()
     v_all = float(scorer.values(_normalise(weight[None, :]) @ scorer.rows)[0] - base)
+    walk = _Walk(scorer, weight, weight[:, None] * scorer.rows, base, v_all, config.truncation)
     floor = min(max(config.min_permutations, n), config.max_permutations)
     rng = np.random.default_rng(config.seed)
-    scaled = weight[:, None] * scorer.rows  # each update's row times its FedAvg weight, once
     sums, squares = np.zeros(n), np.zeros(n)
     window = max(10, floor // 5)
     done = scored = 0
     snapshot: np.ndarray | None = None
-    while done < config.max_permutations:
-        if done and done % window == 0:
-            if done >= floor and _settled(snapshot, sums / done, config.settle):
-                break
-            snapshot = sums / done
-        first = done % n
-        rest = rng.permutation(n)
-        order = np.concatenate(([first], rest[rest != first]))
-        marginal, count = _walk(scorer, weight, scaled, order, base, v_all, config.truncation)
-        sums += marginal
-        squares += marginal * marginal
-        done += 1
-        scored += count
+    with ThreadPoolExecutor(max(1, config.workers)) as pool:
+        while done < config.max_permutations:
+            if done and done % window == 0:
+                if done >= floor and _settled(snapshot, sums / done, config.settle):
+                    break
+                snapshot = sums / done
+            batch = min(window - done % window, config.max_permutations - done)
+            orders = [_order(rng, n, (done + k) % n) for k in range(batch)]
+            for marginal, count in pool.map(walk.run, orders):
+                sums += marginal
+                squares += marginal * marginal
+                scored += count
+            done += batch
     mean = sums / done
     return Estimate(mean, _std_errors(sums, squares, done), v_all, "monte-carlo", done, scored)
 
 
-def _walk(
-    scorer: CoalitionScorer,
-    weight: np.ndarray,
-    scaled: np.ndarray,
-    order: np.ndarray,
-    base: float,
-    v_all: float,
-    truncation: float,
-) -> tuple[np.ndarray, int]:
-    """Marginal contributions along one permutation (zero after truncation), coalitions scored."""
-    marginal = np.zeros(len(order))
-    run = np.zeros(scorer.width)
-    run_weight, prev, pos, chunk = 0.0, 0.0, 0, FIRST_CHUNK
-    while pos < len(order) and abs(v_all - prev) >= truncation:
-        idx = order[pos : pos + chunk]
-        sums = np.cumsum(scaled[idx], axis=0)
-        sums += run
-        totals = run_weight + np.cumsum(weight[idx])
-        combos = sums / np.where(totals > 0, totals, 1.0)[:, None]  # no member weight: 0 / 1
-        vals = scorer.values(combos) - base
-        steps = np.diff(np.concatenate(([prev], vals)))
-        hit = np.flatnonzero(np.abs(v_all - vals) < truncation)
-        stop = int(hit[0]) + 1 if hit.size else len(idx)
-        marginal[idx[:stop]] = steps[:stop]
-        run, run_weight, prev = sums[-1], float(totals[-1]), float(vals[stop - 1])
-        pos += stop if hit.size else len(idx)
-        if hit.size:
-            return marginal, pos
-        chunk = min(2 * chunk, MAX_CHUNK)
-    return marginal, pos
+def _order(rng: np.random.Generator, n: int, first: int) -> np.ndarray:
+    """A guided permutation: `first`, then the others in a seeded random order."""
+    rest = rng.permutation(n)
+    return np.concatenate(([first], rest[rest != first]))
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What every permutation's walk shares: the scorer, the weights and v(all)."""
+
+    scorer: CoalitionScorer
+    weight: np.ndarray  # each update's FedAvg weight
+    scaled: np.ndarray  # each update's row times its weight
+    base: float  # metric of the current weights
+    v_all: float
+    truncation: float
+
+    def run(self, order: np.ndarray) -> tuple[np.ndarray, int]:
+        """Marginal contributions along one permutation (zero after truncation), coalitions
+        scored."""
+        marginal = np.zeros(len(order))
+        run = np.zeros(self.scorer.width)
+        run_weight, prev, pos, chunk = 0.0, 0.0, 0, FIRST_CHUNK
+        v_all, truncation = self.v_all, self.truncation
+        while pos < len(order) and abs(v_all - prev) >= truncation:
+            idx = order[pos : pos + chunk]
+            sums = np.cumsum(self.scaled[idx], axis=0)
+            sums += run
+            totals = run_weight + np.cumsum(self.weight[idx])
+            combos = sums / np.where(totals > 0, totals, 1.0)[:, None]  # no member weight: 0 / 1
+            vals = self.scorer.values(combos) - self.base
+            steps = np.diff(np.concatenate(([prev], vals)))
+            hit = np.flatnonzero(np.abs(v_all - vals) < truncation)
+            stop = int(hit[0]) + 1 if hit.size else len(idx)
+            marginal[idx[:stop]] = steps[:stop]
+            run, run_weight, prev = sums[-1], float(totals[-1]), float(vals[stop - 1])
+            pos += stop if hit.size else len(idx)
+            if hit.size:
+                return marginal, pos
+            chunk = min(2 * chunk, MAX_CHUNK)
+        return marginal, pos
 
 
 def _std_errors(sums: np.ndarray, squares: np.ndarray, m: int) -> np.ndarray:

@@ -3,12 +3,12 @@
 Baselines are scikit-learn logistic regression (C=1, non-private): pooled over all owners' loans
 (centralised), and each owner alone (best single owner; with many owners a seeded sample of
 `single_baselines` of them, and owners whose loans hold one outcome only are counted, never fit).
-The federated run per epsilon is THE PRODUCT POLICY (`fl.federation`: fl.strategy's Shapley-valued
-FedAvg on the lender's validation set, rounds accepted only if they beat the best score, per-owner
-Shapley values and notional rewards summed over rounds); plain FedAvg of every update is run too as
-a baseline (`fedavg_baseline`). With DP, each owner's epsilon is its TOTAL over all rounds: noise
-is calibrated for R runs, and every run is checked and booked in a real privacy ledger (RDP
-composition), whose final figure is reported.
+The federated run per epsilon is THE PRODUCT POLICY (fl.engine's loop, judged by fl.rounds:
+Shapley-valued FedAvg on the lender's validation set, rounds accepted only if they beat the best
+score, per-owner Shapley values and notional rewards summed over rounds); plain FedAvg of every
+update is run too as a baseline (`fedavg_baseline`). With DP, each owner's epsilon is its TOTAL
+over all rounds: noise is calibrated for R runs, and every run is checked and booked in a real
+privacy ledger (RDP composition).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from fl.data import load_loans
-from fl.federation import RunResult, RunSettings, epochs_for, run_federated
+from fl.engine import EngineRun, FederatedTask, epochs_for, run_in_process
 from fl.privacy import LedgerAccount, PrivacyLedger
-from fl.splits import Split, both_outcomes, sklearn_auc, split_loans
+from fl.splits import Split, SplitConfig, both_outcomes, sklearn_auc, split_loans
 from fl.strategy import StrategyConfig
 from fl.train import Progress
 
@@ -48,10 +48,21 @@ class SimulationConfig:
     single_baselines: int = 50  # owners fit alone at most (a seeded sample beyond)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
 
-    def settings(self) -> RunSettings:
-        """What every federated run shares."""
-        return RunSettings(
-            rounds=self.rounds, delta=self.delta, seed=self.seed, strategy=self.strategy
+    def split_config(self) -> SplitConfig:
+        """How the loans are split."""
+        c = self
+        return SplitConfig(c.owners, c.split, c.validation_size, c.test_from, c.model, c.seed)
+
+    def task(self, split: Split, epsilon: float | None, policy: str) -> FederatedTask:
+        """One federated run of this simulation."""
+        return FederatedTask(
+            split=split,
+            rounds=self.rounds,
+            epsilon=epsilon,
+            delta=self.delta,
+            seed=self.seed,
+            strategy=self.strategy,
+            policy=policy,
         )
 
 
@@ -64,8 +75,8 @@ class SimulationReport:
     pooled_auc: float
     single_aucs: list[float]
     single_class_owners: int  # owners whose loans hold one outcome only
-    runs: list[RunResult]  # the product policy, one per epsilon
-    baselines: list[RunResult]  # plain FedAvg, one per epsilon (if run)
+    runs: list[EngineRun]  # the product policy, one per epsilon
+    baselines: list[EngineRun]  # plain FedAvg, one per epsilon (if run)
     seconds: float
 
     @property
@@ -73,7 +84,7 @@ class SimulationReport:
         """The best owner's AUC alone (among those fit); nan if none could be fit."""
         return max(self.single_aucs) if self.single_aucs else float("nan")
 
-    def run(self, epsilon: float | None, policy: str = "shapley") -> RunResult:
+    def run(self, epsilon: float | None, policy: str = "shapley") -> EngineRun:
         """The run at this epsilon (None = no DP); KeyError if it was not simulated."""
         for r in self.runs + self.baselines:
             if r.epsilon == epsilon and r.policy == policy:
@@ -134,15 +145,7 @@ def simulate(
     started = time.perf_counter()
     report = progress or (lambda _f, _m: None)
     report(0.0, "loading and splitting loans")
-    split = split_loans(
-        load_loans(source),
-        owners=config.owners,
-        split=config.split,
-        seed=config.seed,
-        validation_size=config.validation_size,
-        test_from=config.test_from,
-        model=config.model,
-    )
+    split = split_loans(load_loans(source), config.split_config())
     report(0.0, f"{len(split.owners)} owners, {split.spec.n_inputs} inputs: baselines")
     pooled = sklearn_auc(split.owners, split.test)
     fit = [d for d in split.owners if both_outcomes(d)]
@@ -150,17 +153,13 @@ def simulate(
     singles = [sklearn_auc([fit[i]], split.test) for i in sorted(sample)]
     policies = ("shapley", "fedavg") if config.fedavg_baseline else ("shapley",)
     jobs = [(eps, p) for eps in config.epsilons for p in policies]
-    runs: list[RunResult] = []
+    runs: list[EngineRun] = []
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = PrivacyLedger(Path(tmp) / "ledger.sqlite")
+        ledger = PrivacyLedger(Path(tmp) / "ledger.sqlite", durable=False)  # thrown away after
         for k, (eps, policy) in enumerate(jobs):
             accounts = [_account(ledger, i, eps, policy, config) for i in range(len(split.owners))]
-            scaled = _scaled(report, k, len(jobs))
-            runs.append(
-                run_federated(
-                    split, config.settings(), eps, scaled, policy=policy, accounts=accounts
-                )
-            )
+            task = config.task(split, eps, policy)
+            runs.append(run_in_process(task, _scaled(report, k, len(jobs), eps), accounts))
     return SimulationReport(
         config=config,
         split=split,
@@ -184,8 +183,9 @@ def _account(
     return ledger.account(f"owner{i}", dataset)
 
 
-def _scaled(report: Progress, k: int, n: int) -> Progress:
-    return lambda fraction, message: report((k + fraction) / n, message)
+def _scaled(report: Progress, k: int, n: int, epsilon: float | None) -> Progress:
+    label = "off" if epsilon is None else f"{epsilon:g}"
+    return lambda fraction, message: report((k + fraction) / n, f"eps {label}: {message}")
 
 
 def format_table(report: SimulationReport) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fl.federation import RunResult
+    from fl.rounds import EngineRun
     from fl.simulate import SimulationReport
 
 MAX_OWNER_ROWS = 12  # more owners: the payout table shows the top ones
@@ -41,11 +41,11 @@ def format_table(report: SimulationReport) -> str:
     return "\n".join(lines)
 
 
-def _eps(r: RunResult) -> float:
+def _eps(r: EngineRun) -> float:
     return -1.0 if r.epsilon is None else r.epsilon
 
 
-def _row(report: SimulationReport, r: RunResult) -> str:
+def _row(report: SimulationReport, r: EngineRun) -> str:
     policy = "Shapley FedAvg (product)" if r.policy == "shapley" else "plain FedAvg"
     dp = "DP off" if r.epsilon is None else f"DP eps {r.epsilon:g}"
     name = f"{policy}, {dp} ({r.epochs} ep)"
@@ -56,7 +56,7 @@ def _row(report: SimulationReport, r: RunResult) -> str:
     )
 
 
-def _rounds(r: RunResult) -> list[str]:
+def _rounds(r: EngineRun) -> list[str]:
     parts = [
         f"r{x.round} {'kept' if x.accepted else 'REJECTED'} {x.included}/{x.updates} "
         f"{x.score_bps}bps ({x.method}, {x.policy_seconds:.1f}s)"

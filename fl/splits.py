@@ -27,18 +27,24 @@ class Split:
     test: EncodedData
 
 
-def split_loans(
-    frame: pd.DataFrame,
-    *,
-    owners: int,
-    split: str = "random",
-    validation_size: int = 2375,
-    test_from: str = "2011-05",
-    model: str = "logreg",
-    seed: int = 0,
-) -> Split:
-    """Test = loans issued from `test_from` on (out of time); lender validation = a random
-    `validation_size` of the rest (the spec is built from it); owners share the remainder."""
+@dataclass(frozen=True)
+class SplitConfig:
+    """How to split loans: test = loans issued from `test_from` on (out of time); lender
+    validation = a random `validation_size` of the rest (the spec is built from it); `owners`
+    share the remainder, by random rows or by whole US states (`split="state"`, non-IID)."""
+
+    owners: int
+    split: str = "random"
+    validation_size: int = 2375
+    test_from: str = "2011-05"
+    model: str = "logreg"
+    seed: int = 0
+
+
+def split_loans(frame: pd.DataFrame, config: SplitConfig) -> Split:
+    """The parties' encoded data (see SplitConfig)."""
+    split, owners, validation_size = config.split, config.owners, config.validation_size
+    test_from, model, seed = config.test_from, config.model, config.seed
     if split not in SPLITS:
         raise DataError(f"split must be one of {SPLITS}, not {split!r}")
     is_test = frame[REFERENCE_DATE].str.strip() >= test_from

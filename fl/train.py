@@ -24,7 +24,7 @@ from fedlend_core.progress import Progress
 from fl.dp import DPPlan, Mechanism, plan_dp
 from fl.dpsgd import DPRun, Engine, dp_train
 from fl.features import EncodedData, encode
-from fl.models import Weights, load_into, state_of, subtract
+from fl.models import Weights, load_into, state_of
 from fl.spec import ModelSpec
 from fl.weights import weights_digest, weights_to_bytes
 
@@ -39,10 +39,9 @@ class BudgetAccount(Protocol):
 
 @dataclass(frozen=True)
 class TrainResult:
-    """New weights, the update (new - base), and what the run cost."""
+    """New weights and what the run cost."""
 
     weights: Weights
-    update: Weights
     epsilon: float | None  # None = trained without differential privacy
     delta: float
     n_examples: int
@@ -59,83 +58,126 @@ class TrainResult:
         return self.epsilon is not None
 
 
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one local run trains (as Opacus's make_private takes its knobs); None = the spec's
+    training defaults. `rounds` > 1 calibrates the noise so that that many runs like this one
+    compose (RDP) to `epsilon` in total; `dp_engine` "opacus" runs Opacus's own per-sample hooks
+    (the reference; the same result, slower)."""
+
+    epsilon: float | None  # this run's budget; None = no DP (baselines only)
+    delta: float | None = None
+    epochs: int | None = None
+    rounds: int = 1
+    lr: float | None = None
+    batch_size: int | None = None
+    max_grad_norm: float | None = None
+    seed: int | None = None  # None: a fresh unpredictable seed
+    dp_engine: Engine = "fast"
+
+
+@dataclass(frozen=True)
+class TrainHooks:
+    """What a caller watches and books during a run: progress, cancellation, the privacy ledger
+    (`account` is checked before training and charged after it)."""
+
+    progress: Progress | None = None
+    cancel: Callable[[], bool] | None = None
+    account: BudgetAccount | None = None
+
+
+@dataclass(frozen=True)
+class BaseInfo:
+    """Which published weights the run starts from (digest computed from them when None)."""
+
+    digest: bytes | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A run's resolved settings (the config with the spec's defaults filled in)."""
+
+    epochs: int
+    delta: float
+    batch: int
+    lr: float
+    clip: float
+    dp: DPPlan | None
+
+
 def train_update(
     spec: ModelSpec,
     weights: Mapping[str, torch.Tensor],
     data: EncodedData | pd.DataFrame,
+    config: TrainConfig,
     *,
-    epsilon: float | None,
-    delta: float | None = None,
-    epochs: int | None = None,
-    rounds: int = 1,
-    lr: float | None = None,
-    batch_size: int | None = None,
-    max_grad_norm: float | None = None,
-    seed: int | None = None,
-    progress: Progress | None = None,
-    cancel: Callable[[], bool] | None = None,
-    account: BudgetAccount | None = None,
-    base_digest: bytes | None = None,
-    base_version: int | None = None,
-    dp_engine: Engine = "fast",
+    hooks: TrainHooks | None = None,
+    base: BaseInfo | None = None,
 ) -> TrainResult:
-    """Train locally from `weights`; epsilon is this run's budget (None = no DP, baselines only).
-
-    `rounds` > 1 calibrates noise so that many runs like this compose (RDP) to epsilon in total.
-    `account` (a ledger account) is checked before training and charged after it.
-    `dp_engine` "opacus" runs Opacus's own per-sample hooks (the reference; same result, slower).
-    """
+    """Train locally from `weights` as `config` says (see TrainConfig and TrainHooks)."""
     started = time.perf_counter()
     data = data if isinstance(data, EncodedData) else encode(spec, data)
     if data.y is None or data.n == 0:
         raise DataError("training needs labelled loans (a `default` column) and at least one row")
-    cfg = spec.training
-    epochs = epochs or cfg.epochs
-    delta = cfg.delta if delta is None else delta
-    batch = batch_size or cfg.batch_size
-    plan = None
-    if epsilon is not None:
-        plan = plan_dp(
-            data.n, epsilon=epsilon, delta=delta, batch_size=batch, epochs=epochs, rounds=rounds
-        )
-    if account is not None:
-        if plan is None:
+    hooks, base = hooks or TrainHooks(), base or BaseInfo()
+    plan = _resolve(spec, config, data.n)
+    if hooks.account is not None:
+        if plan.dp is None:
             raise PrivacyBudgetError("training without DP cannot be charged to a privacy budget")
-        account.check(plan)
-    report = progress or (lambda _f, _m: None)
-    stop = cancel or (lambda: False)
+        hooks.account.check(plan.dp)
+    report = hooks.progress or (lambda _f, _m: None)
+    stop = hooks.cancel or (lambda: False)
 
     def tick(done: int, total: int) -> None:
         _tick(report, stop, done, total)
 
-    generator = torch.Generator().manual_seed(seed if seed is not None else _fresh_seed())
+    seed = config.seed if config.seed is not None else _fresh_seed()
+    generator = torch.Generator().manual_seed(seed)
     X, y = torch.from_numpy(data.X), torch.from_numpy(data.y)
-    lr, clip = lr or cfg.lr, max_grad_norm or cfg.max_grad_norm
     with _single_thread():
         module = load_into(spec, weights).train()
-        if plan is None:
-            steps, spent = _plain_run(module, X, y, lr, batch, epochs, generator, tick)
+        if plan.dp is None:
+            steps, spent = _plain_run(module, X, y, plan, generator, tick)
         else:
-            run = DPRun(plan=plan, lr=lr, clip=clip, generator=generator)
-            steps, spent = dp_train(module, X, y, run, tick, dp_engine)
-    new = state_of(module)
+            run = DPRun(plan=plan.dp, lr=plan.lr, clip=plan.clip, generator=generator)
+            steps, spent = dp_train(module, X, y, run, tick, config.dp_engine)
     result = TrainResult(
-        weights=new,
-        update=subtract(new, weights),
+        weights=state_of(module),
         epsilon=spent,
-        delta=delta if plan else 0.0,
+        delta=plan.delta if plan.dp else 0.0,
         n_examples=data.n,
-        base_digest=base_digest or weights_digest(weights_to_bytes(weights, spec=spec)),
-        base_version=base_version,
+        base_digest=base.digest or weights_digest(weights_to_bytes(weights, spec=spec)),
+        base_version=base.version,
         seconds=time.perf_counter() - started,
-        epochs=epochs,
+        epochs=plan.epochs,
         steps=steps,
-        mechanism=plan.mechanism if plan else None,
+        mechanism=plan.dp.mechanism if plan.dp else None,
     )
-    if account is not None:
-        account.charge(result)
+    if hooks.account is not None:
+        hooks.account.charge(result)
     report(1.0, "training done")
     return result
+
+
+def _resolve(spec: ModelSpec, config: TrainConfig, n: int) -> _Plan:
+    """The config with the spec's training defaults filled in, and the DP plan (if private)."""
+    cfg = spec.training
+    epochs = config.epochs or cfg.epochs
+    delta = cfg.delta if config.delta is None else config.delta
+    batch = config.batch_size or cfg.batch_size
+    dp = None
+    if config.epsilon is not None:
+        dp = plan_dp(
+            n,
+            epsilon=config.epsilon,
+            delta=delta,
+            batch_size=batch,
+            epochs=epochs,
+            rounds=config.rounds,
+        )
+    lr, clip = config.lr or cfg.lr, config.max_grad_norm or cfg.max_grad_norm
+    return _Plan(epochs, delta, batch, lr, clip, dp)
 
 
 def _fresh_seed() -> int:
@@ -165,21 +207,19 @@ def _plain_run(
     module: nn.Module,
     X: torch.Tensor,
     y: torch.Tensor,
-    lr: float,
-    batch: int,
-    epochs: int,
+    plan: _Plan,
     generator: torch.Generator,
     tick: Callable[[int, int], None],
 ) -> tuple[int, float | None]:
     """Non-private minibatch SGD (for baselines): shuffled batches, no clipping, no noise."""
-    optimizer = torch.optim.SGD(module.parameters(), lr=lr)
+    optimizer = torch.optim.SGD(module.parameters(), lr=plan.lr)
     loss_fn = nn.BCEWithLogitsLoss()
     steps = 0
-    for epoch in range(epochs):
-        tick(epoch, epochs)
+    for epoch in range(plan.epochs):
+        tick(epoch, plan.epochs)
         order = torch.randperm(len(y), generator=generator)
-        for start in range(0, len(y), batch):
-            idx = order[start : start + batch]
+        for start in range(0, len(y), plan.batch):
+            idx = order[start : start + plan.batch]
             optimizer.zero_grad(set_to_none=True)
             loss_fn(module(X[idx]), y[idx]).backward()
             optimizer.step()

@@ -8,8 +8,9 @@ from flask.typing import ResponseReturnValue
 from fedlend.errors import FedlendError
 from fedlend.redact import redact_url
 from fedlend.web import get_settings
+from fedlend.web.connection import offline_page
 from fedlend.web.withdraw import withdraw_action
-from lender_app.context import account_source, flash_errors, get_lender, offline_page
+from lender_app.context import account_source, flash_errors, get_lender
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -27,10 +27,11 @@ from flask.typing import ResponseReturnValue
 from fedlend.errors import AlreadyPostedError, DataError, FedlendError, SpecError
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import PostedModel, SpecPreview
-from fedlend.web import get_db, get_jobs
+from fedlend.web import get_db, get_jobs, wallet_mode
+from fedlend.web.connection import offline_page
 from fedlend.web.job_recheck import recheck_job
 from lender_app import forms
-from lender_app.context import get_lender, offline_page
+from lender_app.context import get_lender
 
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
 JOB_KIND = "post"
@@ -103,10 +104,17 @@ def submit() -> ResponseReturnValue:
         )
         errors.update(problems)
         if terms is not None and not errors and upload is not None:
-            if request.form.get("confirm_wei") != str(terms.bounty_wei):
+            if _needs_confirm(terms):
                 return _render(values, errors, preview, upload, confirm=terms)
             return redirect(url_for(".posting", job_id=_start_post(terms, upload, values)))
     return _render(values, errors, preview, upload, status=400 if errors else 200)
+
+
+def _needs_confirm(terms: forms.BountyTerms) -> bool:
+    """Key mode asks once for the exact escrow; in wallet mode the wallet review screen asks."""
+    if wallet_mode.wallet_mode():
+        return False
+    return request.form.get("confirm_wei") != str(terms.bounty_wei)
 
 
 def _already_posted(draft: Any) -> int | None:

@@ -29,11 +29,11 @@ def _scorer(kind: str, loans: pd.DataFrame, validation: pd.DataFrame) -> Scoring
     from desk.scoring import ScoringModel
     from fl.features import build_spec, encode
     from fl.models import init_weights
-    from fl.train import train_update
+    from fl.train import TrainConfig, train_update
 
     spec = build_spec(validation, model=kind)
     train = loans.drop(validation.index).sample(4000, random_state=1)
-    weights = train_update(spec, init_weights(spec), train, epsilon=None, seed=0).weights
+    weights = train_update(spec, init_weights(spec), train, TrainConfig(None, seed=0)).weights
     return ScoringModel(
         spec, weights, background=encode(spec, validation).X, name=kind, weights_digest="bench"
     )

@@ -60,19 +60,20 @@ def training_times(
 ) -> dict[str, float | int | str]:
     """Warm seconds for one owner's update (medians, interleaved): plain SGD, fast DP, Opacus DP."""
     from fl.dp import calibrate_noise
-    from fl.train import train_update
+    from fl.train import TrainConfig, train_update
 
     spec, w0, owner = _setup(kind, n)
     started = time.perf_counter()
-    train_update(spec, w0, owner, epsilon=epsilon, seed=0)  # first call: noise calibration
+    train_update(spec, w0, owner, TrainConfig(epsilon, seed=0))  # first call: noise calibration
     first = time.perf_counter() - started
     if calibrate_noise.cache_info().currsize == 0:
         raise SystemExit("the first DP-SGD call did not calibrate (and cache) the noise")
     runs: dict[str, list[float]] = {"plain": [], "fast": [], "opacus": []}
     for i in range(repeats):
-        runs["plain"].append(train_update(spec, w0, owner, epsilon=None, seed=i).seconds)
+        runs["plain"].append(train_update(spec, w0, owner, TrainConfig(None, seed=i)).seconds)
         for engine in ("fast", "opacus"):
-            result = train_update(spec, w0, owner, epsilon=epsilon, seed=i, dp_engine=engine)
+            config = TrainConfig(epsilon, seed=i, dp_engine=engine)
+            result = train_update(spec, w0, owner, config)
             runs[engine].append(result.seconds)
     med = {k: statistics.median(v) for k, v in runs.items()}
     return {

@@ -35,7 +35,7 @@ from fedlend.settings import SHIPPED_LOANS, Settings
 from fedlend.types import Digest
 from fl.data import load_loans
 from fl.features import encode
-from fl.train import train_update, update_to_bytes
+from fl.train import BaseInfo, TrainConfig, train_update, update_to_bytes
 
 
 def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
@@ -57,7 +57,8 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
     spec = bounty.require_spec()
     base = node.weights_at(spec, bounty.record.weights)
     data = encode(spec, loans.iloc[1600:4600].reset_index(drop=True))
-    result = train_update(spec, base, data, epsilon=3.0, seed=1, base_digest=bounty.record.weights)
+    at = BaseInfo(digest=bounty.record.weights)
+    result = train_update(spec, base, data, TrainConfig(3.0, seed=1), base=at)
     payload = update_to_bytes(spec, result)
     key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
     signer = node.account

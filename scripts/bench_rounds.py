@@ -38,19 +38,18 @@ def round_updates(
     loans: pd.DataFrame, n: int, model: str, epsilon: float
 ) -> tuple[Split, Weights, list[RoundUpdate]]:
     """The split and one trained DP update per owner (RoundUpdate list), from initial weights."""
+    from fl.engine import epochs_for
     from fl.models import init_weights
-    from fl.simulate import epochs_for
-    from fl.splits import split_loans
+    from fl.splits import SplitConfig, split_loans
     from fl.strategy import RoundUpdate
-    from fl.train import train_update
+    from fl.train import TrainConfig, train_update
 
-    split = split_loans(loans, owners=n, split="random", model=model)
+    split = split_loans(loans, SplitConfig(owners=n, model=model))
     w0 = init_weights(split.spec)
     updates = []
     for i, data in enumerate(split.owners):
-        result = train_update(
-            split.spec, w0, data, epsilon=epsilon, epochs=epochs_for(epsilon), rounds=3, seed=i
-        )
+        config = TrainConfig(epsilon, epochs=epochs_for(epsilon), rounds=3, seed=i)
+        result = train_update(split.spec, w0, data, config)
         updates.append(RoundUpdate(i, result.weights, w0, result.n_examples))
         if (i + 1) % 100 == 0:
             print(f"  trained {i + 1}/{n} updates", file=sys.stderr, flush=True)

@@ -5,8 +5,11 @@
 
 Starts its own Anvil and both apps on free 127.0.0.1 ports (nothing else is touched), posts one
 real bounty plus copies of it up to --bounties, submits --submissions updates from one owner, then
-has the clients fetch the apps' pages round-robin. Bounded: at most 50 clients, 300 s, 1,000
-bounties and 5,000 submissions. Prints requests/s and p50/p95 per page, and any non-200 answers.
+has the clients fetch the apps' pages round-robin. Each app runs in its own process, as
+`fedlend owner-app` / `lender-app` run them (werkzeug's threaded server, a thread per request,
+its request log discarded); --in-process serves both from threads of this process instead.
+Bounded: at most 50 clients, 300 s, 1,000 bounties and 5,000 submissions. Prints requests/s
+and p50/p95 per page, and any non-200 answers.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ import argparse
 import http.client
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from _harness import (
     LOOPBACK,
@@ -57,6 +64,41 @@ def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> S
         if (i + 1) % 100 == 0:
             say(f"  {i + 1}/{submissions} submissions sent")
     return settings
+
+
+def app_factory(role: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[..., dict[str, Any]]]:
+    """The app factory and config builder of one role."""
+    if role == "owner":
+        return owner_app.create_app, owner_config
+    return lender_app.create_app, lender_config
+
+
+def serve_role(role: str, settings: Settings, home: Path) -> tuple[int, object]:
+    """Run an app in a daemon thread of this process; (port, server)."""
+    factory, config = app_factory(role)
+    server = serve(factory, config(settings, home))
+    return server.server_port, server
+
+
+def spawn(role: str, settings: Settings, home: Path) -> tuple[int, object]:
+    """Run an app in its own process, as `fedlend owner-app` / `lender-app` do: werkzeug's
+    threaded server (a thread per request) on 127.0.0.1; (port, process)."""
+    args = [sys.executable, __file__, "--serve", role, "--home", str(home)]
+    args += ["--rpc-url", settings.rpc_url, "--contract", str(settings.contract_address)]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = child.stdout.readline() if child.stdout else ""  # "port N" once it listens
+    if not line.startswith("port "):
+        child.kill()
+        raise SystemExit(f"the {role} app did not start: {line!r}")
+    return int(line.split()[1]), child
+
+
+def serve_child(role: str, home: Path, rpc_url: str, contract: str) -> None:
+    """The child's side of spawn(): serve one app until killed."""
+    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
+    port, _server = serve_role(role, settings, home)
+    print(f"port {port}", flush=True)
+    threading.Event().wait()
 
 
 def client_loop(
@@ -129,7 +171,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--bounties", type=int, default=100)
     parser.add_argument("--submissions", type=int, default=400)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve both apps from threads of this process (sharing one GIL with the clients)",
+    )
+    parser.add_argument("--serve", choices=["owner", "lender"], help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rpc-url", help=argparse.SUPPRESS)
+    parser.add_argument("--contract", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve_child(args.serve, args.home, args.rpc_url, args.contract)
+        return
     clients = min(max(1, args.clients), 50)
     seconds = min(max(1.0, args.seconds), 300.0)
     bounties = min(max(1, args.bounties), 1000)
@@ -137,13 +191,21 @@ def main() -> None:
     with private_chain("fedlend-load-") as (home, rpc_url):
         say(f"Anvil on {rpc_url}; building {bounties} bounties, {submissions} updates")
         settings = build_market(home, rpc_url, bounties, submissions)
-        owner = serve(owner_app.create_app, owner_config(settings, home))
-        lender = serve(lender_app.create_app, lender_config(settings, home))
-        targets = [("owner", owner.server_port, p) for p in OWNER_PAGES]
-        targets += [("lender", lender.server_port, p) for p in LENDER_PAGES]
-        run_load(targets, clients, seconds)
-        owner.shutdown()
-        lender.shutdown()
+        start = serve_role if args.in_process else spawn
+        say("apps: " + ("threads of this process" if args.in_process else "one process each"))
+        owner_port, owner = start("owner", settings, home)
+        lender_port, lender = start("lender", settings, home)
+        targets = [("owner", owner_port, p) for p in OWNER_PAGES]
+        targets += [("lender", lender_port, p) for p in LENDER_PAGES]
+        try:
+            run_load(targets, clients, seconds)
+        finally:
+            for app in (owner, lender):
+                if isinstance(app, subprocess.Popen):
+                    app.kill()
+                    app.wait()
+                else:
+                    app.shutdown()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

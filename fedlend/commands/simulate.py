@@ -207,32 +207,17 @@ def run(args: argparse.Namespace) -> int:
 def run_flower_engine(args: argparse.Namespace) -> int:
     """`--engine flower`: one Flower run per split and epsilon; print its figures."""
     from fl.data import load_loans
-    from fl.engine import FederatedTask
     from fl.flower_engine import run_flower
-    from fl.simulate import epochs_for
     from fl.splits import split_loans
 
     loans = load_loans(args.data)
     splits = ("random", "state") if args.split == "both" else (args.split,)
     rows = []
     for split_name in splits:
-        split = split_loans(
-            loans,
-            owners=args.owners,
-            split=split_name,
-            seed=args.seed,
-            validation_size=args.validation_size,
-            model=args.model,
-        )
-        for eps in parse_epsilons(args.epsilons):
-            task = FederatedTask(
-                split=split,
-                rounds=args.rounds,
-                epsilon=eps,
-                delta=args.delta,
-                epochs=epochs_for(eps),
-                seed=args.seed,
-            )
+        config = _config(args, split_name)
+        split = split_loans(loans, config.split_config())
+        for eps in config.epsilons:
+            task = config.task(split, eps, "shapley")
             label = f"{split_name} eps {'off' if eps is None else f'{eps:g}'}"
             done = run_flower(task, progress=_progress(f"flower {label}"))
             if sys.stderr.isatty():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import (
     BountyReclaimed,
     ModelCreated,
@@ -26,6 +27,7 @@ from fedlend.services import catalog
 from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data
 from fedlend.services.node import Node
+from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import MAX_SCORE, Digest, UpdateStatus
 from fl.evaluate import validate_update
 from fl.features import encode
@@ -46,6 +48,8 @@ class AuditReport:
     checks: int = 0
     recomputed_rounds: int = 0
     mismatches: list[str] = field(default_factory=list)
+    verified: bool = False  # created verified: every round needs a zero-knowledge proof
+    proven_rounds: list[str] = field(default_factory=list)  # tx hashes whose proof re-checked
 
     @property
     def ok(self) -> bool:
@@ -121,6 +125,7 @@ def audit_model(
         if improved:
             versions.append(r.new_weights)
         report.rounds += 1
+    _audit_proofs(client, model_id, [e for e in events if isinstance(e, RoundEvaluated)], report)
     claims = [
         e for e in events if isinstance(e, UpdateEvaluated) and e.status == UpdateStatus.EXPIRED
     ]
@@ -133,6 +138,18 @@ def audit_model(
         f" + left {record.remaining_wei}",
     )
     return report
+
+
+def _audit_proofs(
+    client: ModelRepositoryClient, model_id: int, rounds: list[RoundEvaluated], report: AuditReport
+) -> None:
+    """For a verified model: re-check every round's proof from chain data alone."""
+    proofs = audit_proofs(client, model_id, rounds)
+    report.verified = proofs is not None
+    for proof in proofs or []:
+        report.expect(proof.proven, f"round {proof.tx_hash[:12]}…: not proven: {proof.reason}")
+        if proof.proven:
+            report.proven_rounds.append(proof.tx_hash)
 
 
 def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | None:

@@ -45,7 +45,7 @@ from fl.evaluate import Metrics, score, score_bps
 from fl.features import EncodedData, build_spec, encode
 from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
-from fl.train import train_update
+from fl.train import TrainConfig, TrainHooks, train_update
 
 POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
 REALISTIC_LIFT_BPS = (50, 300)
@@ -231,9 +231,8 @@ class LenderService:
         def scaled(f: float, m: str) -> None:
             progress(0.1 + 0.7 * f, f"training the base model on your own loans: {m}")
 
-        return train_update(
-            spec, weights, train_part, epsilon=None, seed=0, progress=scaled
-        ).weights
+        plain, hooks = TrainConfig(None, seed=0), TrainHooks(progress=scaled)
+        return train_update(spec, weights, train_part, plain, hooks=hooks).weights
 
     def _keep_dataset(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()

@@ -36,7 +36,7 @@ from fl.data import check_trainable, load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
-from fl.train import train_update, update_to_bytes
+from fl.train import BaseInfo, TrainConfig, TrainHooks, train_update, update_to_bytes
 
 
 @dataclass(frozen=True)
@@ -167,21 +167,20 @@ class OwnerService:
         check_trainable(data.y)  # before the ledger charges any epsilon
         base = self.node.weights_at(spec, bounty.record.weights)
         report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {epsilon:g})")
+        hooks = TrainHooks(
+            progress=lambda f, m: report(0.02 + 0.85 * f, m),
+            cancel=cancel,
+            account=self.ledger.account(
+                self.node.address, sha256, note=f"model {model_id}", key=charge_key
+            ),
+        )
         result = train_update(
             spec,
             base,
             data,
-            epsilon=epsilon,
-            delta=delta,
-            epochs=epochs,
-            rounds=rounds,
-            seed=seed,
-            cancel=cancel,
-            base_digest=bounty.record.weights,
-            account=self.ledger.account(
-                self.node.address, sha256, note=f"model {model_id}", key=charge_key
-            ),
-            progress=lambda f, m: report(0.02 + 0.85 * f, m),
+            TrainConfig(epsilon, delta=delta, epochs=epochs, rounds=rounds, seed=seed),
+            hooks=hooks,
+            base=BaseInfo(digest=bounty.record.weights),
         )
         if result.epsilon is None:
             raise PrivacyBudgetError(
@@ -247,15 +246,16 @@ class OwnerService:
     def _submit(
         self, model_id: int, digest: Digest, sha256: str, key: str | None, epsilon: float
     ) -> Sent[int]:
-        """submitUpdate; a revert at the gas estimate (key mode) provably never broadcast it,
-        so a keyed charge is refunded and the error says so."""
+        """submitUpdate; a revert at the gas estimate (key or wallet mode) provably never
+        broadcast it, so a keyed charge is refunded and the error says so. A mined revert
+        (`sent_tx`), a timeout or a rejection in the wallet (a choice made after seeing the
+        local result, so refunding it would let the result pick what is counted) keep it."""
         try:
             return self.node.client.submit_update(model_id, digest)
         except ContractError as exc:
-            local = isinstance(self.node.client.account, LocalAccount)
             if (
                 key is None
-                or not local
+                or exc.sent_tx is not None
                 or not self.ledger.refund(self.node.address, sha256, key=key)
             ):
                 raise

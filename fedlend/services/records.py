@@ -12,6 +12,7 @@ from typing import Any
 
 from fedlend.storage import sqlite
 from fedlend.storage.sqlite import Step
+from fedlend.storage.sqlite_pool import ConnectionPool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -62,24 +63,23 @@ MIGRATIONS: list[Step] = [
 
 
 class Records:
-    """A tiny row store over one SQLite file (WAL, one connection per call, thread-safe)."""
+    """A tiny row store over one SQLite file (WAL, pooled connections, thread-safe)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._pool = ConnectionPool(path)
         self._ensure_schema()
 
     def _ensure_schema(self) -> None:
-        db = sqlite.connect(self.path)
-        try:
+        self._pool.reset()  # connections to a deleted file would read and write nothing useful
+        with self._pool.borrowed() as db:
             sqlite.migrate(db, "records", MIGRATIONS)
-        finally:
-            db.close()
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():  # deleted while running: start afresh, never a broken page
             self._ensure_schema()
-        return sqlite.session(self.path)
+        return self._pool.transaction()
 
     def upsert(self, table: str, row: Mapping[str, Any]) -> None:
         """Insert or replace one row (dict values are stored as JSON)."""

@@ -28,6 +28,7 @@ class Database:
         self._busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._migrate_lock = threading.Lock()
+        self._migrated: set[tuple[str, int, int | None]] = set()
         private_dir(self.path.parent)
 
     def connect(self) -> sqlite3.Connection:
@@ -65,9 +66,23 @@ class Database:
         return self.connect().execute(sql, params).fetchone()
 
     def migrate(self, component: str, statements: Sequence[Step]) -> int:
-        """Apply the statements of `component` not applied yet, in order; return its new version."""
+        """Apply the statements of `component` not applied yet, in order; return its new version.
+
+        Remembered per file: a page that asks on every row costs one write, not one per row
+        (a file replaced or deleted since has another inode, and is migrated again)."""
+        key = (component, len(statements), self._inode())
+        if key in self._migrated:
+            return len(statements)
         with self._migrate_lock:
-            return sqlite.migrate(self.connect(), component, statements)
+            version = sqlite.migrate(self.connect(), component, statements)
+        self._migrated.add((component, len(statements), self._inode()))
+        return version
+
+    def _inode(self) -> int | None:
+        try:
+            return self.path.stat().st_ino
+        except OSError:
+            return None
 
     def _open(self) -> sqlite3.Connection:
         return sqlite.connect(self.path, busy_timeout_s=self._busy_timeout_s)

@@ -15,7 +15,7 @@ from fl.data import load_loans
 from fl.features import build_spec, encode
 from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
-from fl.train import train_update
+from fl.train import TrainConfig, train_update
 from fl.weights import save_model, weights_digest, weights_to_bytes
 
 
@@ -42,7 +42,7 @@ def _trained(validation: pd.DataFrame, loans: pd.DataFrame, kind: str) -> tuple[
     spec = build_spec(validation, model=kind)
     rest = loans.drop(validation.index)
     train = rest[rest["issue_d"] < "2011-05"].sample(4000, random_state=8)
-    return spec, train_update(spec, init_weights(spec), train, epsilon=None, seed=0).weights
+    return spec, train_update(spec, init_weights(spec), train, TrainConfig(None, seed=0)).weights
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,15 @@ pytestmark = pytest.mark.browser
 JOB_TIMEOUT_MS = 90_000
 BOUNTY_WEI = 2 * 10**18
 LENDER, OWNER = dev_account(0).address, dev_account(1).address
+COUNT_ASKS = """
+window.__fedlendAsks = [];
+const showModal = HTMLDialogElement.prototype.showModal;
+HTMLDialogElement.prototype.showModal = function () {
+  const title = this.querySelector("#review-title");
+  window.__fedlendAsks.push(title ? title.textContent : this.id);
+  return showModal.call(this);
+};
+"""  # every review screen a page opens, in order
 
 
 def wallet_app(which: str, market: Market, data_dir: Path, **config: object) -> Flask:
@@ -46,6 +55,7 @@ def wallet_page(browser: Browser, market: Market, account: str) -> tuple[Browser
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(15_000)
     InjectedWallet.install(context, market.rpc_url, account)
+    context.add_init_script(COUNT_ASKS)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -79,8 +89,19 @@ def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     page.goto(lender.url("/bounties/new"))
     fill_bounty_form(page, csv, BountyForm("Wallet bounty", bounty_eth="2"))
     page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    # one ask before escrow: the wallet review screen, no key-mode confirm card before it
+    page.wait_for_url(re.compile(r"/bounties/posting/"))
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     confirm(page, title="Unlock your update-decryption key")
+    review = page.locator("#wallet-review")
+    expect(review.locator("#review-title")).to_have_text("Review the transaction")
+    expect(review.locator("#review-amount")).to_have_attribute(
+        "title", f"2 ETH ({BOUNTY_WEI:,} wei)"
+    )
+    assert page.evaluate("window.__fedlendAsks") == [
+        "Unlock your update-decryption key",
+        "Review the transaction",
+    ]
     confirm(page, title="Review the transaction", amount="2 ETH")
     page.wait_for_url(re.compile(r"/models/\d+$"), timeout=JOB_TIMEOUT_MS)
     expect(page.locator("#bounty-left")).to_have_text("2 ETH")

@@ -12,7 +12,7 @@ from fl.features import EncodedData, build_spec, encode
 from fl.models import Weights, init_weights, load_into, state_of
 from fl.persample import clipped_sum_for
 from fl.spec import ModelSpec
-from fl.train import TrainResult, train_update
+from fl.train import TrainConfig, TrainResult, train_update
 
 TOLERANCE = 1e-6  # float32 rounding of a different but equal sum
 
@@ -82,11 +82,7 @@ def test_whole_run_matches_opacus(
             kind_spec,
             w0,
             data,
-            dp_engine=dp_engine,
-            epsilon=2.0,
-            epochs=3,
-            seed=9,
-            batch_size=batch,
+            TrainConfig(2.0, epochs=3, seed=9, batch_size=batch, dp_engine=dp_engine),
         )
 
     reference = run("opacus")

@@ -8,13 +8,13 @@ import torch
 
 from fl.engine import FederatedTask, run_in_process
 from fl.flower_engine import run_flower
-from fl.splits import split_loans
+from fl.splits import SplitConfig, split_loans
 
 
 @pytest.fixture(scope="module")
 def task(loans: pd.DataFrame) -> FederatedTask:
     """10 owners of real loans (random split), 2 rounds, each owner's total epsilon 3."""
-    split = split_loans(loans, owners=10, split="random", seed=0, validation_size=2375)
+    split = split_loans(loans, SplitConfig(owners=10, split="random", seed=0))
     return FederatedTask(split=split, rounds=2, epsilon=3.0, epochs=5, seed=4)
 
 

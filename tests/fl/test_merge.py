@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fl.contribution import contract_reward
-from fl.merge import MergeInput, fedavg, rebase
+from fl.merge import MergeInput, fedavg
 from fl.models import init_weights
 from fl.spec import ModelSpec
 
@@ -29,7 +29,8 @@ def test_stale_update_applies_its_delta_to_the_current_model_down_weighted(
     old_base, current = _w(spec, 0.0), _w(spec, 10.0)
     stale = MergeInput(_w(spec, 2.0), old_base, 100, staleness=1)  # delta +2, one version old
     fresh = MergeInput(_w(spec, 10.0), current, 100)  # delta 0
-    assert rebase(current, stale)["linear.bias"].item() == pytest.approx(12.0)
+    alone = fedavg(current, [stale])  # its delta lands on the current weights, not its old base
+    assert alone["linear.bias"].item() == pytest.approx(12.0)
     merged = fedavg(current, [stale, fresh], staleness_decay=0.5)
     # weights 50 (stale, halved) and 100: 10 + 2 * 50 / 150
     assert merged["linear.bias"].item() == pytest.approx(10 + 2 / 3, rel=1e-6)

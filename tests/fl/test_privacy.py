@@ -14,7 +14,7 @@ from fl.features import EncodedData
 from fl.models import init_weights
 from fl.privacy import Charge, Composed, PrivacyLedger, compose
 from fl.spec import ModelSpec
-from fl.train import train_update
+from fl.train import TrainConfig, TrainHooks, train_update
 
 OWNER, DATASET = "0xOwner", "ab" * 32
 
@@ -73,7 +73,8 @@ def test_training_is_refused_before_it_runs_and_charged_after(
     ledger = PrivacyLedger(tmp_path / "l.sqlite", default_epsilon=2.5, default_delta=1e-4)
     account = ledger.account(OWNER, DATASET, note="model 7")
     w0 = init_weights(spec)
-    first = train_update(spec, w0, owner_data, epsilon=2.0, epochs=2, seed=0, account=account)
+    eps2 = TrainConfig(2.0, epochs=2, seed=0)
+    first = train_update(spec, w0, owner_data, eps2, hooks=TrainHooks(account=account))
     assert ledger.spent(OWNER, DATASET).epsilon == pytest.approx(first.epsilon)
     progress: list[float] = []
     with pytest.raises(PrivacyBudgetError, match="Ask for a smaller epsilon"):
@@ -81,16 +82,13 @@ def test_training_is_refused_before_it_runs_and_charged_after(
             spec,
             w0,
             owner_data,
-            epsilon=2.0,
-            epochs=2,
-            seed=0,
-            account=account,
-            progress=lambda f, _m: progress.append(f),
+            eps2,
+            hooks=TrainHooks(account=account, progress=lambda f, _m: progress.append(f)),
         )
     assert progress == []  # refused before a single step (two eps-2 runs compose to 2.7)
     assert len(ledger.history(OWNER, DATASET)) == 1
     with pytest.raises(PrivacyBudgetError, match="without DP"):
-        train_update(spec, w0, owner_data, epsilon=None, account=account)
+        train_update(spec, w0, owner_data, TrainConfig(None), hooks=TrainHooks(account=account))
 
 
 def _mechanism_charges(ledger: PrivacyLedger, n: int, dataset: str = DATASET) -> None:
@@ -152,7 +150,7 @@ def test_a_retried_training_charge_with_a_job_key_counts_once(
 ) -> None:
     ledger = PrivacyLedger(tmp_path / "l.sqlite")
     account = ledger.account(OWNER, DATASET, note="model 1", key="job-1")
-    result = train_update(spec, init_weights(spec), owner_data, epsilon=1.0, epochs=2, seed=0)
+    result = train_update(spec, init_weights(spec), owner_data, TrainConfig(1.0, epochs=2, seed=0))
     account.charge(result)
     account.charge(result)  # the job restarted after a crash and booked again
     assert ledger.spent(OWNER, DATASET).epsilon == pytest.approx(result.epsilon)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -14,13 +15,15 @@ from sklearn.metrics import roc_auc_score
 
 from fedlend.errors import DataError, UpdateRejectedError
 from fl.auc import rank_auc
+from fl.coalitions import CoalitionScorer
 from fl.evaluate import metric_value
 from fl.features import EncodedData, build_spec, encode
 from fl.merge import MergeInput, fedavg
 from fl.models import Weights, init_weights
+from fl.shapley import SamplingConfig, monte_carlo
 from fl.spec import ModelSpec
 from fl.strategy import RoundUpdate, ShapleyFedAvg, StrategyConfig, shares_bps
-from fl.train import train_update
+from fl.train import TrainConfig, train_update
 
 
 def _train(spec: ModelSpec, w0: Weights, data: EncodedData, parts: int) -> list[RoundUpdate]:
@@ -30,7 +33,7 @@ def _train(spec: ModelSpec, w0: Weights, data: EncodedData, parts: int) -> list[
     for i in range(parts):
         rows = slice(cuts[i], cuts[i + 1] - 40 * i)  # unequal sizes
         part = EncodedData(data.X[rows], data.labels[rows])
-        result = train_update(spec, w0, part, epsilon=3.0, epochs=3, seed=i)
+        result = train_update(spec, w0, part, TrainConfig(3.0, epochs=3, seed=i))
         updates.append(RoundUpdate(10 + i, result.weights, w0, result.n_examples))
     return updates
 
@@ -190,6 +193,26 @@ def test_monte_carlo_is_within_its_standard_error_of_exact(
     for mc, ex, se in zip(sampled.values, exact.values, sampled.std_errors, strict=True):
         assert abs(mc - ex) <= 4 * se + config.truncation
     assert sum(sampled.values) == pytest.approx(exact.v_all, abs=config.truncation + 1e-9)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_monte_carlo_is_the_same_bit_for_bit_for_any_worker_count(
+    spec: ModelSpec,
+    w0: Weights,
+    updates: list[RoundUpdate],
+    validation: EncodedData,
+    workers: int,
+) -> None:
+    deltas = [{k: u.weights[k] - w0[k] for k in w0} for u in updates]
+    scorer = CoalitionScorer(spec, validation.X, validation.labels, w0, deltas)
+    weight = np.array([float(u.n_examples) for u in updates])
+    config = SamplingConfig(min_permutations=25, max_permutations=25, workers=2)
+    reference = monte_carlo(scorer, weight, config)
+    again = monte_carlo(scorer, weight, replace(config, workers=workers))
+    assert again.permutations == reference.permutations == 25
+    assert again.prefixes_scored == reference.prefixes_scored
+    assert np.array_equal(again.values, reference.values)
+    assert np.array_equal(again.std_errors, reference.std_errors)
 
 
 def test_mlp_coalitions_score_like_the_module(

@@ -10,9 +10,9 @@ from fedlend.errors import JobCancelledError, PrivacyBudgetError
 from fl.dp import calibrate_noise, plan_dp
 from fl.evaluate import metric_value, score_data, validate_update
 from fl.features import EncodedData, build_spec, encode
-from fl.models import init_weights
+from fl.models import init_weights, subtract
 from fl.spec import ModelSpec
-from fl.train import train_update, update_to_bytes
+from fl.train import BaseInfo, TrainConfig, TrainHooks, train_update, update_to_bytes
 from fl.weights import weights_digest, weights_to_bytes
 
 
@@ -21,7 +21,7 @@ def test_dp_training_spends_the_epsilon_asked_for_and_improves_auc(
     spec: ModelSpec, owner_data: EncodedData, test_data: EncodedData, epsilon: float
 ) -> None:
     w0 = init_weights(spec)
-    result = train_update(spec, w0, owner_data, epsilon=epsilon, seed=1)
+    result = train_update(spec, w0, owner_data, TrainConfig(epsilon, seed=1))
     assert result.private
     assert result.delta == spec.training.delta
     assert result.epsilon is not None
@@ -33,7 +33,7 @@ def test_dp_training_spends_the_epsilon_asked_for_and_improves_auc(
     auc = metric_value(spec, result.weights, test_data.X, test_data.labels, "roc_auc")
     assert metric_value(spec, w0, test_data.X, test_data.labels, "roc_auc") == 0.5
     assert auc > 0.64  # zero weights score 0.5; one owner's DP model learns real signal
-    for name, change in result.update.items():
+    for name, change in subtract(result.weights, w0).items():
         assert torch.allclose(w0[name] + change, result.weights[name], atol=1e-6)
 
 
@@ -41,10 +41,10 @@ def test_rounds_split_the_budget_and_no_dp_is_better_but_unaccounted(
     spec: ModelSpec, owner_data: EncodedData, test_data: EncodedData
 ) -> None:
     w0 = init_weights(spec)
-    per_round = train_update(spec, w0, owner_data, epsilon=3.0, rounds=3, seed=1)
+    per_round = train_update(spec, w0, owner_data, TrainConfig(3.0, rounds=3, seed=1))
     assert per_round.epsilon is not None
     assert per_round.epsilon < 2.0  # three such runs compose (RDP) to 3
-    plain = train_update(spec, w0, owner_data, epsilon=None, seed=1)
+    plain = train_update(spec, w0, owner_data, TrainConfig(None, seed=1))
     assert plain.epsilon is None
     assert plain.mechanism is None
     assert plain.delta == 0.0
@@ -53,9 +53,9 @@ def test_rounds_split_the_budget_and_no_dp_is_better_but_unaccounted(
 
 def test_same_seed_same_weights(spec: ModelSpec, owner_data: EncodedData) -> None:
     w0 = init_weights(spec)
-    a = train_update(spec, w0, owner_data, epsilon=2.0, seed=5, epochs=2)
-    b = train_update(spec, w0, owner_data, epsilon=2.0, seed=5, epochs=2)
-    c = train_update(spec, w0, owner_data, epsilon=2.0, seed=6, epochs=2)
+    a = train_update(spec, w0, owner_data, TrainConfig(2.0, seed=5, epochs=2))
+    b = train_update(spec, w0, owner_data, TrainConfig(2.0, seed=5, epochs=2))
+    c = train_update(spec, w0, owner_data, TrainConfig(2.0, seed=6, epochs=2))
     assert all(torch.equal(a.weights[k], b.weights[k]) for k in a.weights)
     assert not torch.equal(a.weights["linear.weight"], c.weights["linear.weight"])
 
@@ -66,10 +66,8 @@ def test_progress_is_reported_and_cancel_aborts(spec: ModelSpec, owner_data: Enc
         spec,
         init_weights(spec),
         owner_data,
-        epsilon=2.0,
-        epochs=4,
-        seed=0,
-        progress=lambda f, m: seen.append((f, m)),
+        TrainConfig(2.0, epochs=4, seed=0),
+        hooks=TrainHooks(progress=lambda f, m: seen.append((f, m))),
     )
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions)
@@ -81,16 +79,16 @@ def test_progress_is_reported_and_cancel_aborts(spec: ModelSpec, owner_data: Enc
             spec,
             init_weights(spec),
             owner_data,
-            epsilon=2.0,
-            epochs=4,
-            seed=0,
-            cancel=lambda: next(calls),
+            TrainConfig(2.0, epochs=4, seed=0),
+            hooks=TrainHooks(cancel=lambda: next(calls)),
         )
 
 
 def test_submission_blob_carries_base_and_claims(spec: ModelSpec, owner_data: EncodedData) -> None:
     w0 = init_weights(spec)
-    result = train_update(spec, w0, owner_data, epsilon=2.0, epochs=2, seed=0, base_version=4)
+    result = train_update(
+        spec, w0, owner_data, TrainConfig(2.0, epochs=2, seed=0), base=BaseInfo(version=4)
+    )
     assert result.base_digest == weights_digest(weights_to_bytes(w0, spec=spec))
     checked = validate_update(spec, update_to_bytes(spec, result), base_weights=w0)
     assert checked.base_digest == result.base_digest
@@ -102,7 +100,7 @@ def test_submission_blob_carries_base_and_claims(spec: ModelSpec, owner_data: En
 def test_mlp_trains_with_dp(lender_frame: pd.DataFrame, loans: pd.DataFrame) -> None:
     mlp = build_spec(lender_frame, model="mlp", hidden=8)
     data = encode(mlp, loans.sample(1500, random_state=3))
-    result = train_update(mlp, init_weights(mlp, seed=0), data, epsilon=3.0, epochs=3, seed=0)
+    result = train_update(mlp, init_weights(mlp, seed=0), data, TrainConfig(3.0, epochs=3, seed=0))
     assert result.epsilon == pytest.approx(3.0, abs=0.05)
     assert set(result.weights) == {"hidden.weight", "hidden.bias", "out.weight", "out.bias"}
 
@@ -111,7 +109,7 @@ def test_tiny_datasets_and_empty_poisson_batches_still_work(
     spec: ModelSpec, owner_data: EncodedData
 ) -> None:
     tiny = EncodedData(X=owner_data.X[:4], y=owner_data.labels[:4])
-    result = train_update(spec, init_weights(spec), tiny, epsilon=1.0, batch_size=1, seed=0)
+    result = train_update(spec, init_weights(spec), tiny, TrainConfig(1.0, batch_size=1, seed=0))
     assert all(torch.isfinite(v).all() for v in result.weights.values())
 
 
