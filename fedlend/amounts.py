@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-WEI_PER_ETH = 10**18
+from fedlend_core.units import WEI_PER_ETH
+
 MISSING = "—"
 
 

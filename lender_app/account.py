@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
 from fedlend.redact import redact_url
-from fedlend.web import get_settings, wallet_mode
+from fedlend.web import get_settings
 from fedlend.web.connection import offline_page
-from fedlend.web.filters import eth_rounded
-from fedlend.web.wallet_views import start_wallet_job
+from fedlend.web.withdraw import withdraw_action
 from lender_app.context import account_source, flash_errors, get_lender
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -40,18 +39,7 @@ def index() -> ResponseReturnValue:
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
     """Pay this account everything the contract owes it (in wallet mode: reviewed, then sent)."""
-    if wallet_mode.wallet_mode():
-        return start_wallet_job(
-            "withdraw",
-            "Withdraw what the contract owes you",
-            lambda: f"Withdrew {eth_rounded(get_lender().withdraw().value)} to your wallet.",
-            back=url_for(".index"),
-        )
-    with flash_errors():
-        sent = get_lender().withdraw()
-        flash(
-            f"Withdrew {eth_rounded(sent.value)} to your account (gas {eth_rounded(sent.fee_wei)}, "
-            f"transaction {sent.tx_hash}).",
-            "success",
-        )
-    return redirect(url_for(".index"))
+    response: ResponseReturnValue | None = None
+    with flash_errors():  # this app turns an unreachable chain into a message, not a 503
+        response = withdraw_action(get_lender, back=url_for(".index"))
+    return redirect(url_for(".index")) if response is None else response

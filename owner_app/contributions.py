@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from fedlend.errors import ChainError, FedlendError
+from fedlend.errors import FedlendError
 from fedlend.services.owner import OwnerService
 from fedlend.services.owner_views import (
     DatasetView,
@@ -15,10 +15,10 @@ from fedlend.services.owner_views import (
     privacy_history,
     submission_views,
 )
-from fedlend.web import line_chart_data, wallet_mode
+from fedlend.web import line_chart_data
 from fedlend.web.filters import eth_rounded
 from fedlend.web.fragments import fragment
-from fedlend.web.wallet_views import start_wallet_job
+from fedlend.web.withdraw import withdraw_action
 from owner_app.connection import nav_page, owner_service
 
 bp = Blueprint("contributions", __name__, url_prefix="/contributions")
@@ -79,22 +79,7 @@ def claim(update_id: int) -> ResponseReturnValue:
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
     """Withdraw everything the contract owes this account; the chain's refusal is shown as is."""
-    if wallet_mode.wallet_mode():
-        return start_wallet_job(
-            "withdraw",
-            "Withdraw what the contract owes you",
-            lambda: f"Withdrew {eth_rounded(owner_service().withdraw().value)} to your wallet.",
-            back=url_for("contributions.index"),
-        )
-    owner = owner_service()
-    try:
-        sent = owner.withdraw()
-    except ChainError as exc:
-        flash(f"Withdrawal refused: {exc}", "error")
-        return redirect(url_for("contributions.index"))
-    flash(
-        f"Withdrew {eth_rounded(sent.value)} (fee {eth_rounded(sent.fee_wei)}); "
-        f"your balance is now {eth_rounded(owner.node.balance())}. Transaction {sent.tx_hash}.",
-        "success",
+    return withdraw_action(
+        owner_service,
+        back=url_for("contributions.index"),
     )
-    return redirect(url_for("contributions.index"))

@@ -14,6 +14,7 @@ GROUPS = {
     "production": ("fedlend", "fedlend_core", "fl", "lender_app", "owner_app", "scripts"),
     "tests": ("tests",),
 }
+LONG_SIGNATURE = 7  # parameters; more wants a config object (issue 12)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,22 @@ def functions(path: Path, root: Path) -> list[Sized]:
     ]
 
 
+def long_signatures(path: Path, root: Path) -> list[Sized]:
+    """Functions in `path` taking more than LONG_SIGNATURE parameters (self and cls not counted);
+    `lines` is the parameter count."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    relative = path.relative_to(root)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            named = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+            count = len([n for n in named if n not in ("self", "cls")])
+            if count > LONG_SIGNATURE:
+                found.append(Sized(f"{relative}:{node.lineno} {node.name}", count))
+    return sorted(found, key=lambda item: -item.lines)
+
+
 def summary(label: str, items: list[Sized]) -> str:
     """'label: n=.. median=.. max=.. (name)' for a list of sized things."""
     if not items:
@@ -64,6 +81,16 @@ def report(root: Path) -> list[str]:
         funcs = [sized for path in files for sized in functions(path, root)]
         lines.append(summary(f"{group} modules (lines)", modules))
         lines.append(summary(f"{group} functions (lines)", funcs))
+    production = [
+        sized
+        for path in python_files(root, GROUPS["production"])
+        for sized in long_signatures(path, root)
+    ]
+    named = ", ".join(f"{s.name} ({s.lines})" for s in production)
+    lines.append(
+        f"production functions with more than {LONG_SIGNATURE} parameters: "
+        f"n={len(production)}" + (f": {named}" if named else "")
+    )
     return lines
 
 

@@ -27,7 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from tests.ci import missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, FilePayload, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+PREVIEW_TIMEOUT_MS = 60_000
 NO_CHROMIUM = f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)"
 
 
@@ -180,10 +181,20 @@ class BountyForm:
 def fill_bounty_form(page: Page, csv: Path, terms: BountyForm) -> None:
     """On the open New bounty page: upload the CSV, preview its spec and type the terms."""
     page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
+    # the preview builds the spec and scores a base model: slow on a busy CI machine
+    page.get_by_role("button", name="Preview the spec").click(timeout=PREVIEW_TIMEOUT_MS)
     if terms.base is not None:
         page.select_option("#base", terms.base)
     page.fill("#title", terms.title)
     page.fill("#target", terms.target)
     page.fill("#bounty_eth", terms.bounty_eth)
     page.fill("#deadline_hours", terms.deadline_hours)
+
+
+def keep_dataset(page: Page, owner: LiveServer, name: str, data: bytes, model_id: int) -> None:
+    """Owner: upload a CSV on the Data page, checked against one bounty's spec, and keep it."""
+    page.goto(owner.url("/data/"))
+    payload: FilePayload = {"name": name, "mimeType": "text/csv", "buffer": data}
+    page.set_input_files("#file", files=[payload])
+    page.select_option("#model", str(model_id))
+    page.get_by_role("button", name="Check and keep").click()

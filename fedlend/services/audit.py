@@ -28,14 +28,14 @@ from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data
 from fedlend.services.node import Node
 from fedlend.services.zk_audit import audit_proofs
-from fedlend.types import Digest, UpdateStatus
+from fedlend.types import MAX_SCORE, Digest, UpdateStatus
 from fl.evaluate import validate_update
 from fl.features import encode
 from fl.spec import ModelSpec
 from fl.strategy import RoundUpdate, ShapleyFedAvg, StrategyConfig
 from fl.weights import weights_digest, weights_to_bytes
 
-BPS = 10_000
+BPS = MAX_SCORE  # shares are basis points, on the score scale
 
 
 @dataclass

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import Page, expect
 
 from fedlend.types import UpdateStatus
 from tests.apps.helpers import build_app
-from tests.browser_helpers import LiveServer, screenshot, submit_if_asked
+from tests.browser_helpers import LiveServer, keep_dataset, screenshot, submit_if_asked
 from tests.market import Market, PostBounty
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,7 @@ def test_an_owner_contributes_to_a_bounty_through_the_pages(
     app = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(1), TESTING=False)
     server = live_server(app)
 
-    page.goto(server.url("/data/"))
-    page.set_input_files(
-        "#file",
-        files=[FilePayload(name="owner1.csv", mimeType="text/csv", buffer=loan_csvs["owner1"])],
-    )
-    page.select_option("#model", str(model.model_id))
-    page.get_by_role("button", name="Check and keep").click()
+    keep_dataset(page, server, "owner1.csv", loan_csvs["owner1"], model.model_id)
     expect(page.locator("h1")).to_have_text("owner1.csv")
     expect(page.locator("[data-verdict]")).to_have_text("usable")
     expect(page.locator("[data-rows]")).to_have_text("2,000")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.apps.helpers import build_app
 from tests.axe import assert_accessible
-from tests.browser_helpers import LiveServer, screenshot
+from tests.browser_helpers import LiveServer, keep_dataset, screenshot
 from tests.market import Market, PostBounty
 
 pytestmark = pytest.mark.browser
@@ -40,13 +40,7 @@ def test_a_worse_local_estimate_asks_before_submitting(
     model = posted(target=0.8)  # base trained on the lender's loans
     app = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(1), TESTING=False)
     server = live_server(app)
-    page.goto(server.url("/data/"))
-    page.set_input_files(
-        "#file",
-        files=[FilePayload(name="owner1.csv", mimeType="text/csv", buffer=loan_csvs["owner1"])],
-    )
-    page.select_option("#model", str(model.model_id))
-    page.get_by_role("button", name="Check and keep").click()
+    keep_dataset(page, server, "owner1.csv", loan_csvs["owner1"], model.model_id)
     page.get_by_role("link", name="Contribute with this dataset").click()
     form_url = page.url
     chain = market.node(0).client

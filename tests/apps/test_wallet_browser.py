@@ -82,15 +82,8 @@ def test_rejecting_in_the_wallet_cancels_the_job_and_nothing_is_sent(
     loan_csvs: dict[str, bytes],
     tmp_path: Path,
 ) -> None:
-    csv = tmp_path / "validation.csv"
-    csv.write_bytes(loan_csvs["lender"])
-    page = wallet_page(browser, market)
-    connect(page, lender)
     count = market.node(0).client.model_count()
-    page.goto(lender.url("/bounties/new"))
-    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
-    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
-    expect(page.locator("#confirm-escrow")).to_have_count(0)
+    page = post_in_wallet_mode(browser, market, lender, _lender_csv(loan_csvs, tmp_path))
     expect(page.locator("#wallet-review")).to_be_visible(timeout=30_000)
     InjectedWallet.reject(page, "personal_sign")
     page.click("#review-confirm")
@@ -110,14 +103,7 @@ def test_rejecting_on_the_review_screen_is_a_rejection_too(
     loan_csvs: dict[str, bytes],
     tmp_path: Path,
 ) -> None:
-    csv = tmp_path / "validation.csv"
-    csv.write_bytes(loan_csvs["lender"])
-    page = wallet_page(browser, market)
-    connect(page, lender)
-    page.goto(lender.url("/bounties/new"))
-    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
-    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
-    expect(page.locator("#confirm-escrow")).to_have_count(0)
+    page = post_in_wallet_mode(browser, market, lender, _lender_csv(loan_csvs, tmp_path))
     page.click("#review-reject", timeout=30_000)
     expect(page.locator("[data-job-state]")).to_have_text("cancelled", timeout=30_000)
     assert InjectedWallet.calls(page).count("personal_sign") == 1  # sign-in only: never opened
@@ -135,3 +121,21 @@ def test_switching_account_in_the_wallet_signs_you_out(
     session = page.request.get(lender.url("/wallet/session")).json()
     assert session["address"] is None
     page.context.close()
+
+
+def _lender_csv(loan_csvs: dict[str, bytes], tmp_path: Path) -> Path:
+    csv = tmp_path / "validation.csv"
+    csv.write_bytes(loan_csvs["lender"])
+    return csv
+
+
+def post_in_wallet_mode(browser: Browser, market: Market, lender: LiveServer, csv: Path) -> Page:
+    """Sign in with the wallet, fill the New bounty form and post it: the wallet's review of the
+    first signature comes next (no separate escrow confirmation in wallet mode)."""
+    page = wallet_page(browser, market)
+    connect(page, lender)
+    page.goto(lender.url("/bounties/new"))
+    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
+    return page

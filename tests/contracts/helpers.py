@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from fedlend.chain.compile import load_artifact
 from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import send_call
 from fedlend.errors import ContractError
+from fedlend.types import Digest
 
 
 def deploy_helper(w3: Web3, account: LocalAccount, name: str, *args: Any) -> Contract:
@@ -82,3 +84,16 @@ def _eth_call(to: str, signature: str, arg: int) -> tuple[str, list[object]]:
 def _words(hex_result: str) -> list[int]:
     raw = hex_result.removeprefix("0x") or "0"
     return [int(raw[i : i + 64], 16) for i in range(0, len(raw), 64)]
+
+
+@dataclass(frozen=True)
+class ContractKit:
+    """The session contract's fixtures in one: the lender's client (dev account 0), a client per
+    account, the dev accounts, fresh models, fresh digests and the chain's clock."""
+
+    repo: ModelRepositoryClient
+    client_for: Callable[[LocalAccount | None], ModelRepositoryClient]
+    accounts: list[LocalAccount]
+    new_model: Callable[..., int]
+    digest: Callable[[], Digest]
+    advance_time: Callable[[int], int]

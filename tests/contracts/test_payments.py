@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.anvil import set_balance
-from fedlend.chain.client import ModelRepositoryClient
-from fedlend.types import Digest, ModelStatus, UpdateStatus
-from tests.contracts.helpers import contract_balance, refused
+from fedlend.types import ModelStatus, UpdateStatus
+from tests.contracts.helpers import ContractKit, contract_balance, refused
 
 SHORT = 120
 
@@ -59,11 +55,7 @@ REWARD_CASES = [
     ("bounty", "initial", "target", "scores", "rewards", "remaining", "completed"), REWARD_CASES
 )
 def test_reward_math(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
+    kit: ContractKit,
     bounty: int,
     initial: int,
     target: int,
@@ -72,16 +64,16 @@ def test_reward_math(
     remaining: int,
     completed: bool,
 ) -> None:
-    lender_account = dev_accounts[8]
-    set_balance(repo.w3, lender_account.address, 2**97)
-    lender = client_for(lender_account)
-    owner = client_for(dev_accounts[3])
-    model_id = new_model(lender_account, bounty_wei=bounty, initial=initial, target=target)
+    lender_account = kit.accounts[8]
+    set_balance(kit.repo.w3, lender_account.address, 2**97)
+    lender = kit.client_for(lender_account)
+    owner = kit.client_for(kit.accounts[3])
+    model_id = kit.new_model(lender_account, bounty_wei=bounty, initial=initial, target=target)
     best = initial
     for score, reward in zip(scores, rewards, strict=True):
         owed_before = owner.owed()
-        update_id = owner.submit_update(model_id, make_digest()).value
-        weights = make_digest()
+        update_id = owner.submit_update(model_id, kit.digest()).value
+        weights = kit.digest()
         record = lender.evaluate_update(update_id, score=score, new_weights=weights).value
         accepted, best = score > best, max(best, score)
         assert record.reward_wei == reward
@@ -99,46 +91,38 @@ def test_reward_math(
 
 
 def test_withdraw_pays_exact_wei(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
+    kit: ContractKit,
 ) -> None:
-    owner = client_for(dev_accounts[4])
-    model_id = new_model(bounty_wei=3 * 10**18, initial=6000, target=9000)
-    update_id = owner.submit_update(model_id, make_digest()).value
-    repo.evaluate_update(update_id, score=7000, new_weights=make_digest())
+    owner = kit.client_for(kit.accounts[4])
+    model_id = kit.new_model(bounty_wei=3 * 10**18, initial=6000, target=9000)
+    update_id = owner.submit_update(model_id, kit.digest()).value
+    kit.repo.evaluate_update(update_id, score=7000, new_weights=kit.digest())
     owed = owner.owed()
     assert owed == 10**18
-    balance, escrow = owner.balance_of(), contract_balance(repo)
+    balance, escrow = owner.balance_of(), contract_balance(kit.repo)
     paid = owner.withdraw()
     assert paid.value == owed
     assert owner.balance_of() == balance + owed - paid.fee_wei
-    assert contract_balance(repo) == escrow - owed
+    assert contract_balance(kit.repo) == escrow - owed
     assert owner.owed() == 0
     with refused("NothingOwed"):
         owner.withdraw()
 
 
 def test_lender_reclaims_the_rest_after_the_deadline(
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
-    advance_time: Callable[[int], int],
+    kit: ContractKit,
 ) -> None:
-    lender = client_for(dev_accounts[5])
-    owner = client_for(dev_accounts[6])
-    model_id = new_model(
-        dev_accounts[5], bounty_wei=10**18, initial=0, target=10_000, duration=SHORT
+    lender = kit.client_for(kit.accounts[5])
+    owner = kit.client_for(kit.accounts[6])
+    model_id = kit.new_model(
+        kit.accounts[5], bounty_wei=10**18, initial=0, target=10_000, duration=SHORT
     )
-    early = owner.submit_update(model_id, make_digest()).value
-    late = owner.submit_update(model_id, make_digest()).value
-    lender.evaluate_update(early, score=2500, new_weights=make_digest())
-    advance_time(SHORT + 1)
+    early = owner.submit_update(model_id, kit.digest()).value
+    late = owner.submit_update(model_id, kit.digest()).value
+    lender.evaluate_update(early, score=2500, new_weights=kit.digest())
+    kit.advance_time(SHORT + 1)
     # after the deadline the lender may still evaluate (and pay) updates submitted before it
-    record = lender.evaluate_update(late, score=3000, new_weights=make_digest()).value
+    record = lender.evaluate_update(late, score=3000, new_weights=kit.digest()).value
     assert record.reward_wei == 5 * 10**16
     owed_before = lender.owed()
     reclaimed = lender.reclaim(model_id)
@@ -153,64 +137,52 @@ def test_lender_reclaims_the_rest_after_the_deadline(
 
 
 def test_completed_model_can_be_reclaimed_before_its_deadline(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
+    kit: ContractKit,
 ) -> None:
-    owner = client_for(dev_accounts[1])
-    model_id = new_model(bounty_wei=1000, initial=7000, target=7003)
+    owner = kit.client_for(kit.accounts[1])
+    model_id = kit.new_model(bounty_wei=1000, initial=7000, target=7003)
     for score in (7001, 7002, 7003):
-        update_id = owner.submit_update(model_id, make_digest()).value
-        repo.evaluate_update(update_id, score=score, new_weights=make_digest())
-    model = repo.get_model(model_id)
+        update_id = owner.submit_update(model_id, kit.digest()).value
+        kit.repo.evaluate_update(update_id, score=score, new_weights=kit.digest())
+    model = kit.repo.get_model(model_id)
     assert model.status == ModelStatus.COMPLETED
     assert model.remaining_wei == 1
-    assert repo.reclaim(model_id).value == 1
+    assert kit.repo.reclaim(model_id).value == 1
 
 
 def test_models_never_pay_from_each_others_escrow(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
+    kit: ContractKit,
 ) -> None:
-    small_lender, big_lender = client_for(dev_accounts[2]), client_for(dev_accounts[3])
-    owner = client_for(dev_accounts[7])
-    small = new_model(dev_accounts[2], bounty_wei=100, initial=0, target=100)
-    big = new_model(dev_accounts[3], bounty_wei=10**18)
-    escrow = contract_balance(repo)
+    small_lender, big_lender = kit.client_for(kit.accounts[2]), kit.client_for(kit.accounts[3])
+    owner = kit.client_for(kit.accounts[7])
+    small = kit.new_model(kit.accounts[2], bounty_wei=100, initial=0, target=100)
+    big = kit.new_model(kit.accounts[3], bounty_wei=10**18)
+    escrow = contract_balance(kit.repo)
     owed_before = owner.owed()
     paid = 0
     for score in (50, 10_000):  # the second one asks for 99x the bounty: capped at what is left
-        update_id = owner.submit_update(small, make_digest()).value
+        update_id = owner.submit_update(small, kit.digest()).value
         paid += small_lender.evaluate_update(
-            update_id, score=score, new_weights=make_digest()
+            update_id, score=score, new_weights=kit.digest()
         ).value.reward_wei
     assert paid == 100
     assert big_lender.get_model(big).remaining_wei == 10**18
     assert small_lender.get_model(small).remaining_wei == 0
     assert owner.owed() == owed_before + 100
-    assert contract_balance(repo) == escrow  # credits are still escrowed until withdrawn
+    assert contract_balance(kit.repo) == escrow  # credits are still escrowed until withdrawn
 
 
 def test_rejected_update_is_recorded_with_its_score_and_pays_nothing(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
+    kit: ContractKit,
 ) -> None:
-    owner = client_for(dev_accounts[1])
-    model_id = new_model(initial=6000, target=9000)
-    before = repo.get_model(model_id)
+    owner = kit.client_for(kit.accounts[1])
+    model_id = kit.new_model(initial=6000, target=9000)
+    before = kit.repo.get_model(model_id)
     owed = owner.owed()
-    update_id = owner.submit_update(model_id, make_digest()).value
-    record = repo.evaluate_update(update_id, score=6000, new_weights=make_digest()).value
+    update_id = owner.submit_update(model_id, kit.digest()).value
+    record = kit.repo.evaluate_update(update_id, score=6000, new_weights=kit.digest()).value
     assert (record.status, record.score, record.reward_wei) == (UpdateStatus.REJECTED, 6000, 0)
-    after = repo.get_model(model_id)
+    after = kit.repo.get_model(model_id)
     assert (after.weights, after.best_score, after.remaining_wei) == (
         before.weights,
         before.best_score,

@@ -9,7 +9,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.types import Digest, ModelStatus, UpdateStatus
-from tests.contracts.helpers import contract_balance, refused
+from tests.contracts.helpers import ContractKit, contract_balance, refused
 
 DURATION = 200
 REVIEW = 3600
@@ -36,30 +36,27 @@ def _ghosted(
 
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
 def test_a_ghosting_lender_cannot_keep_the_bounty(
-    repo: ModelRepositoryClient,
+    kit: ContractKit,
     owners: list[ModelRepositoryClient],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
-    advance_time: Callable[[int], int],
     order: tuple[int, int, int],
 ) -> None:
     bounty = 10**18 + 3  # 3 claims of 333333333333333334 wei, 1 wei left for the lender
-    model_id, ids = _ghosted(new_model, owners, make_digest, bounty)
-    advance_time(DURATION + 1)
+    model_id, ids = _ghosted(kit.new_model, owners, kit.digest, bounty)
+    kit.advance_time(DURATION + 1)
     with refused("UpdatesPending"):
-        repo.reclaim(model_id)  # the lender cannot walk away inside the review window
-    advance_time(REVIEW)
-    escrow = contract_balance(repo)
+        kit.repo.reclaim(model_id)  # the lender cannot walk away inside the review window
+    kit.advance_time(REVIEW)
+    escrow = contract_balance(kit.repo)
     share = bounty // 3
     for i in order:  # whatever the order, every claim gets the same amount
         before = owners[i].owed()
         claimed = owners[(i + 1) % 3].claim_unreviewed(ids[i])  # anyone may trigger it
         assert claimed.value == share
         assert owners[i].owed() == before + share
-        assert repo.get_update(ids[i]).status == UpdateStatus.EXPIRED
-    assert repo.reclaim(model_id).value == bounty - 3 * share == 1
-    assert contract_balance(repo) == escrow
-    model = repo.get_model(model_id)
+        assert kit.repo.get_update(ids[i]).status == UpdateStatus.EXPIRED
+    assert kit.repo.reclaim(model_id).value == bounty - 3 * share == 1
+    assert contract_balance(kit.repo) == escrow
+    model = kit.repo.get_model(model_id)
     assert (model.status, model.remaining_wei, model.pending_count) == (ModelStatus.RECLAIMED, 0, 0)
     for owner in owners:
         balance = owner.balance_of(owner.account_address)
@@ -68,22 +65,19 @@ def test_a_ghosting_lender_cannot_keep_the_bounty(
 
 
 def test_reclaim_after_the_window_leaves_the_unclaimed_shares(
-    repo: ModelRepositoryClient,
+    kit: ContractKit,
     owners: list[ModelRepositoryClient],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
-    advance_time: Callable[[int], int],
 ) -> None:
     bounty = 10**18
-    model_id, ids = _ghosted(new_model, owners, make_digest, bounty)
-    repo.evaluate_round(model_id, [ids[0]], [10_000], score=6500, new_weights=make_digest())
+    model_id, ids = _ghosted(kit.new_model, owners, kit.digest, bounty)
+    kit.repo.evaluate_round(model_id, [ids[0]], [10_000], score=6500, new_weights=kit.digest())
     paid = bounty * 1500 // 3000
-    advance_time(DURATION + REVIEW + 1)
+    kit.advance_time(DURATION + REVIEW + 1)
     share = (bounty - paid) // 2
-    lender_owed = repo.owed()
-    assert repo.reclaim(model_id).value == bounty - paid - 2 * share  # the rounding remainder
-    assert repo.owed() == lender_owed + bounty - paid - 2 * share
-    model = repo.get_model(model_id)
+    lender_owed = kit.repo.owed()
+    assert kit.repo.reclaim(model_id).value == bounty - paid - 2 * share  # the rounding remainder
+    assert kit.repo.owed() == lender_owed + bounty - paid - 2 * share
+    model = kit.repo.get_model(model_id)
     assert (model.remaining_wei, model.claim_share_wei, model.window_closed) == (
         2 * share,
         share,
@@ -91,22 +85,19 @@ def test_reclaim_after_the_window_leaves_the_unclaimed_shares(
     )
     assert owners[1].claim_unreviewed(ids[1]).value == share  # claims still work after reclaim
     assert owners[2].claim_unreviewed(ids[2]).value == share
-    assert repo.get_model(model_id).remaining_wei == 0
+    assert kit.repo.get_model(model_id).remaining_wei == 0
     with refused("AlreadyReclaimed"):
-        repo.reclaim(model_id)
+        kit.repo.reclaim(model_id)
 
 
 def test_claims_do_not_touch_other_models(
-    repo: ModelRepositoryClient,
+    kit: ContractKit,
     owners: list[ModelRepositoryClient],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
-    advance_time: Callable[[int], int],
 ) -> None:
-    model_id, ids = _ghosted(new_model, owners[:1], make_digest, 777)
-    other = new_model(bounty_wei=555, duration=30 * 86400)
-    advance_time(DURATION + REVIEW + 1)
+    model_id, ids = _ghosted(kit.new_model, owners[:1], kit.digest, 777)
+    other = kit.new_model(bounty_wei=555, duration=30 * 86400)
+    kit.advance_time(DURATION + REVIEW + 1)
     assert owners[0].claim_unreviewed(ids[0]).value == 777
-    assert repo.get_model(other).remaining_wei == 555
-    assert repo.get_model(model_id).remaining_wei == 0
-    assert repo.reclaim(model_id).value == 0
+    assert kit.repo.get_model(other).remaining_wei == 555
+    assert kit.repo.get_model(model_id).remaining_wei == 0
+    assert kit.repo.reclaim(model_id).value == 0

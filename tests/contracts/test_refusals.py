@@ -12,7 +12,7 @@ from fedlend.chain.anvil import set_balance
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ContractError
 from fedlend.types import Digest
-from tests.contracts.helpers import refused, snapshot_counts
+from tests.contracts.helpers import ContractKit, refused, snapshot_counts
 
 SHORT = 120  # seconds: models that tests expire on purpose
 REVIEW = 3600  # the review window new_model gives (the contract's minimum)
@@ -363,17 +363,15 @@ def test_refused_with_custom_error_and_no_effect(
 
 
 def test_bounty_above_uint96_is_refused(
-    repo: ModelRepositoryClient,
-    dev_accounts: list[LocalAccount],
-    make_digest: Callable[[], Digest],
+    kit: ContractKit,
     chain_now: Callable[[], int],
 ) -> None:
-    rich = dev_accounts[9]
-    set_balance(repo.w3, rich.address, 2**97)
+    rich = kit.accounts[9]
+    set_balance(kit.repo.w3, rich.address, 2**97)
     with refused("BountyTooLarge") as info:
-        repo.with_account(rich).create_model(
-            weights=make_digest(),
-            spec=make_digest(),
+        kit.repo.with_account(rich).create_model(
+            weights=kit.digest(),
+            spec=kit.digest(),
             initial_score=0,
             target_score=10_000,
             deadline=chain_now() + 600,

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import RoundEvaluated, UpdateEvaluated
 from fedlend.types import Digest, ModelStatus, UpdateStatus
-from tests.contracts.helpers import contract_balance
+from tests.contracts.helpers import ContractKit, contract_balance
 
 
 @dataclass(frozen=True)
@@ -30,15 +29,10 @@ class Rounds:
 
 
 @pytest.fixture
-def rounds(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
-) -> Rounds:
+def rounds(kit: ContractKit) -> Rounds:
     """What every round test here uses, in one fixture."""
-    return Rounds(repo, [client_for(a) for a in dev_accounts[1:4]], new_model, make_digest)
+    owners = [kit.client_for(a) for a in kit.accounts[1:4]]
+    return Rounds(kit.repo, owners, kit.new_model, kit.digest)
 
 
 def test_round_splits_the_payout_by_shares_to_the_wei(rounds: Rounds) -> None:
