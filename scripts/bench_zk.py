@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(value, float)
             else (f"{value:,}" if isinstance(value, int) else value)
         )
-        print(f"{name:40} {shown}")
+        print(f"{name:48} {shown}")
     return 0
 
 
