@@ -66,3 +66,23 @@ def test_the_fragment_cache_is_bounded_and_renders_a_miss_once() -> None:
     assert cache.get("a", lambda: render("a2")) == "<td>a2</td>"
     assert calls == ["a", "b", "c", "a2"]
     assert cache.renders == 4
+
+
+def test_the_lenders_model_table_follows_the_chain(
+    market: Market, posted: PostBounty, tmp_path: Path
+) -> None:
+    model = posted()
+    app = build_app("lender", tmp_path / "lender", FEDLEND_SETTINGS=market.settings(0))
+    client = app.test_client()
+
+    def updates_cell() -> str:
+        page = client.get("/").get_data(as_text=True)
+        row = found(rf'href="/models/{model.model_id}".*?</tr>', page, re.S).group(0)
+        return found(r'<td class="num">(\d+)</td>\s*</tr>', row).group(1)
+
+    try:
+        assert updates_cell() == "0"
+        market.node(2).client.submit_update(model.model_id, Digest(os.urandom(32)))
+        assert updates_cell() == "1"
+    finally:
+        app.extensions["fedlend_jobs"].shutdown()
