@@ -12,6 +12,7 @@ from web3 import Web3
 from fedlend.chain.events import UpdateSubmitted
 from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
+from fedlend.settings import SHIPPED_LOANS
 from fedlend.web.jobs import INTERRUPTED_MESSAGE
 from tests.e2e.app_process import AppProcess
 from tests.market import LoanCsvs, Market, PostBounty
@@ -44,13 +45,16 @@ def test_killing_the_owner_app_mid_job_and_after_loses_and_doubles_nothing(
 ) -> None:
     model = posted(target=0.99, bounty_wei=10**18, base="zero")
     owner = OwnerService(open_node(market.settings(1)))
+    # the killed job trains on every shipped loan (long enough to be killed mid-training),
+    # the one that finishes on 2,000 of them
+    big = owner.add_dataset(SHIPPED_LOANS.read_bytes(), name="all loans").sha256
     sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
     w3: Web3 = owner.node.client.w3
     address = Web3.to_checksum_address(owner.node.address)
     balance, nonce = w3.eth.get_balance(address), w3.eth.get_transaction_count(address)
 
     owner_app.start()
-    first = _contribute(owner_app, model.model_id, sha)
+    first = _contribute(owner_app, model.model_id, big)
     owner_app.wait_job(first, _training)
     owner_app.kill()  # mid-training: no ε charged yet, nothing sent
     owner_app.start()
@@ -75,6 +79,7 @@ def test_killing_the_owner_app_mid_job_and_after_loses_and_doubles_nothing(
     assert mine == [done["result"]["update_id"]]  # submitted once, by the second job only
     charges = owner.ledger.history(address, sha)
     assert [c.epsilon for c in charges] == [pytest.approx(done["result"]["epsilon"])]
+    assert owner.ledger.history(address, big) == []  # killed before its training ended
     receipt = w3.eth.get_transaction_receipt(done["result"]["tx_hash"])
     fee = int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
     assert w3.eth.get_transaction_count(address) == nonce + 1  # one transaction in all
