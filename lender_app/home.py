@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from markupsafe import Markup
 
 from fedlend.errors import ChainUnavailableError, FedlendError
 from fedlend.services.catalog import Bounty, browse, is_accepting
 from fedlend.services.lender_local import FILES, LocalModel, seen_models
 from fedlend.web import get_jobs
+from fedlend.web.fragments import fragment
 from lender_app.context import get_events, get_lender, local_lender
 
 bp = Blueprint("home", __name__)
@@ -35,13 +37,22 @@ def index() -> str:
         mine = [b for b in listing.bounties if b.record.lender.lower() == me]
         others = [b for b in listing.bounties if b.record.lender.lower() != me]
         hidden = listing.note
+    now = listing.chain_time if not problem else 0
+    tables = {"mine": _table(mine, now, foreign=False), "others": _table(others, now, foreign=True)}
     return render_template(
         "home/index.html",
         mine=mine,
         others=others,
+        tables=tables,
         problem=problem,
         hidden=hidden,
         local=local,
         files=FILES,
         jobs=get_jobs().recent(limit=10),
     )
+
+
+def _table(models: list[Bounty], now: int, *, foreign: bool) -> Markup:
+    """One table of models, rendered once per change of what it shows."""
+    key = (foreign, now, tuple((b.record, b.spec_error) for b in models))
+    return fragment("home/_models.html", key, models=models, foreign=foreign)
