@@ -9,7 +9,7 @@ import torch
 from fedlend.errors import JobCancelledError, PrivacyBudgetError
 from fl.dp import calibrate_noise, plan_dp
 from fl.evaluate import metric_value, score_data, validate_update
-from fl.features import EncodedData, build_spec, encode
+from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.models import init_weights, subtract
 from fl.spec import ModelSpec
 from fl.train import TrainConfig, TrainHooks, train_update, update_to_bytes
@@ -97,7 +97,7 @@ def test_submission_blob_is_the_weights_alone(spec: ModelSpec, owner_data: Encod
 
 
 def test_mlp_trains_with_dp(lender_frame: pd.DataFrame, loans: pd.DataFrame) -> None:
-    mlp = build_spec(lender_frame, model="mlp", hidden=8)
+    mlp = build_spec(lender_frame, SpecOptions(model="mlp", hidden=8))
     data = encode(mlp, loans.sample(1500, random_state=3))
     result = train_update(mlp, init_weights(mlp, seed=0), data, TrainConfig(3.0, epochs=3, seed=0))
     assert result.epsilon == pytest.approx(3.0, abs=0.05)

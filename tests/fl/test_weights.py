@@ -37,9 +37,9 @@ def test_round_trip_is_exact_and_deterministic(spec: ModelSpec, weights: dict) -
 
 
 def test_mlp_weights_round_trip(lender_frame: pd.DataFrame) -> None:
-    from fl.features import build_spec
+    from fl.features import SpecOptions, build_spec
 
-    mlp = build_spec(lender_frame, model="mlp", hidden=8)
+    mlp = build_spec(lender_frame, SpecOptions(model="mlp", hidden=8))
     w = init_weights(mlp, seed=1)
     assert w["hidden.weight"].shape == (8, mlp.n_inputs)
     assert not torch.equal(w["hidden.weight"], init_weights(mlp, seed=2)["hidden.weight"])
