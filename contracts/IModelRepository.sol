@@ -103,6 +103,14 @@ interface IModelRepository {
     event BountyReclaimed(uint256 indexed modelId, address indexed lender, uint256 amount);
     /// @notice `account` was paid everything credited to it.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice Model `modelId` was created verified: every round needs a proof from `verifier`
+    /// (verifying key `vkDigest`, `rows` rows) over the validation set committed to by `commitment`.
+    event ModelVerificationFixed(
+        uint256 indexed modelId, address verifier, bytes32 commitment, bytes32 vkDigest, uint256 rows
+    );
+    /// @notice A round of verified model `modelId` was proven: its `score` is the AUC of the weights
+    /// `newWeights` on the committed validation set; `proofDigest` is keccak256 of the proof.
+    event RoundProven(uint256 indexed modelId, uint16 score, bytes32 newWeights, bytes32 proofDigest);
 
     /// @notice createModel was sent no ETH: a bounty must be more than 0 wei.
     error ModelRepositoryZeroBounty();
@@ -161,6 +169,22 @@ interface IModelRepository {
     /// until `reviewEnds`: evaluate them first (or wait, and reclaim what the claims leave).
     error ModelRepositoryUpdatesPending(uint256 modelId, uint256 pendingCount, uint64 reviewEnds);
 
+    /// @notice Model `modelId` is verified: judge its rounds with evaluateVerifiedRound and a proof.
+    error ModelRepositoryProofRequired(uint256 modelId);
+    /// @notice Model `modelId` was created without verification: judge it with evaluateRound.
+    error ModelRepositoryNotVerified(uint256 modelId);
+    /// @notice A verified model needs a verifier contract: `verifier` has no code.
+    error ModelRepositoryBadVerification(address verifier);
+    /// @notice The round's proof for model `modelId` did not verify: prove the round again.
+    error ModelRepositoryProofRejected(uint256 modelId);
+    /// @notice The proof for model `modelId` is over data committed as `proven`, not the model's
+    /// `expected` validation set.
+    error ModelRepositoryCommitmentMismatch(uint256 modelId, bytes32 expected, bytes32 proven);
+    /// @notice The proof's public weights hash to `proven`, not the round's `newWeights`.
+    error ModelRepositoryWeightsMismatch(uint256 modelId, bytes32 newWeights, bytes32 proven);
+    /// @notice The round claims `claimed` bps but the proof's outputs give `proven` bps.
+    error ModelRepositoryScoreMismatch(uint256 modelId, uint16 claimed, uint16 proven);
+
     /// @notice Escrow `msg.value` as the bounty for improving a model.
     function createModel(
         bytes32 weights,
@@ -170,6 +194,34 @@ interface IModelRepository {
         uint64 deadline,
         uint32 reviewPeriod
     ) external payable returns (uint256 modelId);
+
+    /// @notice Escrow `msg.value` for a verified model whose initial score `proof` shows; rounds
+    /// are paid only with a proof, by `verifier`, over the validation set that proof committed to.
+    function createVerifiedModel(
+        bytes32 weights,
+        bytes32 spec,
+        uint16 initialScore,
+        uint16 targetScore,
+        uint64 deadline,
+        uint32 reviewPeriod,
+        address verifier,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external payable returns (uint256 modelId);
+
+    /// @notice Judge a round of a verified model: as evaluateRound, with a proof of the score.
+    function evaluateVerifiedRound(
+        uint256 modelId,
+        uint256[] calldata updateIds,
+        uint16[] calldata shares,
+        uint16 score,
+        bytes32 newWeights,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external returns (uint256 payout);
+
+    /// @notice A verified model's verifier and data commitment (zero for an unverified model).
+    function getVerification(uint256 modelId) external view returns (address verifier, bytes32 commitment);
 
     /// @notice Offer the update stored under `update` to an open model, before its deadline.
     function submitUpdate(uint256 modelId, bytes32 update) external returns (uint256 updateId);

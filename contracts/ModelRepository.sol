@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IModelRepository} from "./IModelRepository.sol";
+import {IRoundVerifier} from "./IRoundVerifier.sol";
 
 /// @title ModelRepository
 /// @notice Escrows a lender's ETH bounty for a better credit-default model and pays the data owners
@@ -23,6 +24,9 @@ import {IModelRepository} from "./IModelRepository.sol";
 ///   owner's digest neither blocks the owner's own submission nor earns anything (the sealed
 ///   blob names its signer, and the lender rejects a blob submitted by anyone else).
 /// - Payments are pulled: evaluations, claims and `reclaim` credit `owed`, `withdraw` pays it.
+/// - Verified models (createVerifiedModel) prove their initial score and so fix a RoundVerifier
+///   and the commitment to the salted validation set; each of their rounds, rejections included,
+///   needs a proof of the score (evaluateVerifiedRound). Unverified models work as before and are never asked for one.
 /// - Gas: an update's digest and reward are not stored; they are carried by the `UpdateSubmitted`
 ///   and `UpdateEvaluated` events (indexed by model and update id).
 contract ModelRepository is IModelRepository {
@@ -52,6 +56,8 @@ contract ModelRepository is IModelRepository {
     mapping(uint256 modelId => Model) private _models;
     mapping(uint256 updateId => Submission) private _submissions;
     mapping(address account => uint256 amount) private _owed;
+    mapping(uint256 modelId => IRoundVerifier verifier) private _verifiers;
+    mapping(uint256 modelId => bytes32 commitment) private _commitments;
 
     modifier nonReentrant() {
         if (_locked) revert ModelRepositoryReentrantCall();
@@ -81,6 +87,54 @@ contract ModelRepository is IModelRepository {
         uint64 deadline,
         uint32 reviewPeriod
     ) external payable returns (uint256 modelId) {
+        modelId = _create(weights, spec, initialScore, targetScore, deadline, reviewPeriod);
+    }
+
+    /// @notice Escrow `msg.value` as the bounty for a verified model: `proof` shows that
+    /// `initialScore` is the AUC of the initial weights on the validation set whose commitment it
+    /// carries; that commitment is fixed, and every round (rejections too) must come with a proof,
+    /// checked by `verifier`, of its score on the same set.
+    /// @dev Owners should check `verifier`'s code (a RoundVerifier wrapping an EZKL verifier whose
+    /// verifying key they trust) before spending privacy on the model: the lender chooses it.
+    /// @param weights Digest of the initial weights blob.
+    /// @param spec Digest of the model spec blob (features, architecture, metric).
+    /// @param initialScore The initial weights' score on the lender's validation set (bps).
+    /// @param targetScore The score at which the bounty is fully earned (bps, <= 10000).
+    /// @param deadline Unix time after which no update is accepted.
+    /// @param reviewPeriod Seconds after the deadline within which the lender judges every update.
+    /// @dev For a verified model `weights` is sha256 of the proof's public weights.
+    /// @param verifier The RoundVerifier of the model's circuit.
+    /// @param proof The EZKL proof of the initial score (its first points commit to the data).
+    /// @param instances The proof's public outputs.
+    /// @return modelId The new model's id (1-based).
+    function createVerifiedModel(
+        bytes32 weights,
+        bytes32 spec,
+        uint16 initialScore,
+        uint16 targetScore,
+        uint64 deadline,
+        uint32 reviewPeriod,
+        address verifier,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external payable returns (uint256 modelId) {
+        if (verifier.code.length == 0) revert ModelRepositoryBadVerification(verifier);
+        modelId = _create(weights, spec, initialScore, targetScore, deadline, reviewPeriod);
+        IRoundVerifier checker = IRoundVerifier(verifier);
+        bytes32 commitment = _proven(checker, modelId, bytes32(0), proof, instances, weights, initialScore);
+        _verifiers[modelId] = checker;
+        _commitments[modelId] = commitment;
+        emit ModelVerificationFixed(modelId, verifier, commitment, checker.vkDigest(), checker.rows());
+    }
+
+    function _create(
+        bytes32 weights,
+        bytes32 spec,
+        uint16 initialScore,
+        uint16 targetScore,
+        uint64 deadline,
+        uint32 reviewPeriod
+    ) private returns (uint256 modelId) {
         if (msg.value == 0) revert ModelRepositoryZeroBounty();
         if (msg.value > type(uint96).max) {
             revert ModelRepositoryBountyTooLarge(msg.value, type(uint96).max);
@@ -138,7 +192,7 @@ contract ModelRepository is IModelRepository {
         emit UpdateSubmitted(modelId, updateId, msg.sender, update, uint64(block.timestamp));
     }
 
-    /// @notice Judge pending updates of one model at once: the lender merged them into
+    /// @notice Judge pending updates of one (unverified) model at once: the lender merged them into
     /// `newWeights`, which scores `score`. If it beats the best score, the payout
     /// `bounty * (score - best) / (target - initial)` (capped at what is left) is split by
     /// `shares`; otherwise every share must be 0 and all the updates are rejected.
@@ -159,6 +213,79 @@ contract ModelRepository is IModelRepository {
         uint16 score,
         bytes32 newWeights
     ) external returns (uint256 payout) {
+        if (address(_verifiers[modelId]) != address(0)) revert ModelRepositoryProofRequired(modelId);
+        payout = _evaluateRound(modelId, updateIds, shares, score, newWeights);
+    }
+
+    /// @notice Judge a round of a verified model, as evaluateRound does, once `proof` shows that
+    /// `score` is the AUC (bps, rounded down) of the weights named `newWeights` on the model's
+    /// committed validation set. Rejections (a score that does not beat the best) need a proof too.
+    /// @dev For a verified model `newWeights` is the sha256 of the proof's public weights (the
+    /// weights and bias as 32-byte big-endian field elements): that blob names the proven model.
+    /// @param modelId The verified model whose updates are judged.
+    /// @param updateIds The pending updates judged (at most MAX_ROUND_SIZE, no repeats).
+    /// @param shares Each update's share of the payout in bps (0 = rejected).
+    /// @param score The merged model's proven AUC (bps).
+    /// @param newWeights sha256 of the proof's public weights.
+    /// @param proof The EZKL proof.
+    /// @param instances The proof's public outputs (weights, bias, two rank sums, defaults).
+    /// @return payout The wei credited to the round's submitters.
+    function evaluateVerifiedRound(
+        uint256 modelId,
+        uint256[] calldata updateIds,
+        uint16[] calldata shares,
+        uint16 score,
+        bytes32 newWeights,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external returns (uint256 payout) {
+        IRoundVerifier checker = _verifiers[modelId];
+        if (address(checker) == address(0)) {
+            _existingModel(modelId);
+            revert ModelRepositoryNotVerified(modelId);
+        }
+        _proven(checker, modelId, _commitments[modelId], proof, instances, newWeights, score);
+        payout = _evaluateRound(modelId, updateIds, shares, score, newWeights);
+        emit RoundProven(modelId, score, newWeights, keccak256(proof));
+    }
+
+    /// @notice A verified model's verifier and data commitment (both zero for an unverified model).
+    /// @param modelId The model's id.
+    function getVerification(uint256 modelId) external view returns (address verifier, bytes32 commitment) {
+        _existingModel(modelId);
+        return (address(_verifiers[modelId]), _commitments[modelId]);
+    }
+
+    /// @dev The data commitment of a proof that verifies, is over `expected` data (any if zero),
+    /// and shows that the weights named `weights` score `score`.
+    function _proven(
+        IRoundVerifier checker,
+        uint256 modelId,
+        bytes32 expected,
+        bytes calldata proof,
+        uint256[] calldata instances,
+        bytes32 weights,
+        uint16 score
+    ) private view returns (bytes32) {
+        IRoundVerifier.Verdict memory verdict = checker.verifyRound(proof, instances);
+        if (!verdict.valid) revert ModelRepositoryProofRejected(modelId);
+        if (expected != bytes32(0) && verdict.commitment != expected) {
+            revert ModelRepositoryCommitmentMismatch(modelId, expected, verdict.commitment);
+        }
+        if (verdict.weightsDigest != weights) {
+            revert ModelRepositoryWeightsMismatch(modelId, weights, verdict.weightsDigest);
+        }
+        if (verdict.score != score) revert ModelRepositoryScoreMismatch(modelId, score, verdict.score);
+        return verdict.commitment;
+    }
+
+    function _evaluateRound(
+        uint256 modelId,
+        uint256[] calldata updateIds,
+        uint16[] calldata shares,
+        uint16 score,
+        bytes32 newWeights
+    ) private returns (uint256 payout) {
         uint256 size = updateIds.length;
         if (size == 0) revert ModelRepositoryEmptyRound();
         if (size > MAX_ROUND_SIZE) revert ModelRepositoryRoundTooLarge(size, MAX_ROUND_SIZE);
@@ -189,9 +316,11 @@ contract ModelRepository is IModelRepository {
     /// @param updateId The update to evaluate.
     /// @param score The merged model's score on the lender's validation set (bps).
     /// @param newWeights Digest of the merged weights (used only when the update is accepted).
+    /// @dev Refused for a verified model (its rounds need evaluateVerifiedRound and a proof).
     function evaluateUpdate(uint256 updateId, uint16 score, bytes32 newWeights) external {
         Submission storage sub = _pendingSubmission(updateId);
         uint256 modelId = sub.modelId;
+        if (address(_verifiers[modelId]) != address(0)) revert ModelRepositoryProofRequired(modelId);
         Model storage model = _judgeable(modelId, score);
         uint16 best = model.bestScore;
         uint256 payout;

@@ -12,6 +12,7 @@ from fedlend_core.errors import (  # noqa: F401
     LedgerError,
     LedgerMissingError,
     PrivacyBudgetError,
+    ProofError,
     SpecError,
     UpdateRejectedError,
 )
@@ -33,10 +34,20 @@ class ChainUnavailableError(ChainError):
 class ContractError(ChainError):
     """The contract refused a call (a decoded custom error)."""
 
-    def __init__(self, message: str, *, error_name: str = "", args: tuple[object, ...] = ()):
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_name: str = "",
+        args: tuple[object, ...] = (),
+        sent_tx: str | None = None,
+    ):
         super().__init__(message)
         self.error_name = error_name
         self.error_args = args
+        # the hash of a transaction that was broadcast and mined but reverted; None when the call
+        # was refused before anything was broadcast (at the gas estimate)
+        self.sent_tx = sent_tx
 
 
 class TransactionFailedError(ChainError):

@@ -37,3 +37,7 @@ class LedgerDamagedError(LedgerError):
 
 class JobCancelledError(FedlendError):
     """A background job was cancelled by the user."""
+
+
+class ProofError(FedlendError):
+    """A zero-knowledge proof could not be made or checked (circuit, keys, SRS or proof file)."""

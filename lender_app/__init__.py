@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from web3.exceptions import BadFunctionCallOutput
 
-from fedlend.web import make_app, signals_views
+from fedlend.web import connection, make_app, signals_views
 
 NAV = [
     ("home.index", "Home"),
@@ -37,9 +36,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         slug="lender",
         test_config=test_config,
         nav=NAV,
-        badge=context.badge,
+        badge=connection.badge,
     )
-    app.register_error_handler(BadFunctionCallOutput, context.forget_service)
+    context.install(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(models.bp)

@@ -8,9 +8,10 @@ from flask.typing import ResponseReturnValue
 from fedlend.errors import FedlendError
 from fedlend.redact import redact_url
 from fedlend.web import get_settings, wallet_mode
+from fedlend.web.connection import offline_page
 from fedlend.web.filters import eth_rounded
 from fedlend.web.wallet_views import start_wallet_job
-from lender_app.context import account_source, flash_errors, get_lender, offline_page
+from lender_app.context import account_source, flash_errors, get_lender
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -25,11 +25,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import AlreadyPostedError, DataError, FedlendError, SpecError
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import PostedModel, SpecPreview
-from fedlend.web import get_db, get_jobs
+from fedlend.web import get_db, get_jobs, wallet_mode
+from fedlend.web.connection import offline_page
 from fedlend.web.job_recheck import recheck_job
 from lender_app import forms
-from lender_app.context import get_lender, offline_page
+from lender_app.context import get_lender
 
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
 JOB_KIND = "post"
@@ -102,10 +104,17 @@ def submit() -> ResponseReturnValue:
         )
         errors.update(problems)
         if terms is not None and not errors and upload is not None:
-            if request.form.get("confirm_wei") != str(terms.bounty_wei):
+            if _needs_confirm(terms):
                 return _render(values, errors, preview, upload, confirm=terms)
             return redirect(url_for(".posting", job_id=_start_post(terms, upload, values)))
     return _render(values, errors, preview, upload, status=400 if errors else 200)
+
+
+def _needs_confirm(terms: forms.BountyTerms) -> bool:
+    """Key mode asks once for the exact escrow; in wallet mode the wallet review screen asks."""
+    if wallet_mode.wallet_mode():
+        return False
+    return request.form.get("confirm_wei") != str(terms.bounty_wei)
 
 
 def _already_posted(draft: Any) -> int | None:
@@ -140,7 +149,7 @@ def _render(
     upload: str | None,
     *,
     status: int = 200,
-    confirm: forms.BountyTerms | None = None,
+    confirm: BountyTerms | None = None,
 ) -> ResponseReturnValue:
     node = get_lender().node
     html = render_template(
@@ -229,7 +238,7 @@ def sweep_uploads(folder: Path, *, keep: Path, max_age_s: float = UPLOAD_TTL_S) 
             path.unlink(missing_ok=True)
 
 
-def _start_post(terms: forms.BountyTerms, upload: str, values: dict[str, str]) -> str:
+def _start_post(terms: BountyTerms, upload: str, values: dict[str, str]) -> str:
     path = _upload_path(upload)
     job_id = get_jobs().submit(
         JOB_KIND,
@@ -251,7 +260,7 @@ def post_job(
     *,
     data: bytes,
     upload: Path,
-    terms: forms.BountyTerms,
+    terms: BountyTerms,
     post_id: str = "",
 ) -> dict[str, Any]:
     """The background job: train or initialise the base model, score it, send createModel.
@@ -269,22 +278,9 @@ def post_job(
 
 
 def _post(
-    data: bytes, terms: forms.BountyTerms, post_id: str, progress: Callable[..., None]
+    data: bytes, terms: BountyTerms, post_id: str, progress: Callable[..., None]
 ) -> PostedModel:
-    return get_lender().post_bounty(
-        data,
-        title=terms.title,
-        target_score=terms.target_score,
-        bounty_wei=terms.bounty_wei,
-        deadline=terms.deadline,
-        review_period=terms.review_period,
-        model_kind=terms.model_kind,
-        metric=terms.metric,
-        base=terms.base,
-        base_fraction=terms.base_fraction,
-        progress=progress,
-        post_id=post_id,
-    )
+    return get_lender().post_bounty(data, terms, progress=progress, post_id=post_id)
 
 
 def _posted(upload: Path, posted: PostedModel) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+from fedlend.services.bounty_terms import MAX_TITLE, BountyTerms
 from fedlend.types import MAX_SCORE, WEI_PER_ETH
 from fedlend.web.filters import eth, utc
 
@@ -40,21 +40,6 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.A
 POST_ID = re.compile(r"[0-9a-f]{32}")
 
 
-@dataclass(frozen=True)
-class BountyTerms:
-    """A checked form, in the units post_bounty takes."""
-
-    title: str
-    model_kind: str
-    metric: str
-    base: str
-    base_fraction: float
-    target_score: int  # basis points
-    bounty_wei: int
-    deadline: int  # unix seconds
-    review_period: int = 7 * 86_400  # seconds after the deadline to judge every update
-
-
 def form_values(form: Mapping[str, str]) -> dict[str, str]:
     """The form's fields as trimmed strings, defaults filled in (what the template re-shows);
     a missing or malformed post id is replaced by a fresh one."""
@@ -79,8 +64,8 @@ def parse_terms(
     """(terms, {}) when every field is valid, else (None, {field: message})."""
     errors = choice_errors(values)
     title = values["title"]
-    if not title or len(title) > 120:
-        errors["title"] = "Give the bounty a title of 1 to 120 characters."
+    if not title or len(title) > MAX_TITLE:
+        errors["title"] = f"Give the bounty a title of 1 to {MAX_TITLE} characters."
     checks = {
         "base_share": lambda: parse_share(values["base_share"]),
         "target": lambda: parse_target(values["target"]),

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from fedlend.errors import FedlendError
+from fedlend.errors import ChainUnavailableError, FedlendError
 from fedlend.services.catalog import Bounty, browse, is_accepting
+from fedlend.services.lender_local import FILES, LocalModel, seen_models
 from fedlend.web import get_jobs
-from lender_app.context import get_lender
+from lender_app.context import get_events, get_lender, local_lender
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    """Home: the dashboard; an offline chain is shown as a message, the jobs still list."""
+    """Home: the dashboard; with the chain down, what is down, your models as last seen and
+    the jobs."""
     mine: list[Bounty] = []
     others: list[Bounty] = []
+    local: list[LocalModel] | None = None
     problem = hidden = ""
     try:
         lender = get_lender()
@@ -24,6 +27,8 @@ def index() -> str:
         listing = browse(
             lender.node, keep=lambda r, now: r.lender.lower() == me or is_accepting(r, now)
         )
+    except ChainUnavailableError as exc:
+        problem, local = str(exc), seen_models(local_lender(), get_events())
     except FedlendError as exc:
         problem = str(exc)
     else:
@@ -36,5 +41,7 @@ def index() -> str:
         others=others,
         problem=problem,
         hidden=hidden,
+        local=local,
+        files=FILES,
         jobs=get_jobs().recent(limit=10),
     )

@@ -9,16 +9,18 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
-from fedlend.errors import FedlendError
+from fedlend.errors import ChainUnavailableError, FedlendError, NotFoundError
 from fedlend.services.audit_bundle import export_bundle
 from fedlend.services.lender import LenderService
+from fedlend.services.lender_local import FILES, SPEC_FILE, model_file, seen_model
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
 from fedlend.types import MAX_SCORE, WEI_PER_ETH
 from fedlend.web import get_jobs, line_chart_data, wallet_mode
+from fedlend.web.connection import offline_page
 from fedlend.web.filters import eth_rounded
 from fedlend.web.wallet_views import start_wallet_job
-from lender_app.context import flash_errors, get_events, get_lender
+from lender_app.context import flash_errors, get_events, get_lender, local_lender
 from lender_app.desk import model_page_extras
 from lender_app.evaluations import get_evaluations, job_kind
 
@@ -27,9 +29,13 @@ bp = Blueprint("models", __name__, url_prefix="/models")
 
 @bp.get("/<int:model_id>")
 def show(model_id: int) -> str:
-    """Status, scores, bounty, the history charts, the updates and the actions."""
-    lender = get_lender()
-    detail = model_detail(lender, model_id, events=get_events())
+    """Status, scores, bounty, the history charts, the updates and the actions (with the chain
+    down: what is down, and what this computer keeps about the model, its files too)."""
+    try:
+        lender = get_lender()
+        detail = model_detail(lender, model_id, events=get_events())
+    except ChainUnavailableError as exc:
+        return _local_page(model_id, exc)
     return render_template(
         "models/show.html",
         detail=detail,
@@ -41,6 +47,34 @@ def show(model_id: int) -> str:
         auto=get_evaluations().auto_enabled(lender, model_id) if detail.is_own else False,
         jobs=get_jobs().recent(kind=job_kind(model_id), limit=3),
         desk=model_page_extras(model_id),
+    )
+
+
+def _local_page(model_id: int, problem: ChainUnavailableError) -> str:
+    try:
+        model = seen_model(local_lender(), get_events(), model_id)
+    except NotFoundError:  # nothing kept here about it: what is down, in words
+        return offline_page(f"Model #{model_id}", problem)[0]
+    return render_template(
+        "models/local.html",
+        model=model,
+        problem=str(problem),
+        files=FILES,
+        jobs=get_jobs().recent(kind=job_kind(model_id), limit=3),
+    )
+
+
+@bp.get("/<int:model_id>/files/<name>")
+def file(model_id: int, name: str) -> Response:
+    """One of your model's files (spec.json, weights.safetensors) from this computer's store:
+    as posted or last evaluated, the chain up or down."""
+    lender = local_lender()
+    data = model_file(lender, seen_model(lender, get_events(), model_id), name)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/json" if name == SPEC_FILE else "application/octet-stream",
+        as_attachment=True,
+        download_name=f"fedlend-model-{model_id}-{name}",
     )
 
 

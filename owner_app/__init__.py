@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from web3.exceptions import BadFunctionCallOutput
 
+from fedlend.web import connection as shared_connection
 from fedlend.web import make_app, signals_views
 
 NAV = [
@@ -31,12 +31,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         slug="owner",
         test_config=test_config,
         nav=NAV,
-        badge=connection.badge,
+        badge=shared_connection.badge,
     )
-    app.extensions[connection.EXTENSION] = connection.OwnerConnection(
-        app.config["FEDLEND_SETTINGS"], app.config["DATA_DIR"]
-    )
-    app.register_error_handler(BadFunctionCallOutput, connection.forget_lost_contract)
+    connection.install(app)
     for module in (home, data, bounties, contribute, contributions, desk):
         app.register_blueprint(module.bp)
     signals_views.init_app(app)

@@ -17,6 +17,7 @@ from fedlend.services.owner_views import (
 )
 from fedlend.web import line_chart_data, wallet_mode
 from fedlend.web.filters import eth_rounded
+from fedlend.web.fragments import fragment
 from fedlend.web.wallet_views import start_wallet_job
 from owner_app.connection import nav_page, owner_service
 
@@ -28,9 +29,13 @@ bp = Blueprint("contributions", __name__, url_prefix="/contributions")
 def index() -> ResponseReturnValue:
     """Submissions (statuses re-read from chain events), privacy charts, money owed."""
     owner = owner_service()
+    submissions = submission_views(owner)
+    # a claimable row holds a form (a per-session CSRF token): render those every time
+    key = None if any(s.claimable for s in submissions) else tuple(submissions)
     return render_template(
         "contributions/index.html",
-        submissions=submission_views(owner),
+        submissions=submissions,
+        rows=fragment("contributions/_rows.html", key, submissions=submissions),
         charts=[c for d in dataset_views(owner) if (c := _privacy_chart(owner, d))],
         owed=owner.owed(),
     )

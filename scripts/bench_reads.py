@@ -16,21 +16,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _harness as harness
 from eth_account.signers.local import LocalAccount
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lender_app
 import owner_app
-from fedlend.chain.accounts import dev_account
-from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.chain.rpc import connect
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
 from fedlend.services import catalog
 from fedlend.services.evaluation import evaluate_pending
@@ -43,35 +38,21 @@ from fl.features import encode
 from fl.train import TrainConfig, train_update, update_to_bytes
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
     """Models 1 and 2, `stored` filler updates to model 2 and `pending` real ones to model 1."""
-    contract = ModelRepositoryClient.deploy(connect(rpc_url), dev_account(0)).address
-    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
-    lender = LenderService(open_node(settings))
+    settings = harness.deploy_market(home, rpc_url)
     loans = load_loans(SHIPPED_LOANS)
-    csv = loans.iloc[:1600].to_csv(index=False).encode()
-    deadline = lender.node.client.chain_time() + 30 * 86_400
-    first = lender.post_bounty(
-        csv, title="reads", target_score=9000, bounty_wei=10**18, deadline=deadline
-    )
-    lender.node.client.create_model(
-        weights=first.weights_digest,
-        spec=first.spec_digest,
-        initial_score=first.initial_score,
-        target_score=9000,
-        deadline=deadline,
-        bounty_wei=10**15,
-    )
+    harness.post_first_bounty(
+        settings, loans.iloc[:1600].to_csv(index=False).encode(), "reads"
+    ).copy()
     node = open_node(settings.with_(dev_account=1))
     started = time.perf_counter()
     for i in range(stored):
         node.client.submit_update(2, Digest(os.urandom(32)))
         if (i + 1) % 250 == 0:
-            _say(f"  {i + 1}/{stored} stored updates ({time.perf_counter() - started:.0f} s)")
+            harness.say(
+                f"  {i + 1}/{stored} stored updates ({time.perf_counter() - started:.0f} s)"
+            )
     bounty = catalog.load_bounty(node, node.client.get_model(1))
     spec = bounty.require_spec()
     base = node.weights_at(spec, bounty.record.weights)
@@ -116,7 +97,9 @@ def own_evaluation_seconds(settings: Settings) -> tuple[float, int]:
     started = time.perf_counter()
     client.index.refresh()  # what a running lender app has done already
     cold = time.perf_counter() - started
-    _say(f"  cold event index ({stored_count(client)} updates): {cold:.2f} s (once per process)")
+    harness.say(
+        f"  cold event index ({stored_count(client)} updates): {cold:.2f} s (once per process)"
+    )
     started = time.perf_counter()
     done = evaluate_pending(lender, 1)
     return time.perf_counter() - started - sending[0], len(done)
@@ -149,26 +132,17 @@ def main() -> None:
     args = parser.parse_args()
     stored = min(max(0, args.stored), 5000)
     pending = min(max(1, args.pending), 100)
-    with tempfile.TemporaryDirectory(prefix="fedlend-reads-", ignore_cleanup_errors=True) as tmp:
-        home = Path(tmp)
-        anvil = AnvilProcess().start()
-        try:
-            _say(f"Anvil on {anvil.rpc_url}; {stored} stored updates, {pending} pending")
-            settings = build(home, anvil.rpc_url, stored, pending)
-            seconds, n = own_evaluation_seconds(settings)
-            _say(f"evaluate-{n}: {seconds:.2f} s of the lender's own time (target < 2 s)")
-            lender = lender_app.create_app(
-                {"FEDLEND_SETTINGS": settings, "DATA_DIR": home / "l", "AUTO_EVALUATE": False}
-            )
-            owner = owner_app.create_app(
-                {"FEDLEND_SETTINGS": settings.with_(dev_account=1), "DATA_DIR": home / "o"}
-            )
-            model = page_ms(lender, "/models/1", args.repeats)
-            _say(f"lender /models/1: {model:.0f} ms median (target < 300 ms)")
-            contributions = page_ms(owner, "/contributions/", args.repeats)
-            _say(f"owner /contributions/: {contributions:.0f} ms median (target < 300 ms)")
-        finally:
-            anvil.stop()
+    with harness.private_chain("fedlend-reads-") as (home, rpc_url):
+        harness.say(f"Anvil on {rpc_url}; {stored} stored updates, {pending} pending")
+        settings = build(home, rpc_url, stored, pending)
+        seconds, n = own_evaluation_seconds(settings)
+        harness.say(f"evaluate-{n}: {seconds:.2f} s of the lender's own time (target < 2 s)")
+        lender = lender_app.create_app(harness.lender_config(settings, home))
+        owner = owner_app.create_app(harness.owner_config(settings, home))
+        model = page_ms(lender, "/models/1", args.repeats)
+        harness.say(f"lender /models/1: {model:.0f} ms median (target < 300 ms)")
+        contributions = page_ms(owner, "/contributions/", args.repeats)
+        harness.say(f"owner /contributions/: {contributions:.0f} ms median (target < 300 ms)")
 
 
 if __name__ == "__main__":

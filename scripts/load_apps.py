@@ -5,8 +5,11 @@
 
 Starts its own Anvil and both apps on free 127.0.0.1 ports (nothing else is touched), posts one
 real bounty plus copies of it up to --bounties, submits --submissions updates from one owner, then
-has the clients fetch the apps' pages round-robin. Bounded: at most 50 clients, 300 s, 1,000
-bounties and 5,000 submissions. Prints requests/s and p50/p95 per page, and any non-200 answers.
+has the clients fetch the apps' pages round-robin. Each app runs in its own process, as
+`fedlend owner-app` / `lender-app` run them (werkzeug's threaded server, a thread per request,
+its request log discarded); --in-process serves both from threads of this process instead.
+Bounded: at most 50 clients, 300 s, 1,000 bounties and 5,000 submissions. Prints requests/s
+and p50/p95 per page, and any non-200 answers.
 """
 
 from __future__ import annotations
@@ -15,74 +18,87 @@ import argparse
 import http.client
 import os
 import statistics
+import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from werkzeug.serving import make_server
+from _harness import (
+    LOOPBACK,
+    deploy_market,
+    lender_config,
+    owner_config,
+    post_first_bounty,
+    private_chain,
+    say,
+    serve,
+)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lender_app
 import owner_app
-from fedlend.chain.anvil import AnvilProcess
-from fedlend.chain.client import ModelRepositoryClient
-from fedlend.chain.rpc import connect
-from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
 from fedlend.settings import SHIPPED_LOANS, Settings
 from fedlend.types import Digest
 from fl.data import load_loans
 
-LOOPBACK = "127.0.0.1"
 OWNER_PAGES = ["/", "/bounties/", "/contributions/", "/data/", "/contribute/"]
 LENDER_PAGES = ["/", "/account/", "/models/1"]
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> Settings:
     """A contract with `bounties` open models and `submissions` updates from dev account 1."""
-    w3 = connect(rpc_url)
-    from fedlend.chain.accounts import dev_account
-
-    contract = ModelRepositoryClient.deploy(w3, dev_account(0)).address
-    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
-    lender = LenderService(open_node(settings))
+    settings = deploy_market(home, rpc_url)
     csv = load_loans(SHIPPED_LOANS).iloc[:1600].to_csv(index=False).encode()
-    deadline = lender.node.client.chain_time() + 30 * 86_400
-    first = lender.post_bounty(
-        csv, title="load test", target_score=9000, bounty_wei=10**18, deadline=deadline
-    )
+    posted = post_first_bounty(settings, csv, "load test")
     for i in range(bounties - 1):
-        lender.node.client.create_model(
-            weights=first.weights_digest,
-            spec=first.spec_digest,
-            initial_score=first.initial_score,
-            target_score=9000,
-            deadline=deadline,
-            bounty_wei=10**15,
-        )
+        posted.copy()
         if (i + 2) % 25 == 0:
-            _say(f"  {i + 2}/{bounties} bounties posted")
+            say(f"  {i + 2}/{bounties} bounties posted")
     owner = open_node(settings.with_(dev_account=1)).client
     for i in range(submissions):
         owner.submit_update(1 + i % bounties, Digest(os.urandom(32)))
         if (i + 1) % 100 == 0:
-            _say(f"  {i + 1}/{submissions} submissions sent")
+            say(f"  {i + 1}/{submissions} submissions sent")
     return settings
 
 
-def serve(factory, config: dict) -> tuple[int, object]:  # type: ignore[no-untyped-def]
-    """Run an app on a free loopback port in a daemon thread; (port, server)."""
-    app = factory(config)
-    server = make_server(LOOPBACK, 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def app_factory(role: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[..., dict[str, Any]]]:
+    """The app factory and config builder of one role."""
+    if role == "owner":
+        return owner_app.create_app, owner_config
+    return lender_app.create_app, lender_config
+
+
+def serve_role(role: str, settings: Settings, home: Path) -> tuple[int, object]:
+    """Run an app in a daemon thread of this process; (port, server)."""
+    factory, config = app_factory(role)
+    server = serve(factory, config(settings, home))
     return server.server_port, server
+
+
+def spawn(role: str, settings: Settings, home: Path) -> tuple[int, object]:
+    """Run an app in its own process, as `fedlend owner-app` / `lender-app` do: werkzeug's
+    threaded server (a thread per request) on 127.0.0.1; (port, process)."""
+    args = [sys.executable, __file__, "--serve", role, "--home", str(home)]
+    args += ["--rpc-url", settings.rpc_url, "--contract", str(settings.contract_address)]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = child.stdout.readline() if child.stdout else ""  # "port N" once it listens
+    if not line.startswith("port "):
+        child.kill()
+        raise SystemExit(f"the {role} app did not start: {line!r}")
+    return int(line.split()[1]), child
+
+
+def serve_child(role: str, home: Path, rpc_url: str, contract: str) -> None:
+    """The child's side of spawn(): serve one app until killed."""
+    settings = Settings(home=home, rpc_url=rpc_url, contract_address=contract, dev_account=0)
+    port, _server = serve_role(role, settings, home)
+    print(f"port {port}", flush=True)
+    threading.Event().wait()
 
 
 def client_loop(
@@ -137,16 +153,16 @@ def run_load(targets: list[tuple[str, int, str]], clients: int, seconds: float) 
         thread.join()
     took = time.monotonic() - started
     total = sum(len(v) for v in timings.values())
-    _say(f"\n{clients} clients, {took:.0f} s: {total:,} requests, {total / took:.1f} requests/s")
-    _say(f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}  statuses")
+    say(f"\n{clients} clients, {took:.0f} s: {total:,} requests, {total / took:.1f} requests/s")
+    say(f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}  statuses")
     for key in sorted(timings):
         values = sorted(timings[key])
         p50 = statistics.median(values) * 1000
         p95 = values[min(len(values) - 1, int(0.95 * len(values)))] * 1000
         codes = ", ".join(f"{code}: {n}" for code, n in sorted(statuses[key].items()))
-        _say(f"{key:<28}{len(values):>9}{p50:>9.0f}{p95:>9.0f}  {codes}")
+        say(f"{key:<28}{len(values):>9}{p50:>9.0f}{p95:>9.0f}  {codes}")
     worst = max(sorted(v)[min(len(v) - 1, int(0.95 * len(v)))] for v in timings.values() if v)
-    _say(f"worst page p95: {worst * 1000:.0f} ms (target < 500 ms)")
+    say(f"worst page p95: {worst * 1000:.0f} ms (target < 500 ms)")
 
 
 def main() -> None:
@@ -155,32 +171,41 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--bounties", type=int, default=100)
     parser.add_argument("--submissions", type=int, default=400)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve both apps from threads of this process (sharing one GIL with the clients)",
+    )
+    parser.add_argument("--serve", choices=["owner", "lender"], help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rpc-url", help=argparse.SUPPRESS)
+    parser.add_argument("--contract", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve_child(args.serve, args.home, args.rpc_url, args.contract)
+        return
     clients = min(max(1, args.clients), 50)
     seconds = min(max(1.0, args.seconds), 300.0)
     bounties = min(max(1, args.bounties), 1000)
     submissions = min(max(0, args.submissions), 5000)
-    with tempfile.TemporaryDirectory(prefix="fedlend-load-", ignore_cleanup_errors=True) as tmp:
-        home = Path(tmp)
-        anvil = AnvilProcess().start()
+    with private_chain("fedlend-load-") as (home, rpc_url):
+        say(f"Anvil on {rpc_url}; building {bounties} bounties, {submissions} updates")
+        settings = build_market(home, rpc_url, bounties, submissions)
+        start = serve_role if args.in_process else spawn
+        say("apps: " + ("threads of this process" if args.in_process else "one process each"))
+        owner_port, owner = start("owner", settings, home)
+        lender_port, lender = start("lender", settings, home)
+        targets = [("owner", owner_port, p) for p in OWNER_PAGES]
+        targets += [("lender", lender_port, p) for p in LENDER_PAGES]
         try:
-            _say(f"Anvil on {anvil.rpc_url}; building {bounties} bounties, {submissions} updates")
-            settings = build_market(home, anvil.rpc_url, bounties, submissions)
-            owner_port, owner_server = serve(
-                owner_app.create_app,
-                {"FEDLEND_SETTINGS": settings.with_(dev_account=1), "DATA_DIR": home / "o"},
-            )
-            lender_port, lender_server = serve(
-                lender_app.create_app,
-                {"FEDLEND_SETTINGS": settings, "DATA_DIR": home / "l", "AUTO_EVALUATE": False},
-            )
-            targets = [("owner", owner_port, p) for p in OWNER_PAGES]
-            targets += [("lender", lender_port, p) for p in LENDER_PAGES]
             run_load(targets, clients, seconds)
-            owner_server.shutdown()  # type: ignore[attr-defined]
-            lender_server.shutdown()  # type: ignore[attr-defined]
         finally:
-            anvil.stop()
+            for app in (owner, lender):
+                if isinstance(app, subprocess.Popen):
+                    app.kill()
+                    app.wait()
+                else:
+                    app.shutdown()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page, laptop-sized."""
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     yield context.new_page()
     context.close()
 
@@ -164,3 +164,26 @@ def submit_if_asked(page: Page, *, then: str, timeout_ms: float) -> None:
     page.locator(f"[data-job-question], {then}").first.wait_for(state="visible", timeout=timeout_ms)
     if question.is_visible():
         question.get_by_role("button", name="Submit anyway").click()
+
+
+@dataclass(frozen=True)
+class BountyForm:
+    """What a browser test types into the New bounty form (`base=None` keeps the default)."""
+
+    title: str
+    target: str = "0.80"
+    bounty_eth: str = "1"
+    deadline_hours: str = "24"
+    base: str | None = "zero"
+
+
+def fill_bounty_form(page: Page, csv: Path, terms: BountyForm) -> None:
+    """On the open New bounty page: upload the CSV, preview its spec and type the terms."""
+    page.set_input_files("#csv", str(csv))
+    page.get_by_role("button", name="Preview the spec").click()
+    if terms.base is not None:
+        page.select_option("#base", terms.base)
+    page.fill("#title", terms.title)
+    page.fill("#target", terms.target)
+    page.fill("#bounty_eth", terms.bounty_eth)
+    page.fill("#deadline_hours", terms.deadline_hours)

@@ -23,8 +23,14 @@ from web3 import Web3
 from fedlend.chain.compile import load_artifact
 from fedlend.chain.events import EventReader
 from fedlend.errors import FedlendError
-from fedlend.sealing import INNER_MAGIC, SEAL_MAGIC, lender_encryption_keypair, open_update
-from fedlend.sealing_header import UpdateHeader
+from fedlend.sealing import (
+    INNER_MAGIC,
+    SEAL_MAGIC,
+    Submission,
+    lender_encryption_keypair,
+    open_update,
+)
+from fedlend.sealing.header import UpdateHeader
 from fl.evaluate import validate_update
 from fl.models import init_weights
 from fl.spec import Feature, ModelSpec
@@ -152,10 +158,7 @@ def open_sealed(blob: bytes) -> object:
     return open_update(
         blob,
         lender_private_key=KEYS.private,
-        expected_submitter=OWNER.address,
-        expected_model_id=HEADER.model_id,
-        expected_chain_id=HEADER.chain_id,
-        expected_contract=HEADER.contract,
+        expected=Submission(OWNER.address, HEADER.model_id, HEADER.chain_id, HEADER.contract),
     )
 
 

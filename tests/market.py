@@ -18,6 +18,7 @@ from web3 import Web3
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.node import Node, open_node
 from fedlend.services.owner import OwnerService
@@ -92,13 +93,13 @@ def posted(market: Market, loan_csvs: dict[str, bytes]) -> Callable[..., PostedM
         *, target: float = 0.75, bounty_wei: int = 10**18, duration: int = DAY, **kwargs: object
     ) -> PostedModel:
         lender = market.lender()
-        return lender.post_bounty(
-            loan_csvs["lender"],
+        terms = BountyTerms(
             title="test model",
             target_score=round(target * 10_000),
             bounty_wei=bounty_wei,
             deadline=lender.node.client.chain_time() + duration,
             **kwargs,  # type: ignore[arg-type]
         )
+        return lender.post_bounty(loan_csvs["lender"], terms)
 
     return post

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "fl": {"fedlend", "lender_app", "owner_app", "web3", "flask"},
     "fedlend_core": {"fedlend", "fl", "lender_app", "owner_app"},
+    "zk": {"fedlend", "fl", "desk", "signals", "lender_app", "owner_app", "web3", "flask", "torch"},
 }
 
 

@@ -40,7 +40,7 @@ class InjectedWallet:
     ) -> InjectedWallet:
         """Inject the wallet into every page of `context`, answering for `account`."""
         wallet = cls(rpc_url)
-        context.expose_function("__fedlendTestRpc", wallet._forward)
+        context.expose_function("__fedlendTestRpc", wallet.forward)
         script = PROVIDER_JS % {
             "account": json.dumps(account),
             "chain": json.dumps(chain),
@@ -49,7 +49,8 @@ class InjectedWallet:
         context.add_init_script(script)
         return wallet
 
-    def _forward(self, method: str, params: list[Any]) -> dict[str, Any]:
+    def forward(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """One wallet request, answered by Anvil (an unlocked dev account): result or error."""
         self.sent.append(method)
         if method == "eth_signTypedData_v4" and isinstance(params[1], str):
             params = [params[0], json.loads(params[1])]

@@ -14,6 +14,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
+from fedlend.chain import head as one_head
 from fedlend.chain.accounts import load_account
 from fedlend.chain.compile import Artifact, load_artifact
 from fedlend.chain.events import (
@@ -81,6 +82,7 @@ class ModelRepositoryClient:
         self.deploy_receipt: Sent[str] | None = None  # set by deploy()
         self._head_memo: dict[str, tuple[bytes, Any]] = {}
         self._head_lock = threading.Lock()
+        self._page_memo = one_head.HeadMemo()
 
     # --- construction ----------------------------------------------------------------------
     @classmethod
@@ -152,14 +154,27 @@ class ModelRepositoryClient:
         return int(self._call("deployedBlock"))
 
     def balance_of(self, address: str | None = None) -> Wei:
-        """An account's ETH balance in wei (default: this account)."""
-        with rpc_errors():
-            return Wei(self.w3.eth.get_balance(self._who(address, "balance_of")))
+        """An account's ETH balance in wei (default: this account; once per page scope)."""
+        who = self._who(address, "balance_of")
+
+        def read() -> Wei:
+            with rpc_errors():
+                return Wei(self.w3.eth.get_balance(who))
+
+        return self._at_page_head(("balance", who), read)
+
+    def latest_block(self) -> Any:
+        """The latest block (read once per page scope: see fedlend.chain.head)."""
+
+        def read() -> Any:
+            with rpc_errors():
+                return self.w3.eth.get_block("latest")
+
+        return one_head.remembered(("latest", id(self.w3)), read)
 
     def chain_time(self) -> int:
         """The latest block's timestamp (what deadlines are compared with)."""
-        with rpc_errors():
-            return int(self.w3.eth.get_block("latest")["timestamp"])
+        return int(self.latest_block()["timestamp"])
 
     # --- transactions ------------------------------------------------------------------------
     def create_model(
@@ -180,6 +195,43 @@ class ModelRepositoryClient:
         )
         receipt = self._send(call, value=bounty_wei)
         return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
+
+    def create_verified_model(
+        self,
+        *,
+        weights: Digest,
+        spec: Digest,
+        initial_score: int,
+        target_score: int,
+        deadline: int,
+        bounty_wei: int,
+        verifier: str,
+        proof: bytes,
+        instances: Sequence[int],
+        review_period: int = DEFAULT_REVIEW_PERIOD,
+    ) -> Sent[int]:
+        """As create_model, with a proof by `verifier` of `initial_score` for `weights` (sha256
+        of the proof's public weights); the proof's data commitment is fixed for every round."""
+        call = self.contract.functions.createVerifiedModel(
+            _digest(weights),
+            _digest(spec),
+            initial_score,
+            target_score,
+            deadline,
+            review_period,
+            Web3.to_checksum_address(verifier),
+            bytes(proof),
+            list(instances),
+        )
+        receipt = self._send(call, value=bounty_wei)
+        return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
+
+    def get_verification(self, model_id: int) -> tuple[str, bytes] | None:
+        """A verified model's (verifier address, data commitment); None if it is unverified."""
+        verifier, commitment = self._call("getVerification", model_id)
+        if int(verifier, 16) == 0:
+            return None
+        return str(verifier), bytes(commitment)
 
     def submit_update(self, model_id: int, digest: Digest) -> Sent[int]:
         """Offer the update stored under `digest` to a model; returns the new update id."""
@@ -209,7 +261,35 @@ class ModelRepositoryClient:
         call = self.contract.functions.evaluateRound(
             model_id, list(update_ids), list(shares), score, _digest(new_weights)
         )
-        receipt = self._send(call)
+        return self._round_receipt(self._send(call), model_id, update_ids)
+
+    def evaluate_verified_round(
+        self,
+        model_id: int,
+        update_ids: Sequence[int],
+        shares: Sequence[int],
+        *,
+        score: int,
+        new_weights: Digest,
+        proof: bytes,
+        instances: Sequence[int],
+    ) -> Sent[RoundReceipt]:
+        """evaluate_round for a verified model, with the proof of `score` and its public outputs
+        (`new_weights`: sha256 of the proof's public weights, as zk.outputs.weights_digest)."""
+        call = self.contract.functions.evaluateVerifiedRound(
+            model_id,
+            list(update_ids),
+            list(shares),
+            score,
+            _digest(new_weights),
+            bytes(proof),
+            list(instances),
+        )
+        return self._round_receipt(self._send(call), model_id, update_ids)
+
+    def _round_receipt(
+        self, receipt: dict[str, Any], model_id: int, update_ids: Sequence[int]
+    ) -> Sent[RoundReceipt]:
         verdicts = {int(e["updateId"]): e for e in self._receipt_events(receipt, "UpdateEvaluated")}
         subs = self.index.refresh().submitted  # one refresh for the whole round
         block = receipt["blockNumber"]
@@ -261,6 +341,7 @@ class ModelRepositoryClient:
             self.w3,
             self.deployed_block,
             lambda low, high: reader.fetch(from_block=low, to_block=high),
+            latest=self.latest_block,
         )
 
     def models(self) -> list[ModelRecord]:
@@ -270,8 +351,7 @@ class ModelRepositoryClient:
 
     def _at_head(self, name: str, compute: Callable[[], list[Any]]) -> list[Any]:
         """compute(), remembered until the latest block's hash changes (a restart or reorg too)."""
-        with rpc_errors():
-            head = bytes(self.w3.eth.get_block("latest")["hash"])
+        head = bytes(self.latest_block()["hash"])
         with self._head_lock:
             hit = self._head_memo.get(name)
         if hit is not None and hit[0] == head:
@@ -372,10 +452,30 @@ class ModelRepositoryClient:
 
     # --- internals ---------------------------------------------------------------------------
     def _call(self, name: str, *args: Any, block: Any = "latest") -> Any:
-        with self._revert.translated(), rpc_errors():
-            return getattr(self.contract.functions, name)(*args).call(block_identifier=block)
+        """A view call; at "latest", answered once per page scope (fedlend.chain.head)."""
+
+        def read() -> Any:
+            with self._revert.translated(), rpc_errors():
+                return getattr(self.contract.functions, name)(*args).call(block_identifier=block)
+
+        if block != "latest":
+            return read()
+        return self._at_page_head(("call", name, args), read)
+
+    def _at_page_head(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+        """read(), shared by the pages that read the same head (every time outside a page)."""
+        if not one_head.active() or not _hashable(key):
+            return read()
+        return self._page_memo.get(bytes(self.latest_block()["hash"]), key, read)
 
     def _send(self, call: Any, *, value: int = 0) -> dict[str, Any]:
+        one_head.forget()  # what this page read before the transaction is stale after it
+        try:
+            return self._send_now(call, value=value)
+        finally:
+            one_head.forget()
+
+    def _send_now(self, call: Any, *, value: int) -> dict[str, Any]:
         if self.account is None:
             raise ConfigError(
                 "this client is read-only: set FEDLEND_PRIVATE_KEY, FEDLEND_KEYSTORE or "
@@ -464,6 +564,14 @@ class ModelRepositoryClient:
 
 def _has_account(settings: Settings) -> bool:
     return bool(settings.private_key or settings.keystore_path or settings.dev_account is not None)
+
+
+def _hashable(key: tuple[Any, ...]) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
 
 
 def _digest(value: bytes) -> bytes:

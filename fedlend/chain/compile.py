@@ -70,12 +70,19 @@ def compile_contracts(
     compiler = compiler or find_compiler()
     build_dir = BUILD_DIR if build_dir is None else build_dir
     cache_file = build_dir / f"{_cache_key(sources, compiler)}.json"
+    return _cached_compile(cache_file, _standard_input(sources), compiler)
+
+
+def _cached_compile(
+    cache_file: Path, standard_input: dict[str, Any], compiler: Compiler
+) -> dict[str, Artifact]:
+    """The artifacts cached in `cache_file`, or compiled now and cached there."""
     if cache_file.exists():
         try:
             return _artifacts(json.loads(cache_file.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is rebuilt below
-    output = _run_compiler(_standard_input(sources), compiler)
+    output = _run_compiler(standard_input, compiler)
     cached = {"compiler": compiler.label, "contracts": _collect(output)}
     _write_atomic(cache_file, json.dumps(cached))
     return _artifacts(cached)
@@ -87,6 +94,24 @@ def load_artifact(name: str = "ModelRepository", *, include_tests: bool = False)
     if name not in artifacts:
         raise CompileError(f"no contract named {name} in {CONTRACTS_DIR}: check the name")
     return artifacts[name]
+
+
+def compile_source(
+    file_name: str, source: str, *, evm_version: str, build_dir: Path | None = None
+) -> dict[str, Artifact]:
+    """One generated Solidity file (e.g. EZKL's verifier), compiled without viaIR for
+    `evm_version`; cached on disk like compile_contracts."""
+    settings = {**COMPILER_SETTINGS, "viaIR": False, "evmVersion": evm_version}
+    compiler = find_compiler()
+    build_dir = BUILD_DIR if build_dir is None else build_dir
+    material = json.dumps({"source": source, "compiler": compiler.label, "settings": settings})
+    cache_file = build_dir / f"{hashlib.sha256(material.encode()).hexdigest()}.json"
+    standard = {
+        "language": "Solidity",
+        "sources": {file_name: {"content": source}},
+        "settings": settings,
+    }
+    return _cached_compile(cache_file, standard, compiler)
 
 
 def find_compiler() -> Compiler:

@@ -11,6 +11,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from web3 import Web3
 
@@ -35,9 +36,15 @@ class EventIndex:
     """Events of one contract indexed by model, update and submitter, kept in step with the head."""
 
     def __init__(
-        self, w3: Web3, start_block: int, fetch: Callable[[int, int], list[ChainEvent]]
+        self,
+        w3: Web3,
+        start_block: int,
+        fetch: Callable[[int, int], list[ChainEvent]],
+        *,
+        latest: Callable[[], Any] | None = None,
     ) -> None:
         self.w3 = w3
+        self._latest = latest or self._latest_block
         self.start_block = start_block
         self._fetch = fetch
         self._lock = threading.Lock()
@@ -46,9 +53,8 @@ class EventIndex:
 
     def refresh(self) -> _State:
         """Catch up with the latest block (from scratch if the last block read has changed)."""
+        head = self._latest()
         with self._lock:
-            with rpc_errors():
-                head = self.w3.eth.get_block("latest")
             number, head_hash = int(head["number"]), bytes(head["hash"])
             state = self._state
             last = state.next_block - 1
@@ -61,6 +67,10 @@ class EventIndex:
                 state.next_block = number + 1
                 state.last_hash = head_hash
             return state
+
+    def _latest_block(self) -> Any:
+        with rpc_errors():
+            return self.w3.eth.get_block("latest")
 
     def _still_there(self, last: int, number: int, head_hash: bytes) -> bool:
         if last > number:

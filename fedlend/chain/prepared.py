@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from eth_typing import HexStr
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from fedlend.chain.rpc import GAS_MARGIN, node_refusals, rpc_errors, wait_receipt
 from fedlend.errors import TransactionFailedError
@@ -128,5 +129,18 @@ def follow(w3: Web3, prepared: PreparedTx, tx_hash: str, call: Any) -> dict[str,
         receipt = w3.eth.get_transaction_receipt(HexStr(tx_hash))
         if receipt is not None and receipt["status"] == 0:
             replay = {"from": prepared.sender, "value": prepared.value}
-            call.call(replay, block_identifier=receipt["blockNumber"] - 1)
+            try:
+                call.call(replay, block_identifier=receipt["blockNumber"] - 1)
+            except ContractLogicError as revert:
+                raise MinedRevertError(tx_hash, revert) from revert
         raise
+
+
+class MinedRevertError(TransactionFailedError):
+    """A wallet's transaction was broadcast and mined, then reverted; `revert` is its decoded
+    cause (replayed as eth_call), for the client to turn into a ContractError naming `tx_hash`."""
+
+    def __init__(self, tx_hash: str, revert: ContractLogicError) -> None:
+        super().__init__(f"transaction {tx_hash} was mined but reverted: {revert}")
+        self.tx_hash = tx_hash
+        self.revert = revert

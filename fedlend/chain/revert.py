@@ -11,6 +11,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
+from fedlend.chain.prepared import MinedRevertError
 from fedlend.errors import ContractError
 from fedlend.types import ModelStatus, UpdateStatus
 
@@ -26,6 +27,10 @@ def _status(value: int, kind: type[ModelStatus] | type[UpdateStatus]) -> str:
         return kind(value).name.lower()
     except ValueError:
         return str(value)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()[:16] + "..."
 
 
 # error name (without the prefix) -> message from its decoded arguments
@@ -105,6 +110,33 @@ MESSAGES: dict[str, Callable[..., str]] = {
         f"model {model_id} has {pending} unjudged updates: evaluate them first, or wait until "
         f"{_when(ends)} and reclaim what their claims leave"
     ),
+    "ProofRequired": lambda model_id: (
+        f"model {model_id} is verified: judge its rounds with a proof of the score "
+        "(evaluate_verified_round)"
+    ),
+    "NotVerified": lambda model_id: (
+        f"model {model_id} was created without verification: judge it without a proof"
+    ),
+    "BadVerification": lambda verifier: (
+        f"verifier {verifier} has no code: deploy the circuit's RoundVerifier first"
+    ),
+    "ProofRejected": lambda model_id: (
+        f"the proof for model {model_id}'s round did not verify: prove the round again"
+    ),
+    "CommitmentMismatch": lambda model_id, expected, proven: (
+        f"the proof is over other data (commitment {_hex(proven)}) than model {model_id}'s "
+        f"committed validation set ({_hex(expected)}): "
+        "prove on the set committed at creation"
+    ),
+    "WeightsMismatch": lambda model_id, weights, proven: (
+        f"the proof's weights (digest {_hex(proven)}) are not the round's new weights "
+        f"{_hex(weights)} for model {model_id}: "
+        "record the digest of the proven weights"
+    ),
+    "ScoreMismatch": lambda model_id, claimed, proven: (
+        f"model {model_id}: the round claims {claimed} bps but the proof shows {proven} bps: "
+        "claim the proven score"
+    ),
 }
 
 
@@ -151,3 +183,7 @@ class RevertDecoder:
             yield
         except ContractLogicError as exc:
             raise self.to_error(exc) from exc
+        except MinedRevertError as exc:  # broadcast and mined: the error names the transaction
+            error = self.to_error(exc.revert)
+            error.sent_tx = exc.tx_hash
+            raise error from exc

@@ -45,6 +45,15 @@ def run(args: argparse.Namespace) -> int:
             f"model #{report.model_id}: {report.rounds} round(s), {report.updates} update(s), "
             f"{report.checks} checks, {report.recomputed_rounds} round(s) recomputed"
         )
+        if report.verified:
+            print(
+                f"  verified model: {len(report.proven_rounds)} of {report.rounds} round(s) "
+                "proven in zero knowledge (checked from chain data alone)"
+            )
+            for tx in report.proven_rounds:
+                print(f"  proven round {tx}")
+        else:
+            print("  unverified model: its scores are the lender's word (no proofs)")
         for problem in report.mismatches:
             print(f"  MISMATCH {problem}")
         print("all checks passed" if report.ok else f"{len(report.mismatches)} mismatch(es)")

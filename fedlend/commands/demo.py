@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print a summary (and JSON with --json)."""
     from fedlend.demo import DemoConfig, run_demo
-    from fedlend.demo_report import summary
+    from fedlend.demo.report import summary
     from fedlend.settings import Settings
 
     config = DemoConfig(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import (
     BountyReclaimed,
     ModelCreated,
@@ -21,11 +22,12 @@ from fedlend.chain.events import (
 )
 from fedlend.errors import FedlendError
 from fedlend.sealing import verify_inner
-from fedlend.sealing_header import same_address
+from fedlend.sealing.header import same_address
 from fedlend.services import catalog
 from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data
 from fedlend.services.node import Node
+from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import Digest, UpdateStatus
 from fl.evaluate import validate_update
 from fl.features import encode
@@ -46,6 +48,8 @@ class AuditReport:
     checks: int = 0
     recomputed_rounds: int = 0
     mismatches: list[str] = field(default_factory=list)
+    verified: bool = False  # created verified: every round needs a zero-knowledge proof
+    proven_rounds: list[str] = field(default_factory=list)  # tx hashes whose proof re-checked
 
     @property
     def ok(self) -> bool:
@@ -90,6 +94,9 @@ def audit_model(
             report.expect(False, f"update #{e.update_id}: its blob is not in the store ({exc})")
     spec = node.spec_of(record)
     validation = _validation(spec, validation_csv, report) if validation_csv is not None else None
+    shared = None
+    if bundle is not None and validation is not None:
+        shared = Recompute(node, spec, validation, submitted, bundle, report)
     remaining: int = created.bounty_wei
     versions, paid = [created.weights], 0
     for r in (e for e in events if isinstance(e, RoundEvaluated)):
@@ -111,13 +118,14 @@ def audit_model(
         report.expect(
             sum(rewards) == r.payout_wei, f"{where}: rewards sum {sum(rewards)} != payout"
         )
-        if bundle is not None and validation is not None:
-            _recompute(node, spec, validation, r, judged, submitted, versions, bundle, report)
+        if shared is not None:
+            _recompute(shared, r, judged, versions)
         remaining -= r.payout_wei
         paid += r.payout_wei
         if improved:
             versions.append(r.new_weights)
         report.rounds += 1
+    _audit_proofs(client, model_id, [e for e in events if isinstance(e, RoundEvaluated)], report)
     claims = [
         e for e in events if isinstance(e, UpdateEvaluated) and e.status == UpdateStatus.EXPIRED
     ]
@@ -130,6 +138,18 @@ def audit_model(
         f" + left {record.remaining_wei}",
     )
     return report
+
+
+def _audit_proofs(
+    client: ModelRepositoryClient, model_id: int, rounds: list[RoundEvaluated], report: AuditReport
+) -> None:
+    """For a verified model: re-check every round's proof from chain data alone."""
+    proofs = audit_proofs(client, model_id, rounds)
+    report.verified = proofs is not None
+    for proof in proofs or []:
+        report.expect(proof.proven, f"round {proof.tx_hash[:12]}…: not proven: {proof.reason}")
+        if proof.proven:
+            report.proven_rounds.append(proof.tx_hash)
 
 
 def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | None:
@@ -147,17 +167,23 @@ def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | No
     return encoded.X, encoded.y
 
 
+@dataclass(frozen=True)
+class Recompute:
+    """What recomputing any round of one model needs: its spec, validation data and bundle."""
+
+    node: Node
+    spec: ModelSpec
+    validation: tuple  # (X, y) of the lender's validation split
+    submitted: dict[int, UpdateSubmitted]
+    bundle: dict[str, list[BundledUpdate]]
+    report: AuditReport
+
+
 def _recompute(
-    node: Node,
-    spec: ModelSpec,
-    validation: tuple,
-    r: RoundEvaluated,
-    judged: list[UpdateEvaluated],
-    submitted: dict[int, UpdateSubmitted],
-    versions: list[Digest],
-    bundle: dict[str, list[BundledUpdate]],
-    report: AuditReport,
+    shared: Recompute, r: RoundEvaluated, judged: list[UpdateEvaluated], versions: list[Digest]
 ) -> None:
+    node, spec, validation, report = shared.node, shared.spec, shared.validation, shared.report
+    submitted, bundle = shared.submitted, shared.bundle
     where = f"round {r.at.tx_hash[:12]}…"
     given = {u.update_id: u for u in bundle.get(r.at.tx_hash, [])}
     report.expect(

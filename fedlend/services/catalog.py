@@ -93,6 +93,8 @@ class Listing:
 
     bounties: list[Bounty]
     hidden: list[Hidden]
+    records: tuple[ModelRecord, ...] = ()  # every model as read, listed or not (one read)
+    chain_time: int = 0  # the chain time the list was judged at
 
     @property
     def note(self) -> str:
@@ -124,9 +126,10 @@ def browse(
     """Models to list, newest first; specs are fetched only for the models kept, and a model
     whose spec is malformed is hidden (with its reason) instead of breaking the list."""
     now = node.client.chain_time()
+    models = tuple(node.client.models())
     records = [
         r
-        for r in reversed(node.client.models())
+        for r in reversed(models)
         if (lender is None or r.lender.lower() == lender.lower())
         and (not accepting_only or is_accepting(r, now))
         and (keep is None or keep(r, now))
@@ -138,7 +141,7 @@ def browse(
             hidden.append(Hidden(record.model_id, bounty.spec_error))
         else:
             shown.append(bounty)
-    return Listing(shown, hidden)
+    return Listing(shown, hidden, models, now)
 
 
 def list_bounties(

@@ -16,7 +16,7 @@ from typing import Any
 
 from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
-from fedlend.sealing import OpenedUpdate, open_update, public_key_text
+from fedlend.sealing import OpenedUpdate, public_key_text
 from fedlend.services import catalog
 from fedlend.services.evaluation_records import round_row, update_row
 from fedlend.services.lender import LenderService
@@ -214,16 +214,7 @@ def open_one(
 ) -> Opened:
     """Fetch, decrypt, verify and check one update; a FedlendError says why it is unusable."""
     node = lender.node
-    sealed = open_update(
-        node.get(update.digest),
-        lender_private_key=lender.keypair.private,
-        expected_submitter=update.submitter,
-        expected_model_id=update.model_id,
-        expected_chain_id=node.chain_id,
-        expected_contract=node.client.address,
-        max_blob_bytes=node.settings.max_blob_bytes,
-        seen_nonces=seen,
-    )
+    sealed = lender.open_sealed(update, seen)
     base_digest = Digest(sealed.header.base_digest_bytes)
     if base_digest not in versions:
         raise UpdateRejectedError("trained on weights this model never had")

@@ -15,7 +15,8 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import EVENT_TYPES, ChainEvent, LogPosition
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ConfigError
-from fedlend.services.records import sqlite_transaction
+from fedlend.storage import sqlite
+from fedlend.storage.sqlite_pool import ConnectionPool
 from fedlend.types import UpdateStatus
 
 SCHEMA = """
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (source, block, log_index));
 CREATE INDEX IF NOT EXISTS events_model ON events (source, model_id, block, log_index);
 """
+MIGRATIONS = [statement.strip() for statement in SCHEMA.split(";") if statement.strip()]
 _DIGEST_FIELDS = frozenset({"weights", "spec", "digest", "new_weights"})
 
 
@@ -49,10 +51,14 @@ class EventCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._pool = ConnectionPool(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._db() as db:
-                db.executescript(SCHEMA)
+            db = sqlite.connect(self.path)
+            try:
+                sqlite.migrate(db, "event_cache", MIGRATIONS)
+            finally:
+                db.close()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the event cache {self.path}: {exc}; delete it (it is rebuilt "
@@ -69,16 +75,27 @@ class EventCache:
             ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def cached(self, contract: str) -> list[TimedEvent]:
+        """The events kept for a contract (any chain; every contract if `contract` is the zero
+        address), oldest first, without asking the chain: what pages show while it is down."""
+        args: list[object] = ["%" if int(contract, 16) == 0 else f"%:{contract.lower()}"]
+        with self._db() as db:
+            rows = db.execute(  # a source is "<chain id>:<contract>"
+                "SELECT * FROM events WHERE source LIKE ? ORDER BY source, block, log_index", args
+            ).fetchall()
+        return [_from_row(row) for row in rows]
+
     def refresh(self, client: ModelRepositoryClient) -> str:
         """Fetch the events mined since the last refresh; return this contract's cache key."""
         source = f"{client.chain_id}:{client.address.lower()}"
+        head = client.latest_block()  # once per page scope (fedlend.chain.head)
+        latest, seen = int(head["number"]), "0x" + bytes(head["hash"]).hex()
         with self._lock:
-            with rpc_errors():
-                latest = int(client.w3.eth.block_number)
-            start = self._start(client, source, latest)
-            events = client.events(from_block=start, to_block=latest) if start <= latest else []
+            start = self._start(client, source, latest, seen)
+            if start > latest:
+                return source  # the cursor is at the head, and its block unchanged: no write
+            events = client.events(from_block=start, to_block=latest)
             times = _block_times(client, {e.at.block_number for e in events})
-            seen = _block_hash(client, latest)
             with self._db() as db:
                 db.execute("DELETE FROM events WHERE source = ? AND block >= ?", (source, start))
                 db.executemany(
@@ -92,19 +109,24 @@ class EventCache:
                 )
         return source
 
-    def _start(self, client: ModelRepositoryClient, source: str, latest: int) -> int:
+    def _start(self, client: ModelRepositoryClient, source: str, latest: int, head: str) -> int:
         """The first block to read: the one after the cursor if the cursor's block is unchanged."""
         with self._db() as db:
             row = db.execute("SELECT * FROM cursors WHERE source = ?", (source,)).fetchone()
         if row is None:
             return client.deployed_block
         last = int(row["next_block"]) - 1
-        if last > latest or _block_hash(client, last) != row["block_hash"]:
+        known = head if last == latest else None  # the head's hash is known: no second read
+        if last > latest or (known or _block_hash(client, last)) != row["block_hash"]:
             return client.deployed_block  # reorged, or a restarted chain: read it all again
         return last + 1
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
-        return sqlite_transaction(self.path)
+        if not self.path.exists():  # deleted while running: a fresh cache, rebuilt from the chain
+            self._pool.reset()
+            with self._pool.borrowed() as db:
+                sqlite.migrate(db, "event_cache", MIGRATIONS)
+        return self._pool.transaction()
 
 
 def _block_times(client: ModelRepositoryClient, blocks: set[int]) -> dict[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,18 +19,24 @@ from fedlend.errors import (
     SpecError,
     TransactionFailedError,
 )
-from fedlend.sealing import EncryptionKeypair, lender_encryption_keypair, public_key_text
+from fedlend.sealing import (
+    EncryptionKeypair,
+    OpenedUpdate,
+    Submission,
+    lender_encryption_keypair,
+    open_update,
+    public_key_text,
+)
 from fedlend.services import catalog
+from fedlend.services.bounty_terms import BASE_KINDS, BountyTerms
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.records import Records
 from fedlend.types import (
-    DEFAULT_REVIEW_PERIOD,
-    MAX_REVIEW_PERIOD,
     MAX_SCORE,
-    MIN_REVIEW_PERIOD,
     BasisPoints,
     Digest,
+    UpdateRecord,
     Wei,
 )
 from fedlend_core.progress import Progress, quiet
@@ -37,10 +44,9 @@ from fl.data import load_loans
 from fl.evaluate import Metrics, score, score_bps
 from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.models import Weights, init_weights
-from fl.spec import ModelSpec, TrainingDefaults
+from fl.spec import ModelSpec
 from fl.train import TrainConfig, TrainHooks, train_update
 
-BASE_KINDS = ("own-data", "zero")
 POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
 REALISTIC_LIFT_BPS = (50, 300)
 BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
@@ -99,6 +105,20 @@ class LenderService:
             return from_wallet()
         return lender_encryption_keypair(account)  # type: ignore[arg-type]
 
+    def open_sealed(self, update: UpdateRecord, seen: Container[str] = ()) -> OpenedUpdate:
+        """Fetch `update`'s blob, decrypt it and check it against the chain's facts about it
+        (submitter, model, chain, contract) and the nonces already `seen`; SealingError if not."""
+        node = self.node
+        return open_update(
+            node.get(update.digest),
+            lender_private_key=self.keypair.private,
+            expected=Submission(
+                update.submitter, update.model_id, node.chain_id, node.client.address
+            ),
+            max_blob_bytes=node.settings.max_blob_bytes,
+            seen_nonces=seen,
+        )
+
     # --- posting -----------------------------------------------------------------------------
     def preview(
         self,
@@ -124,21 +144,7 @@ class LenderService:
         return SpecPreview(spec, len(frame), float(np.mean(y)), sha, base_score)
 
     def post_bounty(
-        self,
-        data: bytes,
-        *,
-        title: str,
-        target_score: int,
-        bounty_wei: int,
-        deadline: int,
-        model_kind: str = "logreg",
-        metric: str = "roc_auc",
-        base: str = "own-data",
-        base_fraction: float = 0.5,
-        training: TrainingDefaults | None = None,
-        review_period: int = DEFAULT_REVIEW_PERIOD,
-        progress: Progress = quiet,
-        post_id: str = "",
+        self, data: bytes, terms: BountyTerms, *, progress: Progress = quiet, post_id: str = ""
     ) -> PostedModel:
         """Build the spec and base model from the lender's CSV, score it, escrow the bounty.
 
@@ -147,22 +153,20 @@ class LenderService:
         The lender promises to judge every update within `review_period` seconds after the
         deadline; updates still pending then are claimed by their owners.
         """
-        self._check_terms(title, target_score, bounty_wei, deadline, base, base_fraction)
-        if not MIN_REVIEW_PERIOD <= review_period <= MAX_REVIEW_PERIOD:
-            raise DataError(
-                "cannot post this bounty: the review period must be 1 hour to 30 days "
-                f"(got {review_period / 3600:g} hours)"
-            )
+        problems = terms.problems(
+            balance_wei=self.node.balance(), chain_time=self.node.client.chain_time()
+        )
+        if problems:
+            raise DataError("cannot post this bounty: " + "; ".join(problems))
         self._check_not_posted(post_id)
         progress(0.02, "reading the validation data")
         frame = load_loans(data)
         sha = self._keep_dataset(data)
-        base_meta = "zero" if base == "zero" else f"own-data:{base_fraction:g}"
-        spec = build_spec(
-            frame, SpecOptions(model=model_kind, metric=metric, training=training)
-        ).with_metadata(
+        base_meta = "zero" if terms.base == "zero" else f"own-data:{terms.base_fraction:g}"
+        options = SpecOptions(model=terms.model_kind, metric=terms.metric, training=terms.training)
+        spec = build_spec(frame, options).with_metadata(
             **{
-                catalog.TITLE: title.strip(),
+                catalog.TITLE: terms.title.strip(),
                 catalog.ENCRYPTION_KEY: public_key_text(self.keypair.public),
                 catalog.VALIDATION_SHA256: sha,
                 BASE_META: base_meta,
@@ -174,7 +178,7 @@ class LenderService:
         progress(0.8, "scoring the base model on the validation set")
         metrics = score(spec, weights, *self._xy(self.validation(spec)))
         initial = score_bps(spec, metrics)
-        if initial >= target_score:
+        if initial >= terms.target_score:
             raise SpecError(
                 f"the base model already scores {initial / MAX_SCORE:.4f} on your validation "
                 f"set; set a target above it (at most {MAX_SCORE / MAX_SCORE:.4f})"
@@ -187,10 +191,10 @@ class LenderService:
             weights=weights_digest,
             spec=spec_digest,
             initial_score=initial,
-            target_score=target_score,
-            deadline=deadline,
-            bounty_wei=bounty_wei,
-            review_period=review_period,
+            target_score=terms.target_score,
+            deadline=terms.deadline,
+            bounty_wei=terms.bounty_wei,
+            review_period=terms.review_period,
         )
         progress(1.0, f"model #{sent.value} posted")
         return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)
@@ -215,27 +219,6 @@ class LenderService:
                 "a transaction from this account is still waiting to be mined (perhaps the "
                 "createModel of this very bounty): wait for it, then reload before retrying"
             )
-
-    def _check_terms(
-        self, title: str, target: int, bounty: int, deadline: int, base: str, fraction: float
-    ) -> None:
-        problems = []
-        if not title.strip() or len(title) > 120:
-            problems.append("give a title of 1-120 characters")
-        if not 0 < target <= MAX_SCORE:
-            problems.append(f"the target score must be in (0, 1] (got {target / MAX_SCORE:g})")
-        if bounty <= 0:
-            problems.append("the bounty must be more than 0 ETH")
-        elif bounty > self.node.balance():
-            problems.append("the bounty is more than this account's balance")
-        if deadline <= self.node.client.chain_time():
-            problems.append("the deadline must be in the future")
-        if base not in BASE_KINDS:
-            problems.append(f"base must be one of {BASE_KINDS}")
-        if base == "own-data" and not 0.1 <= fraction <= 0.9:
-            problems.append("the share of your data used to train the base model must be 0.1-0.9")
-        if problems:
-            raise DataError("cannot post this bounty: " + "; ".join(problems))
 
     def _base_weights(
         self, spec: ModelSpec, train_part: pd.DataFrame | None, progress: Progress

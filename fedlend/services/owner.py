@@ -23,7 +23,7 @@ from fedlend.errors import (
     SealingError,
 )
 from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
-from fedlend.sealing_typed import TypedDataSigner
+from fedlend.sealing.typed import TypedDataSigner
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
@@ -245,15 +245,16 @@ class OwnerService:
     def _submit(
         self, model_id: int, digest: Digest, sha256: str, key: str | None, epsilon: float
     ) -> Sent[int]:
-        """submitUpdate; a revert at the gas estimate (key mode) provably never broadcast it,
-        so a keyed charge is refunded and the error says so."""
+        """submitUpdate; a revert at the gas estimate (key or wallet mode) provably never
+        broadcast it, so a keyed charge is refunded and the error says so. A mined revert
+        (`sent_tx`), a timeout or a rejection in the wallet (a choice made after seeing the
+        local result, so refunding it would let the result pick what is counted) keep it."""
         try:
             return self.node.client.submit_update(model_id, digest)
         except ContractError as exc:
-            local = isinstance(self.node.client.account, LocalAccount)
             if (
                 key is None
-                or not local
+                or exc.sent_tx is not None
                 or not self.ledger.refund(self.node.address, sha256, key=key)
             ):
                 raise

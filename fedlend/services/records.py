@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from fedlend.private_files import private_file
+from fedlend.storage import sqlite
+from fedlend.storage.sqlite import Step
+from fedlend.storage.sqlite_pool import ConnectionPool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -45,40 +47,39 @@ ADDED_COLUMNS = [
 INDEXES = "CREATE INDEX IF NOT EXISTS evaluations_nonce ON evaluations (model_id, nonce);"
 
 
-@contextmanager
-def sqlite_transaction(path: Path) -> Iterator[sqlite3.Connection]:
-    """A WAL-mode connection with Row results, committed on success and always closed."""
-    db = sqlite3.connect(private_file(path), timeout=30)
-    db.row_factory = sqlite3.Row
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        with db:
-            yield db
-    finally:
-        db.close()
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """ADDED_COLUMNS on a file an older release made (which had no migration table yet)."""
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+MIGRATIONS: list[Step] = [
+    *(statement.strip() for statement in SCHEMA.split(";") if statement.strip()),
+    _add_missing_columns,
+    INDEXES,
+]
 
 
 class Records:
-    """A tiny row store over one SQLite file (WAL, one connection per call, thread-safe)."""
+    """A tiny row store over one SQLite file (WAL, pooled connections, thread-safe)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._pool = ConnectionPool(path)
         self._ensure_schema()
 
     def _ensure_schema(self) -> None:
-        with sqlite_transaction(self.path) as db:
-            db.executescript(SCHEMA)
-            for table, column, declaration in ADDED_COLUMNS:
-                present = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
-                if column not in present:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            db.executescript(INDEXES)
+        self._pool.reset()  # connections to a deleted file would read and write nothing useful
+        with self._pool.borrowed() as db:
+            sqlite.migrate(db, "records", MIGRATIONS)
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():  # deleted while running: start afresh, never a broken page
             self._ensure_schema()
-        return sqlite_transaction(self.path)
+        return self._pool.transaction()
 
     def upsert(self, table: str, row: Mapping[str, Any]) -> None:
         """Insert or replace one row (dict values are stored as JSON)."""

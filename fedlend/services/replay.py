@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fedlend.errors import FedlendError
-from fedlend.sealing import open_update
 from fedlend.services.lender import LenderService
 from fedlend.types import UpdateRecord
 
@@ -28,17 +27,8 @@ def seen_nonces(
 
 def _nonce_of(lender: LenderService, update: UpdateRecord) -> str | None:
     """The signed nonce in a judged update's blob; None if it never opened (no valid nonce)."""
-    node = lender.node
     try:
-        sealed = open_update(
-            node.get(update.digest),
-            lender_private_key=lender.keypair.private,
-            expected_submitter=update.submitter,
-            expected_model_id=update.model_id,
-            expected_chain_id=node.chain_id,
-            expected_contract=node.client.address,
-            max_blob_bytes=node.settings.max_blob_bytes,
-        )
+        sealed = lender.open_sealed(update)
     except FedlendError:
         return None
     return sealed.header.nonce

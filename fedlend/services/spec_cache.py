@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 
 from fedlend.errors import SpecError
+from fedlend.services.content_cache import Lru, PerStore
 from fl.spec import ModelSpec
 
 MAX_ENTRIES = 4096
@@ -19,19 +17,17 @@ class SpecCache:
     Storage failures are never cached: the content may be fetchable next time."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._items: OrderedDict[bytes, ModelSpec | str] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
+        self._items: Lru[bytes, ModelSpec | str] = Lru(max_entries)
+
+    def __contains__(self, digest: object) -> bool:
+        return isinstance(digest, bytes | bytearray) and bytes(digest) in self._items
 
     def get(self, digest: bytes, fetch: Callable[[], bytes]) -> ModelSpec:
         """The spec stored under `digest` (fetched and parsed once); SpecError if malformed."""
-        with self._lock:
-            found = self._items.get(bytes(digest))
-            if found is not None:
-                self._items.move_to_end(bytes(digest))
+        found = self._items.find(bytes(digest))
         if found is None:
             found = self._parse(fetch())
-            self._remember(bytes(digest), found)
+            self._items.keep(bytes(digest), found)
         if isinstance(found, str):
             raise SpecError(found)
         return found
@@ -43,21 +39,10 @@ class SpecCache:
         except SpecError as exc:
             return str(exc)
 
-    def _remember(self, digest: bytes, value: ModelSpec | str) -> None:
-        with self._lock:
-            self._items[digest] = value
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
 
-
-_BY_STORE: weakref.WeakKeyDictionary[object, SpecCache] = weakref.WeakKeyDictionary()
-_BY_STORE_LOCK = threading.Lock()
+_SPECS = PerStore(SpecCache)
 
 
 def specs_for(store: object) -> SpecCache:
     """The spec cache that belongs to one store object (an app's store lives as long as the app)."""
-    with _BY_STORE_LOCK:
-        cache = _BY_STORE.get(store)
-        if cache is None:
-            cache = _BY_STORE[store] = SpecCache()
-        return cache
+    return _SPECS.of(store)

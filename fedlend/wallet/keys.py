@@ -21,7 +21,7 @@ from eth_account.messages import encode_defunct
 
 from fedlend.errors import SignInError
 from fedlend.sealing import EncryptionKeypair, hkdf_sha256
-from fedlend.sealing_header import same_address
+from fedlend.sealing.header import same_address
 
 KEY_MESSAGE = (
     "fedlend: unlock the key that decrypts model updates sent to your bounties.\n\n"

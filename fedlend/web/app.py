@@ -13,6 +13,7 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import BuildError
 
+from fedlend.chain import head
 from fedlend.errors import ConfigError, FedlendError
 from fedlend.redact import protect
 from fedlend.settings import Settings
@@ -85,6 +86,8 @@ def make_app(
     )
     app.extensions["fedlend_layout"] = (tuple(nav), badge)
     app.teardown_appcontext(lambda _exc: db.close())
+    app.before_request(head.begin)  # a page reads the chain at one head (fedlend.chain.head)
+    app.teardown_request(lambda _exc: head.end())
     app.context_processor(_layout_context)
     app.register_blueprint(shared.bp)
     app.register_blueprint(jobs_views.bp)

@@ -1,4 +1,4 @@
-"""Tiny SQLite helper: one file per app, WAL, per-component migrations, a connection per thread."""
+"""An app's SQLite file (over fedlend/storage/sqlite.py): a connection per thread, migrations."""
 
 from __future__ import annotations
 
@@ -8,25 +8,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from fedlend.errors import ConfigError
-from fedlend.private_files import private_dir, private_file
-
-_MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    component TEXT PRIMARY KEY,
-    version INTEGER NOT NULL
-)
-"""
+from fedlend.private_files import private_dir
+from fedlend.storage import sqlite
+from fedlend.storage.sqlite import Step
 
 
 class Database:
     """One SQLite file shared by every thread of an app; each thread gets its own connection.
 
     Connections run in autocommit mode; group writes with `transaction()`. Each component that
-    keeps tables here (the job runner, the lender app's bounty drafts and auto-evaluate settings)
-    owns an ordered list of SQL statements and calls `migrate(component, statements)`: statements
-    already applied are skipped, so append new ones to the end of the list and never edit applied
-    ones. (A role's records, the event cache and the privacy ledger keep their own SQLite files.)
+    keeps tables here (the job runner, the lender app's bounty drafts, desk and auto-evaluate
+    settings, signals) owns an ordered list of steps and calls `migrate(component, steps)`
+    (fedlend.storage.sqlite.migrate). A role's records and the event cache keep their own files
+    through the same layer; the privacy ledger (fl/, pure) keeps its own.
     """
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
@@ -34,6 +28,7 @@ class Database:
         self._busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._migrate_lock = threading.Lock()
+        self._migrated: set[tuple[str, int, int | None]] = set()
         private_dir(self.path.parent)
 
     def connect(self) -> sqlite3.Connection:
@@ -55,13 +50,8 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises."""
         conn = self.connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite.transaction(conn, immediate=True):
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         """Run one statement (autocommitted unless inside `transaction()`)."""
@@ -75,44 +65,24 @@ class Database:
         """The first row of a SELECT, or None."""
         return self.connect().execute(sql, params).fetchone()
 
-    def migrate(self, component: str, statements: Sequence[str]) -> int:
-        """Apply the statements of `component` not applied yet, in order; return its new version."""
-        with self._migrate_lock, self.transaction() as conn:
-            conn.execute(_MIGRATIONS_TABLE)
-            row = conn.execute(
-                "SELECT version FROM schema_migrations WHERE component = ?", (component,)
-            ).fetchone()
-            done = row["version"] if row else 0
-            if done > len(statements):
-                raise ConfigError(
-                    f"{self.path} has {component} schema version {done}, newer than this "
-                    f"code's {len(statements)}: upgrade fedlend or use another FEDLEND_HOME"
-                )
-            for statement in statements[done:]:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                (component, len(statements)),
-            )
-        return len(statements)
+    def migrate(self, component: str, statements: Sequence[Step]) -> int:
+        """Apply the statements of `component` not applied yet, in order; return its new version.
+
+        Remembered per file: a page that asks on every row costs one write, not one per row
+        (a file replaced or deleted since has another inode, and is migrated again)."""
+        key = (component, len(statements), self._inode())
+        if key in self._migrated:
+            return len(statements)
+        with self._migrate_lock:
+            version = sqlite.migrate(self.connect(), component, statements)
+        self._migrated.add((component, len(statements), self._inode()))
+        return version
+
+    def _inode(self) -> int | None:
+        try:
+            return self.path.stat().st_ino
+        except OSError:
+            return None
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            private_file(self.path)
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self._busy_timeout_s,
-                isolation_level=None,
-                check_same_thread=True,
-            )
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
-            raise ConfigError(
-                f"cannot open the database {self.path}: {exc}; check the file's permissions "
-                "or move it aside (it is rebuilt from chain events)"
-            ) from exc
-        return conn
+        return sqlite.connect(self.path, busy_timeout_s=self._busy_timeout_s)

@@ -37,6 +37,10 @@ MESSAGES = {
     405: "This page does not accept that kind of request. Use the buttons and forms on the page.",
     500: "An unexpected error stopped this page.",
 }
+DOWN_TITLES = {  # an outage's page names what is down, not just "Error 503"
+    ChainUnavailableError: "The chain is not answering",
+    StorageUnavailableError: "The content store is not answering",
+}
 CSRF_MESSAGE = (
     "This form expired or was not sent from this app's own page, so it was refused to keep you "
     "safe. Reload the page and submit the form again."
@@ -60,15 +64,23 @@ def wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
-def render_error(status: int, message: str, *, incident: str | None = None) -> ResponseReturnValue:
-    """The error page (or JSON body) for `status` with a user-facing message."""
-    title = TITLES.get(status, "Something went wrong")
+def render_error(
+    status: int, message: str, *, incident: str | None = None, down: str | None = None
+) -> ResponseReturnValue:
+    """The error page (or JSON body) for `status` with a user-facing message; `down` names
+    what is unavailable (then the page says that instead of an error code)."""
+    title = down or TITLES.get(status, "Something went wrong")
     if wants_json():
         body = {"error": message, "status": status, "incident": incident}
         return jsonify(body), status
     try:
         html = render_template(
-            "error.html", status=status, title=title, message=message, incident=incident
+            "error.html",
+            status=status,
+            title=title,
+            message=message,
+            incident=incident,
+            down=down is not None,
         )
     except Exception:  # the layout itself failed (e.g. a nav or badge hook): plain page instead
         log.exception("rendering the error page failed")
@@ -108,7 +120,8 @@ def handle_fedlend(exc: FedlendError) -> ResponseReturnValue:
     """A FedlendError's message is written for users: show it."""
     status = status_for(exc)
     log.info("%s on %s %s: %s", type(exc).__name__, request.method, request.path, exc)
-    return render_error(status, str(exc) or MESSAGES[500])
+    down = next((t for kind, t in DOWN_TITLES.items() if isinstance(exc, kind)), None)
+    return render_error(status, str(exc) or MESSAGES[500], down=down)
 
 
 def handle_unexpected(exc: Exception) -> ResponseReturnValue:

@@ -143,10 +143,14 @@ def address_signal(address: str, *, background: bool = True) -> service.AddressR
     chain_id = _chain_id()
     if chain_id is None or not address:
         return None
+    seen: dict[str, service.AddressReport | None] = g.setdefault("signals_seen", {})
+    if address.lower() in seen:  # a list shows one lender on many rows: one read per page
+        return seen[address.lower()]
     try:
         report = service.cached_level(get_db(), chain_id, address)
     except FedlendError:
         return None
+    seen[address.lower()] = report
     if report is None and background:
         lock, pending = current_app.extensions[_PENDING_KEY]
         with lock:

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from fedlend.services.lender import PostedModel
 from tests.apps.lender_support import lender_app
+from tests.axe import assert_accessible
 from tests.browser_helpers import LiveServer, screenshot
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
@@ -44,6 +45,7 @@ def test_score_one_application_and_a_batch_in_the_browser(
     expect(page.locator("#single-reasons li").first).to_contain_text("the risk")
     expect(page.locator("#single-result")).to_contain_text(model.weights_digest.hex())
     screenshot(page, "desk-single")
+    assert_accessible(page, "lender desk, one application scored")
 
     frame = pd.read_csv(io.BytesIO(loan_csvs["owner2"]), dtype=str, keep_default_na=False)
     batch = frame.drop(columns=["default"]).head(40)
@@ -61,4 +63,5 @@ def test_score_one_application_and_a_batch_in_the_browser(
     assert saved.count("\n") == 41
     assert model.weights_digest.hex() in saved
     screenshot(page, "desk-batch")
+    assert_accessible(page, "lender desk, batch result")
     assert console_errors == []

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from fedlend.web.filters import eth
 from tests.apps.helpers import build_app
+from tests.axe import assert_accessible
 from tests.browser_helpers import LiveServer
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
@@ -98,6 +99,7 @@ def test_transaction_hashes_link_to_a_page_and_the_account_has_a_history(
     row = page.locator(f'tr[data-tx="{tx_hash}"]')
     expect(row).to_contain_text("Post a bounty: escrow the amount below")
     expect(row.locator(".copy-button")).to_have_count(1)
+    assert_accessible(page, "transaction history")
     row.locator("a.tx-link").click()
     expect(page.locator("#tx-result")).to_have_text("succeeded")
     expect(page.locator("#tx-summary")).to_contain_text("Post a bounty")
@@ -105,6 +107,7 @@ def test_transaction_hashes_link_to_a_page_and_the_account_has_a_history(
     fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     expect(page.locator("#tx-fee")).to_contain_text(f"{receipt['gasUsed']:,} gas")
     assert eth(fee) in (page.locator("#tx-fee").inner_html() or "")
+    assert_accessible(page, "transaction page")
     assert page.goto(server.url("/tx/0x" + "ab" * 32)).status == 404  # type: ignore[union-attr]
     assert page.goto(server.url("/tx/nonsense")).status == 404  # type: ignore[union-attr]
 

@@ -142,7 +142,7 @@ def test_lists_do_not_fetch_specs_of_models_they_do_not_show(
     listing = catalog.browse(reader, accepting_only=True)
     assert all(b.accepting for b in listing.bounties)
     assert len(listing.hidden) == len(hostile)
-    assert expired_spec not in specs_for(reader.store)._items  # not shown: never parsed
+    assert expired_spec not in specs_for(reader.store)  # not shown: never parsed
     everything = catalog.browse(reader)
     assert len(everything.hidden) == len(hostile) + 1
     assert "nests 50,000 levels deep" in everything.note

@@ -93,9 +93,10 @@ def test_actions_without_the_csrf_token_are_refused(
         ("/", 200),
         ("/account/", 200),
         ("/bounties/new", 200),
-        ("/models/1", 503),
+        ("/models/1", 200),  # nothing kept locally about #1: what is down, in words
         ("/models/1/model.zip", 503),
         ("/models/1/card.md", 503),
+        ("/tx/", 503),
     ],
 )
 def test_a_dead_chain_is_a_friendly_page(
@@ -107,6 +108,7 @@ def test_a_dead_chain_is_a_friendly_page(
     assert "cannot reach" in html
     assert "start a local chain with `fedlend chain`" in html
     assert 'class="badge badge-error"' in html
+    assert "Error 503" not in html  # the page names what is down instead
 
 
 def test_a_dead_chain_turns_actions_into_messages(market: Market, tmp_path: Path) -> None:

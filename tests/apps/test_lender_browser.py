@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from fedlend.types import ModelStatus
 from tests.apps.lender_support import lender_app
-from tests.browser_helpers import LiveServer, screenshot
+from tests.browser_helpers import BountyForm, LiveServer, fill_bounty_form, screenshot
 from tests.market import Market
 
 pytestmark = pytest.mark.browser
@@ -35,13 +35,9 @@ def test_post_a_bounty_through_the_form_and_see_it_on_its_model_page(
     page.goto(server.url("/"))
     page.get_by_role("navigation").get_by_role("link", name="New bounty").click()
     expect(page).to_have_title("New bounty · fedlend · Lender")
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
+    terms = BountyForm(TITLE, target="0.75", bounty_eth="0.25", deadline_hours="48", base=None)
+    fill_bounty_form(page, csv, terms)
     expect(page.locator("#spec-preview")).to_contain_text("1600")
-    page.fill("#title", TITLE)
-    page.fill("#target", "0.75")
-    page.fill("#bounty_eth", "0.25")
-    page.fill("#deadline_hours", "48")
     screenshot(page, "lender-new-bounty")
     page.click("#post-bounty")
     expect(page.locator("#confirm-escrow")).to_contain_text("250,000,000,000,000,000 wei")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import Evaluation, evaluate_pending
 from fedlend.services.lender import PostedModel
 from fl.weights import load_model
@@ -229,13 +230,9 @@ def test_another_lenders_bounty_is_shown_read_only(
     market: Market, loan_csvs: dict[str, bytes], tmp_path: Path
 ) -> None:
     other = market.lender(5)
-    model_id = other.post_bounty(
-        loan_csvs["lender"],
-        title="Someone else's bounty",
-        target_score=8000,
-        bounty_wei=10**16,
-        deadline=other.node.client.chain_time() + 86_400,
-    ).model_id
+    deadline = other.node.client.chain_time() + 86_400
+    terms = BountyTerms("Someone else's bounty", 8000, 10**16, deadline)
+    model_id = other.post_bounty(loan_csvs["lender"], terms).model_id
     client = lender_app(market, tmp_path).test_client()
     html = page(client, f"/models/{model_id}")
     assert "another lender's bounty" in html

@@ -12,6 +12,7 @@ from flask import Flask
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.apps.helpers import build_app
+from tests.axe import assert_accessible
 from tests.browser_helpers import LiveServer, screenshot
 from tests.market import Market, PostBounty
 
@@ -62,6 +63,7 @@ def test_a_worse_local_estimate_asks_before_submitting(
     )
     expect(page.locator("[data-job-state]")).to_have_text("running")
     screenshot(page, "owner-contribute-worse-question")
+    assert_accessible(page, "owner review question")
     question.get_by_role("button", name="Don't submit").click()
     expect(page.locator("[data-not-submitted]")).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
     expect(page.locator("[data-job-error]")).to_contain_text(

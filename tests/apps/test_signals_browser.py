@@ -13,6 +13,7 @@ from web3 import Web3
 
 from fedlend.chain.accounts import dev_account
 from tests.apps.lender_support import lender_app
+from tests.axe import assert_accessible
 from tests.browser_helpers import LiveServer, screenshot
 from tests.chain.local_history import LocalHistory, build_history
 from tests.market import *  # noqa: F403
@@ -50,6 +51,7 @@ def test_check_an_address_in_the_browser(
     page.fill("#signals-address", "0x12")
     page.get_by_role("button", name="Scan the chain").click()
     expect(page.locator("[data-signals-error]")).to_contain_text("not an Ethereum address")
+    assert_accessible(page, "address check, a malformed address")
 
     page.fill("#signals-address", local.account.address)
     page.get_by_role("button", name="Scan the chain").click()
@@ -62,4 +64,5 @@ def test_check_an_address_in_the_browser(
     expect(result.locator("[data-computed]")).to_contain_text("at block")
     expect(result.locator("meter")).to_be_visible()
     screenshot(page, "signals-address")
+    assert_accessible(page, "address check, the result")
     assert console_errors == []

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from fedlend.chain.accounts import dev_account
 from tests.apps.helpers import build_app
-from tests.browser_helpers import VIEWPORT, LiveServer
+from tests.browser_helpers import VIEWPORT, BountyForm, LiveServer, fill_bounty_form
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 from tests.wallet_helpers import InjectedWallet
@@ -39,7 +39,7 @@ def lender(
 
 def wallet_page(browser: Browser, market: Market, *, chain: str = "0x7a69") -> Page:
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     InjectedWallet.install(context, market.rpc_url, ME, chain=chain)
     return context.new_page()
 
@@ -88,15 +88,9 @@ def test_rejecting_in_the_wallet_cancels_the_job_and_nothing_is_sent(
     connect(page, lender)
     count = market.node(0).client.model_count()
     page.goto(lender.url("/bounties/new"))
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
-    page.select_option("#base", "zero")
-    page.fill("#title", "Rejected bounty")
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "1")
-    page.fill("#deadline_hours", "24")
-    page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     expect(page.locator("#wallet-review")).to_be_visible(timeout=30_000)
     InjectedWallet.reject(page, "personal_sign")
     page.click("#review-confirm")
@@ -121,15 +115,9 @@ def test_rejecting_on_the_review_screen_is_a_rejection_too(
     page = wallet_page(browser, market)
     connect(page, lender)
     page.goto(lender.url("/bounties/new"))
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
-    page.select_option("#base", "zero")
-    page.fill("#title", "Rejected bounty")
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "1")
-    page.fill("#deadline_hours", "24")
-    page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    fill_bounty_form(page, csv, BountyForm("Rejected bounty"))
+    page.click("#post-bounty")  # wallet mode: the review screen is the one ask
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     page.click("#review-reject", timeout=30_000)
     expect(page.locator("[data-job-state]")).to_have_text("cancelled", timeout=30_000)
     assert InjectedWallet.calls(page).count("personal_sign") == 1  # sign-in only: never opened

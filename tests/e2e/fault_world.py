@@ -16,6 +16,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import AlreadyPostedError
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
@@ -116,15 +117,10 @@ class World:
         """The lender posts the bounty (idempotent by its client-side id)."""
         client = self.lender.node.client
         try:
-            posted = self.lender.post_bounty(
-                self.csvs["lender"],
-                title="fault test",
-                target_score=8000,
-                bounty_wei=BOUNTY_WEI,
-                deadline=client.chain_time() + DAY,
-                base="zero",
-                post_id=POST_ID,
+            terms = BountyTerms(
+                "fault test", 8000, BOUNTY_WEI, client.chain_time() + DAY, base="zero"
             )
+            posted = self.lender.post_bounty(self.csvs["lender"], terms, post_id=POST_ID)
         except AlreadyPostedError:
             return {"model_id": client.model_count() - 1, "note": "already posted"}
         return {"model_id": posted.model_id, "tx_hash": posted.sent.tx_hash}

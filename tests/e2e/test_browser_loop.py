@@ -18,7 +18,7 @@ from fedlend.chain.events import UpdateEvaluated, UpdateSubmitted, Withdrawn
 from fedlend.types import Address, ModelStatus, UpdateStatus
 from fedlend.web.filters import eth, eth_rounded
 from tests.apps.helpers import build_app, found
-from tests.browser_helpers import LiveServer, screenshot
+from tests.browser_helpers import BountyForm, LiveServer, fill_bounty_form, screenshot
 from tests.market import Market
 
 pytestmark = pytest.mark.browser
@@ -39,14 +39,8 @@ def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     """Lender: the New bounty form with a zero-init base model; returns the new model's id."""
     page.goto(lender.url("/"))
     page.get_by_role("navigation").get_by_role("link", name="New bounty").click()
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
+    fill_bounty_form(page, csv, BountyForm(TITLE, bounty_eth="2"))
     expect(page.locator("#spec-preview")).to_contain_text("1600")
-    page.select_option("#base", "zero")
-    page.fill("#title", TITLE)
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "2")
-    page.fill("#deadline_hours", "24")
     shot(page, 1, "lender-new-bounty")
     page.click("#post-bounty")
     expect(page.locator("#confirm-escrow")).to_contain_text("2,000,000,000,000,000,000 wei")

@@ -16,7 +16,14 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.types import Address, ModelStatus, UpdateStatus
 from tests.apps.helpers import build_app
-from tests.browser_helpers import VIEWPORT, LiveServer, screenshot, submit_if_asked
+from tests.browser_helpers import (
+    VIEWPORT,
+    BountyForm,
+    LiveServer,
+    fill_bounty_form,
+    screenshot,
+    submit_if_asked,
+)
 from tests.market import Market
 from tests.wallet_helpers import InjectedWallet
 
@@ -24,6 +31,15 @@ pytestmark = pytest.mark.browser
 JOB_TIMEOUT_MS = 90_000
 BOUNTY_WEI = 2 * 10**18
 LENDER, OWNER = dev_account(0).address, dev_account(1).address
+COUNT_ASKS = """
+window.__fedlendAsks = [];
+const showModal = HTMLDialogElement.prototype.showModal;
+HTMLDialogElement.prototype.showModal = function () {
+  const title = this.querySelector("#review-title");
+  window.__fedlendAsks.push(title ? title.textContent : this.id);
+  return showModal.call(this);
+};
+"""  # every review screen a page opens, in order
 
 
 def wallet_app(which: str, market: Market, data_dir: Path, **config: object) -> Flask:
@@ -37,8 +53,9 @@ def wallet_app(which: str, market: Market, data_dir: Path, **config: object) -> 
 def wallet_page(browser: Browser, market: Market, account: str) -> tuple[BrowserContext, Page]:
     """A fresh context with the test wallet answering for `account`."""
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     InjectedWallet.install(context, market.rpc_url, account)
+    context.add_init_script(COUNT_ASKS)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -70,16 +87,21 @@ def confirm(page: Page, *, title: str, amount: str | None = None) -> None:
 def post_bounty(page: Page, lender: LiveServer, csv: Path) -> int:
     """The form as in key mode; then unlock the decryption key and review createModel."""
     page.goto(lender.url("/bounties/new"))
-    page.set_input_files("#csv", str(csv))
-    page.get_by_role("button", name="Preview the spec").click()
-    page.select_option("#base", "zero")
-    page.fill("#title", "Wallet bounty")
-    page.fill("#target", "0.80")
-    page.fill("#bounty_eth", "2")
-    page.fill("#deadline_hours", "24")
+    fill_bounty_form(page, csv, BountyForm("Wallet bounty", bounty_eth="2"))
     page.click("#post-bounty")
-    page.click("#confirm-post")  # the exact escrow is confirmed before anything is sent
+    # one ask before escrow: the wallet review screen, no key-mode confirm card before it
+    page.wait_for_url(re.compile(r"/bounties/posting/"))
+    expect(page.locator("#confirm-escrow")).to_have_count(0)
     confirm(page, title="Unlock your update-decryption key")
+    review = page.locator("#wallet-review")
+    expect(review.locator("#review-title")).to_have_text("Review the transaction")
+    expect(review.locator("#review-amount")).to_have_attribute(
+        "title", f"2 ETH ({BOUNTY_WEI:,} wei)"
+    )
+    assert page.evaluate("window.__fedlendAsks") == [
+        "Unlock your update-decryption key",
+        "Review the transaction",
+    ]
     confirm(page, title="Review the transaction", amount="2 ETH")
     page.wait_for_url(re.compile(r"/models/\d+$"), timeout=JOB_TIMEOUT_MS)
     expect(page.locator("#bounty-left")).to_have_text("2 ETH")

@@ -13,7 +13,7 @@ import pytest
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.rpc import send_call
 from fedlend.errors import DataError
-from fedlend.sealing_typed import KeyTypedSigner
+from fedlend.sealing.typed import KeyTypedSigner
 from fedlend.services.audit import audit_model, expected_rewards
 from fedlend.services.audit_bundle import export_bundle, parse_bundle
 from fedlend.services.evaluation import evaluate_pending

@@ -11,7 +11,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from fedlend.chain.events import EventReader, RoundEvaluated
-from fedlend.sealing import open_update, seal_update
+from fedlend.sealing import Submission, open_update, seal_update
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.owner import Contribution
@@ -164,10 +164,9 @@ def _replay(market: Market, lender: LenderService, made: Contribution) -> int:
     opened = open_update(
         lender.node.get(made.digest),
         lender_private_key=lender.keypair.private,
-        expected_submitter=owner_node.address,
-        expected_model_id=made.model_id,
-        expected_chain_id=lender.node.chain_id,
-        expected_contract=lender.node.client.address,
+        expected=Submission(
+            owner_node.address, made.model_id, lender.node.chain_id, lender.node.client.address
+        ),
     )
     blob = seal_update(
         payload=opened.payload,

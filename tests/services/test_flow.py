@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from fedlend.errors import DataError, FedlendError, PrivacyBudgetError, SpecError
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending, weight_versions
 from fedlend.types import ModelStatus, UpdateStatus
 from tests.market import LoanCsvs, Market, PostBounty
@@ -102,14 +103,9 @@ def test_bad_lender_data_is_refused_with_a_reason(
     market: Market, data: bytes, message: str
 ) -> None:
     lender = market.lender()
+    terms = BountyTerms("x", 7500, 10**15, lender.node.client.chain_time() + 999)
     with pytest.raises(DataError, match=message):
-        lender.post_bounty(
-            data,
-            title="x",
-            target_score=7500,
-            bounty_wei=10**15,
-            deadline=lender.node.client.chain_time() + 999,
-        )
+        lender.post_bounty(data, terms)
 
 
 def test_target_below_initial_score_is_refused(posted: PostBounty) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -30,6 +31,21 @@ def test_migrations_apply_once_and_append(tmp_path: Path) -> None:
     assert db.migrate("owner", V2) == 2
     assert [tuple(r) for r in db.query("SELECT epsilon, dataset FROM ledger")] == [(1.5, "")]
     assert db.migrate("jobs", ["CREATE TABLE j (x)"]) == 1  # components are independent
+
+
+def test_a_done_migration_is_remembered_until_the_file_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite3"
+    db = Database(path)
+    db.migrate("owner", V1)
+    db.close()
+    with sqlite3.connect(path) as other:  # behind the helper's back: the version row goes
+        other.execute("DELETE FROM schema_migrations")
+    db.migrate("owner", V1)  # remembered: no write transaction (it would fail on the table)
+    assert one_row(db, "SELECT COUNT(*) FROM schema_migrations")[0] == 0
+    db.close()
+    path.unlink()  # the file is deleted (or replaced) while the app runs
+    assert db.migrate("owner", V1) == 1  # a new file: migrated again
+    assert [tuple(r) for r in db.query("SELECT * FROM ledger")] == []
 
 
 def test_a_newer_schema_than_the_code_is_refused(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Print storage and sealing figures: put/get latency per backend, seal/open cost, blob overhead.
 
-Run: .venv/bin/python -m fedlend.storage.bench [--ipfs-url http://127.0.0.1:5001] [--size BYTES]
+Run: .venv/bin/python scripts/bench_storage.py [--ipfs-url http://127.0.0.1:5001] [--size BYTES]
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from pathlib import Path
 
 from eth_account import Account
 
-from fedlend.sealing import UpdateHeader, lender_encryption_keypair, open_update, seal_update
+from fedlend.sealing import (
+    Submission,
+    UpdateHeader,
+    lender_encryption_keypair,
+    open_update,
+    seal_update,
+)
 from fedlend.settings import DEFAULT_MAX_BLOB_BYTES
 from fedlend.storage.base import ContentStore
 from fedlend.storage.kubo import KuboStore
@@ -67,10 +73,7 @@ def bench_sealing(size: int, *, repeat: int) -> None:
         lambda: open_update(
             blob,
             lender_private_key=keys.private,
-            expected_submitter=owner.address,
-            expected_model_id=1,
-            expected_chain_id=31337,
-            expected_contract=contract,
+            expected=Submission(owner.address, 1, 31337, contract),
         ),
         repeat=repeat,
     )

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from eth_account.messages import encode_typed_data
 
-from fedlend import sealing_typed
 from fedlend.errors import SealingError
-from fedlend.sealing import INNER_MAGIC_TYPED, SEAL_MAGIC, seal_update
-from fedlend.sealing_typed import KeyTypedSigner
-from tests.test_sealing import KEYS, MALLORY, OWNER, PAYLOAD, _header, _open
+from fedlend.sealing import INNER_MAGIC_TYPED, SEAL_MAGIC, seal_update, typed
+from fedlend.sealing.typed import KeyTypedSigner
+from tests.sealing.test_seal import KEYS, MALLORY, OWNER, PAYLOAD, _header, _open
 
 
 class _WalletLike:
@@ -95,18 +94,18 @@ def test_a_malformed_wallet_signature_is_refused_before_sealing() -> None:
 
 def test_recover_refuses_garbage_with_a_sealing_error() -> None:
     with pytest.raises(SealingError) as info:
-        sealing_typed.recover(_header(), b"\x00" * 32, b"\xff" * 65)
+        typed.recover(_header(), b"\x00" * 32, b"\xff" * 65)
     assert info.value.reason == "bad-signature"
 
 
 def test_the_content_hash_must_be_32_bytes() -> None:
     with pytest.raises(SealingError):
-        sealing_typed.typed_data(_header(), b"short")
+        typed.typed_data(_header(), b"short")
 
 
 def test_recovery_gives_the_signing_address() -> None:
     header = _header()
-    data = sealing_typed.typed_data(header, b"\x11" * 32)
+    data = typed.typed_data(header, b"\x11" * 32)
     signature = KeyTypedSigner(OWNER).sign_typed_data(data)
-    assert sealing_typed.recover(header, b"\x11" * 32, signature) == OWNER.address
-    assert sealing_typed.recover(header, b"\x12" * 32, signature) != OWNER.address
+    assert typed.recover(header, b"\x11" * 32, signature) == OWNER.address
+    assert typed.recover(header, b"\x12" * 32, signature) != OWNER.address

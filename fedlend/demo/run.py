@@ -19,6 +19,7 @@ from fedlend.chain.anvil import AnvilProcess, advance_time, port_in_use, rpc_cha
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import ChainError, FedlendError
 from fedlend.redact import redact_url
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending, weight_versions
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
@@ -60,6 +61,17 @@ class OwnerOutcome(TypedDict):
     fees_wei: int
     balance_change_wei: int
     epsilon: float
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who plays in the main scenario: the lender and the owners, with what the run tracks."""
+
+    lender: LenderService
+    owners: list[OwnerService]
+    datasets: list[str]  # each owner's dataset (sha256), in owner order
+    start_balances: list[Wei]  # each owner's balance before the demo
+    fees: list[int]  # each owner's gas fees so far (added to as the demo runs)
 
 
 @dataclass
@@ -165,22 +177,22 @@ def _run(settings: Settings, config: DemoConfig, say: Say, out: DemoResult) -> N
     _fresh_local_state(settings, config, say)
     store = open_store(settings)
     lender = LenderService(Node(settings, client, store))
-    owner_nodes = [
-        Node(settings, client.with_account(dev_account(i + 1)), store) for i in range(config.owners)
+    owners = [
+        OwnerService(Node(settings, client.with_account(dev_account(i + 1)), store))
+        for i in range(config.owners)
     ]
-    owners = [OwnerService(n) for n in owner_nodes]
 
     say(f"loading {SHIPPED_LOANS.name} (real Lending Club loans)")
     lender_csv, owner_csvs, test_frame = split_parties(load_loans(SHIPPED_LOANS), config)
-    start_balances = [n.balance() for n in owner_nodes]
+    start_balances = [o.node.balance() for o in owners]
     _post(lender, lender_csv, config, say, out)
     datasets = _add_datasets(owners, owner_csvs, config, say)
-    fees = [0] * config.owners
+    cast = Cast(lender, owners, datasets, start_balances, [0] * config.owners)
     for r in range(1, config.rounds + 1):
-        _round(lender, owners, datasets, config, r, fees, say, out)
-    _finish(lender, owners, owner_nodes, start_balances, fees, test_frame, config, say, out)
+        _round(cast, config, r, say, out)
+    _finish(cast, test_frame, config, say, out)
     if config.ghost_lender:
-        from fedlend.demo_ghost import run_ghost
+        from fedlend.demo.ghost import run_ghost
 
         out.ghost = run_ghost(lender, owner_csvs, config, say)
         out.checks["ghost_bounty_conserved"] = bool(out.ghost["conserved"])
@@ -193,7 +205,7 @@ def _fresh_local_state(settings: Settings, config: DemoConfig, say: Say) -> None
     The demo's owners are public dev accounts on a local chain: a rerun is a new experiment, so
     their privacy ledgers start empty (on a real deployment a ledger is never reset).
     """
-    from fedlend.demo_ghost import GHOST_OWNERS
+    from fedlend.demo.ghost import GHOST_OWNERS
 
     removed = 0
     for index in [*range(config.owners + 1), *GHOST_OWNERS]:
@@ -215,14 +227,13 @@ def _post(
         f"lender {lender.node.address} posts a {config.bounty_eth:g} ETH bounty"
         f" (target ROC-AUC {config.target})"
     )
-    posted = lender.post_bounty(
-        data,
+    terms = BountyTerms(
         title="Lending Club default model (demo)",
         target_score=round(config.target * MAX_SCORE),
         bounty_wei=bounty,
         deadline=deadline,
-        progress=_bar(say, "  base model"),
     )
+    posted = lender.post_bounty(data, terms, progress=_bar(say, "  base model"))
     out.model_id, out.initial_score = posted.model_id, posted.initial_score
     out.target_score, out.bounty_wei = round(config.target * MAX_SCORE), bounty
     out.score_path.append(posted.initial_score)
@@ -248,19 +259,11 @@ def _add_datasets(
     return shas
 
 
-def _round(
-    lender: LenderService,
-    owners: list[OwnerService],
-    datasets: list[str],
-    config: DemoConfig,
-    r: int,
-    fees: list[int],
-    say: Say,
-    out: DemoResult,
-) -> None:
+def _round(cast: Cast, config: DemoConfig, r: int, say: Say, out: DemoResult) -> None:
+    lender, owners, fees = cast.lender, cast.owners, cast.fees
     say(f"round {r}/{config.rounds}")
     model_id = out.model_id
-    for i, (owner, sha) in enumerate(zip(owners, datasets, strict=True)):
+    for i, (owner, sha) in enumerate(zip(owners, cast.datasets, strict=True)):
         if lender.node.client.get_model(model_id).status != ModelStatus.OPEN:
             break
         c = owner.contribute(
@@ -315,20 +318,11 @@ def _round(
     )
 
 
-def _finish(
-    lender: LenderService,
-    owners: list[OwnerService],
-    nodes: list[Node],
-    start: list[Wei],
-    fees: list[int],
-    test: pd.DataFrame,
-    config: DemoConfig,
-    say: Say,
-    out: DemoResult,
-) -> None:
+def _finish(cast: Cast, test: pd.DataFrame, config: DemoConfig, say: Say, out: DemoResult) -> None:
+    lender, fees = cast.lender, cast.fees
     client, model_id = lender.node.client, out.model_id
     say("owners withdraw what they earned")
-    for i, owner in enumerate(owners):
+    for i, owner in enumerate(cast.owners):
         paid = sum(
             s.record.reward_wei for s in owner.submissions() if s.record.model_id == model_id
         )
@@ -336,7 +330,7 @@ def _finish(
             sent = owner.withdraw()
             fees[i] += sent.fee_wei
             out.gas["withdraw"] = max(out.gas.get("withdraw", 0), sent.gas_used)
-        gained = nodes[i].balance() - start[i]
+        gained = owner.node.balance() - cast.start_balances[i]
         spent = max(owner.privacy(str(d["sha256"]))[0].epsilon for d in owner.datasets())
         out.owners.append(
             {

@@ -20,6 +20,7 @@ from fedlend.sealing import (
     INNER_MAGIC,
     SEAL_MAGIC,
     OpenedUpdate,
+    Submission,
     UpdateHeader,
     hkdf_sha256,
     lender_encryption_keypair,
@@ -28,7 +29,7 @@ from fedlend.sealing import (
     public_key_text,
     seal_update,
 )
-from fedlend.sealing_header import MAX_HEADER_BYTES
+from fedlend.sealing.header import MAX_HEADER_BYTES
 from fedlend.storage import ContentStore
 
 LENDER = Account.from_key("0x" + "a1" * 32)
@@ -70,15 +71,17 @@ def _header(**changes: object) -> UpdateHeader:
 
 
 def _open(blob: bytes, **changes: object) -> OpenedUpdate:
-    expected: dict[str, object] = {
-        "lender_private_key": KEYS.private,
-        "expected_submitter": OWNER.address,
-        "expected_model_id": MODEL_ID,
-        "expected_chain_id": CHAIN_ID,
-        "expected_contract": CONTRACT,
+    """open_update with this file's lender and submission; `expected_<field>` changes a fact."""
+    facts: dict[str, object] = {
+        "submitter": OWNER.address,
+        "model_id": MODEL_ID,
+        "chain_id": CHAIN_ID,
+        "contract": CONTRACT,
     }
-    expected.update(changes)
-    return open_update(blob, **expected)  # type: ignore[arg-type]
+    for name in [n for n in changes if n.startswith("expected_")]:
+        facts[name.removeprefix("expected_")] = changes.pop(name)
+    options: dict[str, object] = {"lender_private_key": KEYS.private, **changes}
+    return open_update(blob, expected=Submission(**facts), **options)  # type: ignore[arg-type]
 
 
 def _seal(header: UpdateHeader | None = None, payload: bytes = PAYLOAD) -> bytes:
@@ -96,7 +99,7 @@ def _forge(
     header_len: int | None = None,
 ) -> bytes:
     """Build a blob by hand the way an attacker who knows the format would."""
-    from fedlend.sealing import _signable  # the exact message an honest owner signs
+    from fedlend.sealing.seal import _signable  # the exact message an honest owner signs
 
     message = _signable(header_bytes, payload if signed_payload is None else signed_payload)
     signature = bytes(signer.sign_message(message).signature)

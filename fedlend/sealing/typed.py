@@ -22,7 +22,7 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 
 from fedlend.errors import SealingError
-from fedlend.sealing_header import UpdateHeader
+from fedlend.sealing.header import UpdateHeader
 
 DOMAIN_NAME = "fedlend"
 DOMAIN_VERSION = "1"

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fedlend.chain.accounts import dev_account
+from fedlend.chain.anvil import advance_time
+from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
 from fedlend.services.owner import OwnerService
-from fedlend.types import HOUR, MAX_SCORE, MIN_REVIEW_PERIOD
+from fedlend.types import HOUR, MAX_SCORE, MIN_REVIEW_PERIOD, WEI_PER_ETH
 
 Say = Callable[[str], None]
-WEI_PER_ETH = 10**18
 GHOST_OWNERS = (6, 7, 8)  # dev accounts not used by the main demo
 GHOST_BOUNTY_WEI = 10**18 + 2  # 3 claims of 333333333333333334 wei: nothing is lost to rounding
 
@@ -29,14 +30,14 @@ def run_ghost(
     node = lender.node
     client = node.client
     say("scenario 2: a lender who does not evaluate (review window 1 h)")
-    posted = lender.post_bounty(
-        owner_csvs[0][1],
+    terms = BountyTerms(
         title="ghost lender (demo)",
         target_score=min(MAX_SCORE, 9000),
         bounty_wei=GHOST_BOUNTY_WEI,
         deadline=client.chain_time() + HOUR,
         review_period=MIN_REVIEW_PERIOD,
     )
+    posted = lender.post_bounty(owner_csvs[0][1], terms)
     owners = [
         OwnerService(Node(node.settings, client.with_account(dev_account(i)), node.store))
         for i in GHOST_OWNERS
@@ -54,8 +55,7 @@ def run_ghost(
     model = client.get_model(posted.model_id)
     wait = model.review_ends - client.chain_time() + 1
     say(f"  the lender evaluates nothing; advancing the chain {wait / 3600:.1f} h past the window")
-    client.w3.provider.make_request("evm_increaseTime", [wait])  # type: ignore[arg-type]
-    client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    advance_time(client.w3, wait)
     claims = []
     for k, (owner, update_id) in enumerate(zip(owners, updates, strict=True)):
         sent = owner.claim(update_id)

@@ -1,0 +1,55 @@
+"""Deploy a circuit's verifiers beside the repository: EZKL's Halo2Verifier and a RoundVerifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from fedlend.chain.compile import compile_source, load_artifact
+from fedlend.chain.rpc import send_call
+from fedlend.errors import ProofError
+from zk.evm import VERIFIER_CONTRACT, VERIFIER_FILE, verifier_source
+from zk.keys import CircuitKeys
+
+VERIFIER_EVM_VERSION = "cancun"  # what EZKL's generated assembly is written for
+
+
+@dataclass(frozen=True)
+class DeployedVerifier:
+    """The addresses of one circuit's verifiers and the gas their deployment used."""
+
+    halo2: str
+    round_verifier: str
+    deploy_gas: int
+
+
+def deploy_round_verifier(
+    w3: Web3, account: LocalAccount, keys: CircuitKeys, *, data_points: int
+) -> DeployedVerifier:
+    """Compile EZKL's verifier with solc-js, deploy it and a RoundVerifier wrapping it;
+    `data_points`: the G1 points opening every proof that commit to X and y."""
+    artifacts = compile_source(
+        VERIFIER_FILE, verifier_source(keys), evm_version=VERIFIER_EVM_VERSION
+    )
+    if VERIFIER_CONTRACT not in artifacts:
+        raise ProofError("the generated verifier has no Halo2Verifier contract: rerun the setup")
+    halo2 = artifacts[VERIFIER_CONTRACT]
+    factory = w3.eth.contract(abi=halo2.abi, bytecode=halo2.bytecode)
+    first = send_call(w3, account, factory.constructor())
+    wrapper = load_artifact("RoundVerifier")
+    factory = w3.eth.contract(abi=wrapper.abi, bytecode=wrapper.bytecode)
+    call = factory.constructor(
+        first["contractAddress"],
+        keys.vk_digest,
+        keys.shape.rows,
+        keys.shape.weight_count,
+        data_points,
+    )
+    second = send_call(w3, account, call)
+    return DeployedVerifier(
+        halo2=str(first["contractAddress"]),
+        round_verifier=str(second["contractAddress"]),
+        deploy_gas=int(first["gasUsed"]) + int(second["gasUsed"]),
+    )

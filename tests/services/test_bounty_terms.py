@@ -1,0 +1,45 @@
+"""A bounty's terms: every reason they cannot be posted, named; good terms have none."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from fedlend.services.bounty_terms import BountyTerms
+
+NOW = 1_000_000
+GOOD = BountyTerms("Default model", target_score=8000, bounty_wei=10**18, deadline=NOW + 3600)
+
+
+def test_good_terms_have_no_problems() -> None:
+    assert GOOD.problems(balance_wei=10**18, chain_time=NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"title": "  "}, "give a title of 1-120 characters"),
+        ({"title": "x" * 121}, "give a title of 1-120 characters"),
+        ({"target_score": 0}, "the target score must be in (0, 1] (got 0)"),
+        ({"target_score": 10_001}, "the target score must be in (0, 1] (got 1.0001)"),
+        ({"bounty_wei": 0}, "the bounty must be more than 0 ETH"),
+        ({"bounty_wei": 10**18 + 1}, "the bounty is more than this account's balance"),
+        ({"deadline": NOW}, "the deadline must be in the future"),
+        ({"base": "copied"}, "base must be one of ('own-data', 'zero')"),
+        ({"base_fraction": 0.95}, "the share of your data used to train the base model"),
+        ({"review_period": 3599}, "the review period must be 1 hour to 30 days"),
+        ({"review_period": 30 * 86_400 + 1}, "the review period must be 1 hour to 30 days"),
+    ],
+)
+def test_each_bad_term_is_named(change: dict[str, object], problem: str) -> None:
+    terms = dataclasses.replace(GOOD, **change)  # type: ignore[arg-type]
+    [found] = terms.problems(balance_wei=10**18, chain_time=NOW)
+    assert found.startswith(problem)
+
+
+def test_a_zero_base_ignores_the_fraction_and_problems_add_up() -> None:
+    zero = dataclasses.replace(GOOD, base="zero", base_fraction=5.0)
+    assert zero.problems(balance_wei=10**18, chain_time=NOW) == []
+    both = dataclasses.replace(GOOD, bounty_wei=0, deadline=NOW - 1)
+    assert len(both.problems(balance_wei=10**18, chain_time=NOW)) == 2

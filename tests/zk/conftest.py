@@ -1,0 +1,124 @@
+"""Fixtures for the zk tests: a small real circuit (64 loans x 4 features), keys cached on disk.
+
+Setup and the two session proofs take seconds; the keys live under build/zk-cache (a circuit
+digest names each), so a second run skips setup. The SRS is the insecure local kind (chain 31337).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from eth_account.signers.local import LocalAccount
+from sklearn.linear_model import LogisticRegression
+from web3 import Web3
+
+from fedlend.chain.zk_verifier import DeployedVerifier, deploy_round_verifier
+from fedlend.settings import SHIPPED_LOANS
+from fl.data import load_loans, target_vector
+from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights
+from zk.keys import CircuitKeys, circuit_keys
+from zk.prover import Proof, commitment_digest, commitment_points, prove
+from zk.srs import SrsConfig
+
+ROWS = 64
+COLUMNS = ("int_rate", "dti", "annual_inc", "fico_range_low")
+CACHE = Path(__file__).resolve().parents[2] / "build" / "zk-cache"
+
+
+@dataclass(frozen=True)
+class ZkRound:
+    """A validation set, weights proven on it, the proof and the set's commitment points."""
+
+    data: ValidationSet
+    weights: np.ndarray
+    proof: Proof
+    points: bytes
+
+    @property
+    def commitment(self) -> bytes:
+        """The digest a verified model fixes on-chain."""
+        return commitment_digest(self.points)
+
+
+def _real_rows(start: int) -> tuple[np.ndarray, np.ndarray]:
+    frame = load_loans(SHIPPED_LOANS).sample(frac=1.0, random_state=11).iloc[start : start + ROWS]
+    raw = frame[list(COLUMNS)].apply(lambda c: c.str.strip().str.rstrip("%")).astype(float)
+    raw["annual_inc"] = np.log(raw["annual_inc"])
+    values = raw.to_numpy()
+    return (values - values.mean(axis=0)) / values.std(axis=0), target_vector(frame).astype(int)
+
+
+@pytest.fixture(scope="session")
+def fixed() -> FixedPoint:
+    """The fixed-point encoding of the test circuit."""
+    return FixedPoint()
+
+
+@pytest.fixture(scope="session")
+def zk_sets(fixed: FixedPoint) -> tuple[ValidationSet, ValidationSet]:
+    """The lender's salted validation set and another one (other loans) of the same shape."""
+    first, second = _real_rows(0), _real_rows(ROWS)
+    return encode_set(*first, fixed), encode_set(*second, fixed)
+
+
+@pytest.fixture(scope="session")
+def zk_keys(zk_sets: tuple[ValidationSet, ValidationSet]) -> CircuitKeys:
+    """The circuit's settings and keys (set up once, then read from build/zk-cache)."""
+    return circuit_keys(zk_sets[0].shape, SrsConfig(chain_id=31337), CACHE)
+
+
+@pytest.fixture(scope="session")
+def zk_weights(zk_sets: tuple[ValidationSet, ValidationSet], fixed: FixedPoint) -> np.ndarray:
+    """A logistic regression fitted on the other loans, as the circuit's integers."""
+    other = zk_sets[1]
+    features = other.x[:, :-1] / (1 << fixed.feature_bits)
+    fit = LogisticRegression().fit(features, other.y)
+    return encode_weights(fit.coef_.ravel(), float(fit.intercept_[0]), fixed)
+
+
+def _round(data: ValidationSet, weights: np.ndarray, keys: CircuitKeys) -> ZkRound:
+    proof = prove(data, weights, keys)
+    return ZkRound(data, weights, proof, commitment_points(data, weights, keys))
+
+
+@pytest.fixture(scope="session")
+def proven_pair(
+    zk_sets: tuple[ValidationSet, ValidationSet], zk_weights: np.ndarray, zk_keys: CircuitKeys
+) -> tuple[ZkRound, ZkRound]:
+    """Proofs on the lender's set of the fitted weights and of their negation, lower AUC first."""
+    pair = [_round(zk_sets[0], w, zk_keys) for w in (zk_weights, -zk_weights)]
+    low, high = sorted(pair, key=lambda r: r.proof.score(zk_keys))
+    assert low.proof.score(zk_keys) < high.proof.score(zk_keys)
+    return low, high
+
+
+@pytest.fixture(scope="session")
+def initial(proven_pair: tuple[ZkRound, ZkRound]) -> ZkRound:
+    """The proof of a verified model's initial weights (the lower AUC of the pair)."""
+    return proven_pair[0]
+
+
+@pytest.fixture(scope="session")
+def honest(proven_pair: tuple[ZkRound, ZkRound]) -> ZkRound:
+    """An honest proof of a round's better weights on the lender's set."""
+    return proven_pair[1]
+
+
+@pytest.fixture(scope="session")
+def other_data(
+    zk_sets: tuple[ValidationSet, ValidationSet], zk_weights: np.ndarray, zk_keys: CircuitKeys
+) -> ZkRound:
+    """A proof of the same weights over other data (so another commitment)."""
+    return _round(zk_sets[1], zk_weights, zk_keys)
+
+
+@pytest.fixture(scope="session")
+def round_verifier(
+    w3: Web3, dev_accounts: list[LocalAccount], zk_keys: CircuitKeys, honest: ZkRound
+) -> DeployedVerifier:
+    """The circuit's Halo2Verifier and RoundVerifier, deployed on the session Anvil."""
+    points = len(honest.points) // 64
+    return deploy_round_verifier(w3, dev_accounts[0], zk_keys, data_points=points)

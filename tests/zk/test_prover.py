@@ -1,0 +1,137 @@
+"""The circuit off-chain: exact rank sums, the score as the contract computes it, verification."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fedlend.errors import ProofError
+from tests.zk.conftest import ZkRound
+from zk.circuit import CircuitShape
+from zk.fixed import FixedPoint, decode_weights, encode_set, encode_weights, scores
+from zk.keys import CircuitKeys
+from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_blob
+from zk.prover import read_proof, verify
+from zk.srs import SrsConfig, resolve_srs
+
+
+def _exact_auc(z: np.ndarray, y: np.ndarray) -> Fraction:
+    pos, neg = z[y == 1], z[y == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() * 2 + (pos[:, None] == neg[None, :]).sum()
+    return Fraction(int(wins), 2 * len(pos) * len(neg))
+
+
+def test_the_proof_outputs_the_exact_rank_sums_and_weights(
+    honest: ZkRound, zk_keys: CircuitKeys
+) -> None:
+    outputs = honest.proof.outputs(zk_keys)
+    z = scores(honest.data, honest.weights)
+    assert (outputs.rank_up, outputs.rank_low, outputs.positives) == rank_sums(z, honest.data.y)
+    assert outputs.weights == tuple(int(w) for w in honest.weights)
+    expected = _exact_auc(z, honest.data.y) * 10_000
+    assert honest.proof.score(zk_keys) == expected.numerator // expected.denominator
+
+
+def test_ties_count_one_half() -> None:
+    z, y = np.array([1, 1, 2, 3]), np.array([1, 0, 0, 1])
+    outputs = PublicOutputs((0,), *rank_sums(z, y))
+    assert score_bps(outputs, rows=4) == 6_250  # 1 ties 1 (1/2), 1 loses to 2, 3 beats both: 2.5/4
+
+
+def test_the_commitment_opens_every_proof_and_differs_for_other_data(
+    honest: ZkRound, other_data: ZkRound
+) -> None:
+    assert honest.proof.data.startswith(honest.points)
+    assert other_data.proof.data.startswith(other_data.points)
+    assert honest.commitment != other_data.commitment
+
+
+def test_an_honest_proof_verifies_off_chain(honest: ZkRound, zk_keys: CircuitKeys) -> None:
+    assert verify(honest.proof, zk_keys)
+
+
+@pytest.mark.parametrize("what", ["proof byte", "rank sum", "weight"])
+def test_a_tampered_proof_does_not_verify(honest: ZkRound, zk_keys: CircuitKeys, what: str) -> None:
+    proof, instances = bytearray(honest.proof.data), list(honest.proof.instances)
+    if what == "proof byte":
+        proof[len(proof) // 3] ^= 1
+    elif what == "rank sum":
+        instances[zk_keys.shape.weight_count] += 1
+    else:
+        instances[0] += 1
+    forged = replace(honest.proof, data=bytes(proof), instances=tuple(instances))
+    assert not verify(forged, zk_keys)
+
+
+def test_the_weights_blob_round_trips(honest: ZkRound, zk_keys: CircuitKeys) -> None:
+    weights = honest.proof.outputs(zk_keys).weights
+    assert parse_weights_blob(weights_blob(weights), zk_keys.shape) == weights
+    w, b = decode_weights(np.array(weights), FixedPoint())
+    assert encode_weights(w, b, FixedPoint()).tolist() == list(weights)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100,
+        b'{"hex_proof": "0xzz", "instances": [[]]}',
+        b'{"hex_proof": "0x00", "instances": [["00"]]}',
+        b'{"hex_proof": "0x00", "instances": [["' + b"f" * 64 + b'"]]}',
+        b'{"instances": [[]]}',
+        b" " * (1 << 21),
+    ],
+    ids=["deep", "bad hex", "short felt", "felt above modulus", "no proof", "too big"],
+)
+def test_a_hostile_proof_file_is_refused(raw: bytes) -> None:
+    with pytest.raises(ProofError):
+        read_proof(raw)
+
+
+@pytest.mark.parametrize(
+    ("outputs", "rows"),
+    [
+        (PublicOutputs((0,), 3, 3, 0), 4),  # no defaults
+        (PublicOutputs((0,), 10, 10, 4), 4),  # all defaults
+        (PublicOutputs((0,), 1, 1, 2), 4),  # below the least rank sum
+        (PublicOutputs((0,), 2**200, 0, 2), 4),  # a field element, not a rank sum
+    ],
+)
+def test_impossible_outputs_are_refused(outputs: PublicOutputs, rows: int) -> None:
+    with pytest.raises(ProofError):
+        score_bps(outputs, rows)
+
+
+def test_a_real_chain_needs_a_ceremony_srs(tmp_path: Path) -> None:
+    with pytest.raises(ProofError, match="ceremony SRS"):
+        resolve_srs(SrsConfig(chain_id=1), 10, tmp_path)
+    with pytest.raises(ProofError, match="no SRS file"):
+        resolve_srs(SrsConfig(chain_id=1, path=tmp_path / "missing.srs"), 10, tmp_path)
+
+
+def test_the_local_srs_says_it_is_insecure(zk_keys: CircuitKeys) -> None:
+    assert zk_keys.srs.insecure
+    assert "INSECURE" in zk_keys.srs.label
+
+
+@pytest.mark.parametrize(
+    ("rows", "features"), [(1, 4), (64, 0), (1 << 17, 4)], ids=["one row", "no features", "huge"]
+)
+def test_a_bad_circuit_shape_is_refused(rows: int, features: int) -> None:
+    with pytest.raises(ProofError):
+        CircuitShape(rows=rows, features=features)
+
+
+def test_labels_other_than_0_and_1_are_refused() -> None:
+    with pytest.raises(ProofError, match="0 or 1"):
+        encode_set(np.zeros((3, 2)), np.array([0, 1, 2]), FixedPoint())
+
+
+def test_settings_record_the_integer_circuit(zk_keys: CircuitKeys) -> None:
+    settings = json.loads(Path(zk_keys.file("settings.json")).read_text())
+    assert settings["run_args"]["input_visibility"] == "KZGCommit"
+    assert settings["model_output_scales"] == [0] * 5

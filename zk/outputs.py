@@ -1,0 +1,85 @@
+"""A proof's public outputs: the weights, the rank sums, P; the score the contract recomputes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from fedlend_core.errors import ProofError
+from zk.circuit import CircuitShape
+from zk.field import felt_of_int, int_of_felt, word
+
+BPS = 10_000
+
+
+@dataclass(frozen=True)
+class PublicOutputs:
+    """What a proof makes public, as integers (weights signed, the bias last)."""
+
+    weights: tuple[int, ...]
+    rank_up: int
+    rank_low: int
+    positives: int
+
+    @classmethod
+    def from_instances(cls, instances: list[int], shape: CircuitShape) -> PublicOutputs:
+        """Parse the felts of a proof for `shape`; refused if the count is wrong."""
+        if len(instances) != shape.instance_count:
+            raise ProofError(
+                f"a proof for this circuit has {shape.instance_count} public outputs, "
+                f"not {len(instances)}: it was made for another circuit"
+            )
+        count = shape.weight_count
+        return cls(
+            weights=tuple(int_of_felt(f) for f in instances[:count]),
+            rank_up=instances[count],
+            rank_low=instances[count + 1],
+            positives=instances[count + 2],
+        )
+
+    def instances(self) -> list[int]:
+        """The felts again, in the proof's order."""
+        head = [felt_of_int(w) for w in self.weights]
+        return [*head, self.rank_up, self.rank_low, self.positives]
+
+
+def score_bps(outputs: PublicOutputs, rows: int) -> int:
+    """AUC in bps rounded down, exactly as RoundVerifier computes it; refused if impossible."""
+    p, n = outputs.positives, rows
+    total = outputs.rank_up + outputs.rank_low
+    least, pairs2 = p * (p + 1), 2 * p * (n - p)
+    if not 0 < p < n or not least <= total <= least + pairs2:
+        raise ProofError("the proof's outputs are not rank sums: it was made for another circuit")
+    return (total - least) * BPS // pairs2
+
+
+def weights_blob(weights: tuple[int, ...] | list[int]) -> bytes:
+    """The proven weights as the contract hashes them: 32-byte big-endian felts, bias last."""
+    return b"".join(word(felt_of_int(int(w))) for w in weights)
+
+
+def weights_digest(weights: tuple[int, ...] | list[int]) -> bytes:
+    """sha256 of weights_blob: the newWeights a verified round records."""
+    return hashlib.sha256(weights_blob(weights)).digest()
+
+
+def parse_weights_blob(blob: bytes, shape: CircuitShape) -> tuple[int, ...]:
+    """Signed integer weights from a weights blob (hostile: length and range checked)."""
+    if len(blob) != 32 * shape.weight_count:
+        raise ProofError(f"a weights blob for this circuit is {32 * shape.weight_count} bytes")
+    felts = [int.from_bytes(blob[i : i + 32], "big") for i in range(0, len(blob), 32)]
+    if any(f >= felt_of_int(-1) + 1 for f in felts):
+        raise ProofError("a weights blob holds a number outside the field: fetch it again")
+    return tuple(int_of_felt(f) for f in felts)
+
+
+def rank_sums(z: np.ndarray, labels: np.ndarray) -> tuple[int, int, int]:
+    """(R_up, R_lo, P) computed directly: the reference the circuit must match."""
+    order_up = np.lexsort((labels, z))  # ties: non-defaults first, defaults ranked higher
+    order_lo = np.lexsort((-labels, z))
+    ranks = np.arange(1, len(z) + 1)
+    r_up = int(ranks[labels[order_up] == 1].sum())
+    r_lo = int(ranks[labels[order_lo] == 1].sum())
+    return r_up, r_lo, int(labels.sum())
