@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import TypedDict
 
 import numpy as np
 import torch
@@ -21,7 +20,6 @@ from fl.weights import WeightsFormatError, parse_weights
 
 DEFAULT_MAX_UPDATE_BYTES = 1 << 20
 DEFAULT_MAX_NORM = 100.0  # L2 norm of (new - base), or of the weights when no base is given
-MAX_EXAMPLES = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -46,13 +44,11 @@ class Metrics:
 
 @dataclass(frozen=True)
 class ValidatedUpdate:
-    """A submitted update that passed every check, with what its metadata claims."""
+    """A submitted update's weights that passed every check. What the update claims (base,
+    examples, epsilon, delta) travels once, in its signed header (fedlend sealing); metadata an
+    older blob carried besides the weights is ignored."""
 
     weights: Weights
-    base_digest: bytes | None
-    n_examples: int | None
-    epsilon: float | None
-    delta: float | None
     norm: float
 
 
@@ -118,14 +114,13 @@ def validate_update(
                 raise WeightsFormatError(
                     f"{len(blob):,} bytes exceeds the {max_bytes:,}-byte limit"
                 )
-            weights, meta = parse_weights(blob, spec)
+            weights, _meta = parse_weights(blob, spec)
         elif isinstance(blob_or_tensors, Mapping):
-            weights, meta = _check_tensors(spec, blob_or_tensors), {}
+            weights = _check_tensors(spec, blob_or_tensors)
         else:
             raise WeightsFormatError(
                 f"expected bytes or tensors, got {type(blob_or_tensors).__name__}"
             )
-        claims = _claims(meta)
     except WeightsFormatError as exc:
         raise UpdateRejectedError(f"update rejected: {exc}") from exc
     change = subtract(weights, base_weights) if base_weights is not None else weights
@@ -135,7 +130,7 @@ def validate_update(
             f"update rejected: norm {norm:.4g} exceeds the limit {max_norm:g} "
             f"({'change from the base' if base_weights is not None else 'weights'})"
         )
-    return ValidatedUpdate(weights=weights, norm=norm, **claims)
+    return ValidatedUpdate(weights=weights, norm=norm)
 
 
 def _check_tensors(spec: ModelSpec, tensors: Mapping[str, torch.Tensor]) -> Weights:
@@ -153,32 +148,3 @@ def _check_tensors(spec: ModelSpec, tensors: Mapping[str, torch.Tensor]) -> Weig
             raise WeightsFormatError(f"{name}: contains NaN or infinity")
         out[name] = t.detach().clone()
     return out
-
-
-class _Claims(TypedDict):
-    """What an update's metadata says about itself (each None when absent)."""
-
-    base_digest: bytes | None
-    n_examples: int | None
-    epsilon: float | None
-    delta: float | None
-
-
-def _claims(meta: Mapping[str, str]) -> _Claims:
-    """The update's self-reported base digest, n_examples, epsilon, delta (checked for form)."""
-    try:
-        base = bytes.fromhex(meta["base"]) if "base" in meta else None
-        n = int(meta["n_examples"]) if "n_examples" in meta else None
-        eps_text = meta.get("epsilon", "none")
-        eps = None if eps_text == "none" else float(eps_text)
-        delta = float(meta["delta"]) if "delta" in meta else None
-    except ValueError as exc:
-        raise WeightsFormatError(f"malformed update metadata: {exc}") from exc
-    if base is not None and len(base) != 32:
-        raise WeightsFormatError("base digest must be 32 bytes")
-    if n is not None and not 1 <= n <= MAX_EXAMPLES:
-        raise WeightsFormatError(f"n_examples {n} out of range")
-    for value in (eps, delta):
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            raise WeightsFormatError("epsilon/delta must be finite and non-negative")
-    return {"base_digest": base, "n_examples": n, "epsilon": eps, "delta": delta}

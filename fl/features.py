@@ -45,20 +45,26 @@ class EncodedData:
         return self.y
 
 
-def build_spec(
-    frame: pd.DataFrame,
-    *,
-    model: str = "logreg",
-    hidden: int = 16,
-    metric: str = "roc_auc",
-    features: Sequence[str] | None = None,
-    exclude: Sequence[str] = (),
-    max_categories: int = 60,
-    training: TrainingDefaults | None = None,
-    metadata: Mapping[str, str] | None = None,
-    policy_only: bool = True,
-) -> ModelSpec:
+@dataclass(frozen=True)
+class SpecOptions:
+    """What the lender chooses for a spec; the rest is deduced from its loans. `features` None:
+    every usable column (minus `exclude`); an explicit list is checked against the data."""
+
+    model: str = "logreg"
+    hidden: int = 16  # MLP hidden units (0 for logistic regression)
+    metric: str = "roc_auc"
+    features: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    max_categories: int = 60
+    training: TrainingDefaults | None = None
+    metadata: Mapping[str, str] | None = None
+    policy_only: bool = True
+
+
+def build_spec(frame: pd.DataFrame, options: SpecOptions | None = None) -> ModelSpec:
     """A spec deduced from the lender's loans (fl.data.load_loans): types, scales, categories."""
+    o = options or SpecOptions()
+    model, hidden, metric, features = o.model, o.hidden, o.metric, o.features
     if features is not None:
         for name in features:
             if name == TARGET or is_leakage(name):
@@ -68,8 +74,8 @@ def build_spec(
         missing = [name for name in features if name not in frame.columns]
         if missing:
             raise SpecError(f"columns not in the data: {', '.join(missing)}")
-    names = list(features) if features is not None else _candidate_columns(frame, exclude)
-    deduced = [_deduce(frame, name, max_categories=max_categories) for name in names]
+    names = list(features) if features is not None else _candidate_columns(frame, o.exclude)
+    deduced = [_deduce(frame, name, max_categories=o.max_categories) for name in names]
     if features is not None and None in deduced:
         bad = [n for n, f in zip(names, deduced, strict=True) if f is None]
         raise SpecError(f"columns unusable as features (constant or too many values): {bad}")
@@ -77,9 +83,9 @@ def build_spec(
         features=tuple(f for f in deduced if f is not None),
         model=ModelConfig(kind=model, hidden=hidden if model == "mlp" else 0),
         metric=metric,
-        training=training or TrainingDefaults(),
-        policy_only=policy_only,
-        metadata=dict(metadata or {}),
+        training=o.training or TrainingDefaults(),
+        policy_only=o.policy_only,
+        metadata=dict(o.metadata or {}),
     )
     validate_spec(spec)
     return spec

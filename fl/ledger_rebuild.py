@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fedlend_core.errors import LedgerError, PrivacyBudgetError
 from fl.dp import Mechanism
-from fl.privacy import PrivacyLedger
+from fl.privacy import PrivacyLedger, Spend
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,7 @@ def rebuild(path: str | Path, records: Iterable[ProvenCharge]) -> RebuildReport:
         ledger.charge(
             r.owner,
             r.dataset,
-            epsilon=r.epsilon,
-            delta=r.delta,
-            mechanism=r.mechanism,
-            note=r.note,
+            Spend(r.epsilon, r.delta, r.mechanism, r.note),
             key=r.key,
             enforce=False,  # these spends already happened, over budget or not
         )

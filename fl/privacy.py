@@ -43,6 +43,16 @@ REBUILD_HINT = (
 
 
 @dataclass(frozen=True)
+class Spend:
+    """One run's privacy cost, as the ledger books it (`mechanism` lets RDP compose it)."""
+
+    epsilon: float
+    delta: float
+    mechanism: Mechanism | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Budget:
     """An (epsilon, delta) allowance."""
 
@@ -242,11 +252,8 @@ class PrivacyLedger:
         self,
         owner: str,
         dataset: str,
+        spend: Spend,
         *,
-        epsilon: float,
-        delta: float,
-        mechanism: Mechanism | None = None,
-        note: str = "",
         key: str | None = None,
         enforce: bool = True,
     ) -> Spent:
@@ -255,7 +262,9 @@ class PrivacyLedger:
         With a `key`, a repeat of the same charge books nothing and returns the current spend.
         `enforce=False` books a spend that already happened even over budget (a rebuild).
         """
-        new = Charge(float(epsilon), float(delta), mechanism, note, time.time())
+        new = Charge(
+            float(spend.epsilon), float(spend.delta), spend.mechanism, spend.note, time.time()
+        )
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -341,15 +350,8 @@ class LedgerAccount:
         """Book a finished run's spend."""
         if result.epsilon is None:
             raise PrivacyBudgetError("a run without DP cannot be booked against a privacy budget")
-        self.ledger.charge(
-            self.owner,
-            self.dataset,
-            epsilon=result.epsilon,
-            delta=result.delta,
-            mechanism=result.mechanism,
-            note=self.note,
-            key=self.key,
-        )
+        spend = Spend(result.epsilon, result.delta, result.mechanism, self.note)
+        self.ledger.charge(self.owner, self.dataset, spend, key=self.key)
 
 
 def _damaged(path: Path, cause: object) -> LedgerDamagedError:

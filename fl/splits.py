@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from fedlend_core.errors import DataError
 from fl.data import REFERENCE_DATE
-from fl.features import EncodedData, build_spec, encode
+from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.spec import ModelSpec
 
 SPLITS = ("random", "state")
@@ -54,7 +54,7 @@ def split_loans(frame: pd.DataFrame, config: SplitConfig) -> Split:
     pool = rest.iloc[order[validation_size:]]
     if test.empty or len(pool) < owners:
         raise DataError("too few loans to split into test, validation and owners")
-    spec = build_spec(validation, model=model)
+    spec = build_spec(validation, SpecOptions(model=model))
     if split == "state":
         groups = by_state(pool["addr_state"].fillna("??").to_numpy(), owners)
         groups = [g for g in groups if len(g)]  # more owners than states: the rest get nothing

@@ -1,9 +1,10 @@
 """Owner-side local training: DP-SGD (fl.dpsgd: Opacus's step, closed-form fast path) or SGD.
 
 What an owner submits is the canonical update: the FULL new weights (safetensors, see
-`update_to_bytes`) with the digest of the base weights they were trained from, n_examples and the
-(epsilon, delta) spent in its metadata. The lender recovers the delta as new - base (fl.merge),
-which also handles updates trained on an older model version.
+`update_to_bytes`). What it claims (the base digest, n_examples, the (epsilon, delta) spent)
+travels once, in the update's signed header (fedlend sealing). The lender recovers the delta as
+new - base for the base named there (fl.merge), which also handles updates trained on an older
+model version.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fl.dpsgd import DPRun, Engine, dp_train
 from fl.features import EncodedData, encode
 from fl.models import Weights, load_into, state_of
 from fl.spec import ModelSpec
-from fl.weights import weights_digest, weights_to_bytes
+from fl.weights import weights_to_bytes
 
 
 class BudgetAccount(Protocol):
@@ -45,8 +46,6 @@ class TrainResult:
     epsilon: float | None  # None = trained without differential privacy
     delta: float
     n_examples: int
-    base_digest: bytes
-    base_version: int | None
     seconds: float
     epochs: int
     steps: int
@@ -87,14 +86,6 @@ class TrainHooks:
 
 
 @dataclass(frozen=True)
-class BaseInfo:
-    """Which published weights the run starts from (digest computed from them when None)."""
-
-    digest: bytes | None = None
-    version: int | None = None
-
-
-@dataclass(frozen=True)
 class _Plan:
     """A run's resolved settings (the config with the spec's defaults filled in)."""
 
@@ -113,14 +104,13 @@ def train_update(
     config: TrainConfig,
     *,
     hooks: TrainHooks | None = None,
-    base: BaseInfo | None = None,
 ) -> TrainResult:
     """Train locally from `weights` as `config` says (see TrainConfig and TrainHooks)."""
     started = time.perf_counter()
     data = data if isinstance(data, EncodedData) else encode(spec, data)
     if data.y is None or data.n == 0:
         raise DataError("training needs labelled loans (a `default` column) and at least one row")
-    hooks, base = hooks or TrainHooks(), base or BaseInfo()
+    hooks = hooks or TrainHooks()
     plan = _resolve(spec, config, data.n)
     if hooks.account is not None:
         if plan.dp is None:
@@ -147,8 +137,6 @@ def train_update(
         epsilon=spent,
         delta=plan.delta if plan.dp else 0.0,
         n_examples=data.n,
-        base_digest=base.digest or weights_digest(weights_to_bytes(weights, spec=spec)),
-        base_version=base.version,
         seconds=time.perf_counter() - started,
         epochs=plan.epochs,
         steps=steps,
@@ -228,14 +216,6 @@ def _plain_run(
 
 
 def update_to_bytes(spec: ModelSpec, result: TrainResult) -> bytes:
-    """The canonical submission: full new weights + base digest, n, epsilon, delta in metadata."""
-    meta = {
-        "kind": "update",
-        "base": result.base_digest.hex(),
-        "n_examples": str(result.n_examples),
-        "epsilon": "none" if result.epsilon is None else repr(result.epsilon),
-        "delta": repr(result.delta),
-    }
-    if result.base_version is not None:
-        meta["base_version"] = str(result.base_version)
-    return weights_to_bytes(result.weights, spec=spec, metadata=meta)
+    """The canonical submission: the full new weights, marked `kind=update` (its claims go in
+    the signed header, not here)."""
+    return weights_to_bytes(result.weights, spec=spec, metadata={"kind": "update"})

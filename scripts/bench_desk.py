@@ -27,11 +27,11 @@ TARGETS_S = {"batch_10000_logreg": 2.0, "one_logreg": 0.1, "one_mlp": 2.0}
 
 def _scorer(kind: str, loans: pd.DataFrame, validation: pd.DataFrame) -> ScoringModel:
     from desk.scoring import ScoringModel
-    from fl.features import build_spec, encode
+    from fl.features import SpecOptions, build_spec, encode
     from fl.models import init_weights
     from fl.train import TrainConfig, train_update
 
-    spec = build_spec(validation, model=kind)
+    spec = build_spec(validation, SpecOptions(model=kind))
     train = loans.drop(validation.index).sample(4000, random_state=1)
     weights = train_update(spec, init_weights(spec), train, TrainConfig(None, seed=0)).weights
     return ScoringModel(

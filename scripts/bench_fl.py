@@ -45,12 +45,12 @@ def cold_start(epsilon: float = 3.0) -> dict[str, float]:
 def _setup(kind: str, n: int) -> tuple[ModelSpec, Weights, EncodedData]:
     """A lender's spec of this kind, its initial weights and one owner's n encoded loans."""
     from fl.data import load_loans
-    from fl.features import build_spec, encode
+    from fl.features import SpecOptions, build_spec, encode
     from fl.models import init_weights
 
     loans = load_loans(SHIPPED_LOANS)
     lender = loans.sample(2375, random_state=0)
-    spec = build_spec(lender, model=kind)
+    spec = build_spec(lender, SpecOptions(model=kind))
     owner = encode(spec, loans.drop(lender.index).sample(n, random_state=1))
     return spec, init_weights(spec, seed=0), owner
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fl.dp import Mechanism, calibrate_noise, rdp_epsilon  # noqa: E402
-from fl.privacy import PrivacyLedger, compose  # noqa: E402
+from fl.privacy import PrivacyLedger, Spend, compose  # noqa: E402
 
 OWNER, DATASET = "0xOwner", "ab" * 32
 HISTORIES = (10, 100, 1000)
@@ -30,7 +30,7 @@ def main() -> int:
         booked = 0
         for size in HISTORIES:
             while booked < size:
-                ledger.charge(OWNER, DATASET, epsilon=one, delta=1e-5, mechanism=run)
+                ledger.charge(OWNER, DATASET, Spend(one, 1e-5, mechanism=run))
                 booked += 1
             now = _median(lambda: _check_and_charge(ledger, run, one))
             booked += REPEATS
@@ -46,7 +46,7 @@ def main() -> int:
 
 def _check_and_charge(ledger: PrivacyLedger, run: Mechanism, one: float) -> None:
     ledger.check(OWNER, DATASET, epsilon=one, delta=1e-5, mechanism=run)
-    ledger.charge(OWNER, DATASET, epsilon=one, delta=1e-5, mechanism=run)
+    ledger.charge(OWNER, DATASET, Spend(one, 1e-5, mechanism=run))
 
 
 def _median(fn: object) -> float:

@@ -35,7 +35,7 @@ from fedlend.settings import SHIPPED_LOANS, Settings
 from fedlend.types import Digest
 from fl.data import load_loans
 from fl.features import encode
-from fl.train import BaseInfo, TrainConfig, train_update, update_to_bytes
+from fl.train import TrainConfig, train_update, update_to_bytes
 
 
 def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
@@ -57,8 +57,7 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
     spec = bounty.require_spec()
     base = node.weights_at(spec, bounty.record.weights)
     data = encode(spec, loans.iloc[1600:4600].reset_index(drop=True))
-    at = BaseInfo(digest=bounty.record.weights)
-    result = train_update(spec, base, data, TrainConfig(3.0, seed=1), base=at)
+    result = train_update(spec, base, data, TrainConfig(3.0, seed=1))
     payload = update_to_bytes(spec, result)
     key = parse_public_key(spec.metadata.get(catalog.ENCRYPTION_KEY, ""))
     signer = node.account
@@ -73,7 +72,7 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
             submitter=node.address,
             epsilon=float(result.epsilon or 3.0),
             delta=result.delta,
-            num_examples=result.n_examples,
+            n_examples=result.n_examples,
         )
         blob = seal_update(payload=payload, header=header, owner=signer, lender_public_key=key)
         node.client.submit_update(1, node.put(blob))

@@ -58,7 +58,7 @@ def bench_sealing(size: int, *, repeat: int) -> None:
         submitter=owner.address,
         epsilon=3.0,
         delta=1e-5,
-        num_examples=5000,
+        n_examples=5000,
     )
     payload = os.urandom(min(size, DEFAULT_MAX_BLOB_BYTES - 1024))  # room for the envelope
 

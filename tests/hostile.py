@@ -55,7 +55,7 @@ HEADER = UpdateHeader.create(
     submitter=OWNER.address,
     epsilon=1.5,
     delta=1e-5,
-    num_examples=500,
+    n_examples=500,
 )
 
 # --- JSON ---------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from eth_utils import is_address, is_checksum_address, to_checksum_address
 from fedlend.errors import SealingError
 from fedlend_core.bounded_json import finite_number, loads_bounded
 
-FORMAT = "fedlend-update/1"
+FORMAT = "fedlend-update/2"
+LEGACY_FORMAT = "fedlend-update/1"  # the same fields, `n_examples` spelt `num_examples`
 MAX_HEADER_BYTES = 4096
 MAX_UINT256 = (1 << 256) - 1
 MAX_EXAMPLES = 1_000_000_000
@@ -38,16 +39,16 @@ class UpdateHeader:
     submitter: str  # checksummed owner address (must equal the signer and the on-chain sender)
     epsilon: float
     delta: float
-    num_examples: int
+    n_examples: int
     timestamp: int  # unix seconds when sealed
     nonce: str  # 32 hex characters, fresh per update
 
     def __post_init__(self) -> None:
-        for name in ("model_id", "chain_id", "num_examples", "timestamp"):
+        for name in ("model_id", "chain_id", "n_examples", "timestamp"):
             _require(_is_int(getattr(self, name)), f"{name} must be a whole number")
         _require(0 <= self.model_id <= MAX_UINT256, "model_id is out of range")
         _require(0 < self.chain_id < 1 << 64, "chain_id is out of range")
-        _require(0 < self.num_examples <= MAX_EXAMPLES, "num_examples must be positive")
+        _require(0 < self.n_examples <= MAX_EXAMPLES, "n_examples must be positive")
         _require(0 <= self.timestamp < 1 << 40, "timestamp is out of range")
         _require(_is_number(self.epsilon) and self.epsilon > 0, "epsilon must be finite and > 0")
         _require(_is_number(self.delta) and 0 <= self.delta < 1, "delta must be in [0, 1)")
@@ -71,7 +72,7 @@ class UpdateHeader:
         submitter: str,
         epsilon: float,
         delta: float,
-        num_examples: int,
+        n_examples: int,
         timestamp: int | None = None,
         nonce: str | None = None,
     ) -> UpdateHeader:
@@ -88,7 +89,7 @@ class UpdateHeader:
             submitter=submitter,
             epsilon=epsilon,
             delta=delta,
-            num_examples=num_examples,
+            n_examples=n_examples,
             timestamp=int(time.time()) if timestamp is None else timestamp,
             nonce=secrets.token_hex(16) if nonce is None else nonce,
         )
@@ -98,9 +99,13 @@ class UpdateHeader:
         """The base weights digest as 32 raw bytes (as the contract stores it)."""
         return bytes.fromhex(self.base_digest[2:])
 
-    def to_json(self) -> bytes:
-        """Canonical JSON (sorted keys, no spaces, UTF-8): the exact bytes that get signed."""
-        return _canonical({"format": FORMAT, **asdict(self)})
+    def to_json(self, *, legacy: bool = False) -> bytes:
+        """Canonical JSON (sorted keys, no spaces, UTF-8): the exact bytes that get signed
+        (`legacy`: as fedlend-update/1 spelt them, to check an older blob's header)."""
+        fields = asdict(self)
+        if legacy:
+            fields["num_examples"] = fields.pop("n_examples")
+        return _canonical({"format": LEGACY_FORMAT if legacy else FORMAT, **fields})
 
     @classmethod
     def from_json(cls, raw: bytes) -> UpdateHeader:
@@ -116,7 +121,11 @@ class UpdateHeader:
             object_pairs_hook=_no_duplicates,
         )
         _require(isinstance(value, dict), "the update header is not a JSON object")
-        _require(value.pop("format", None) == FORMAT, f"the header format is not {FORMAT}")
+        version = value.pop("format", None)
+        _require(version in (FORMAT, LEGACY_FORMAT), f"the header format is not {FORMAT}")
+        legacy = version == LEGACY_FORMAT
+        if legacy and "num_examples" in value and "n_examples" not in value:
+            value["n_examples"] = value.pop("num_examples")
         expected = set(cls.__dataclass_fields__)
         _require(set(value) == expected, f"the header fields are not exactly {sorted(expected)}")
         _require(
@@ -127,7 +136,8 @@ class UpdateHeader:
             "header addresses must be checksummed",
         )
         header = cls(**value)
-        _require(header.to_json() == raw, "the update header is not in canonical form")
+        canonical = header.to_json(legacy=legacy)
+        _require(canonical == raw, "the update header is not in canonical form")
         return header
 
 

@@ -73,7 +73,7 @@ def typed_data(header: UpdateHeader, content_hash: bytes) -> dict[str, Any]:
             "submitter": header.submitter,
             "baseWeights": header.base_digest,
             "epsilon": format(header.epsilon, ".6g"),
-            "numExamples": header.num_examples,
+            "numExamples": header.n_examples,
             "contentHash": "0x" + content_hash.hex(),
         },
     }

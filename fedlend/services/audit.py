@@ -236,4 +236,4 @@ def _round_update(
     base = node.weights_at(spec, base_digest)
     checked = validate_update(spec, item.payload, base_weights=base)
     staleness = len(versions) - 1 - versions.index(base_digest)
-    return RoundUpdate(sub.update_id, checked.weights, base, header.num_examples, staleness)
+    return RoundUpdate(sub.update_id, checked.weights, base, header.n_examples, staleness)

@@ -221,7 +221,7 @@ def open_one(
     base = node.weights_at(spec, base_digest)
     checked = validate_update(spec, sealed.payload, base_weights=base)
     staleness = len(versions) - 1 - list(versions).index(base_digest)
-    n = sealed.header.num_examples
+    n = sealed.header.n_examples
     return Opened(
         update, sealed, RoundUpdate(update.update_id, checked.weights, base, n, staleness)
     )
@@ -265,7 +265,7 @@ def _send_round(
             reward_wei=record.reward_wei,
             reason=reason,
             epsilon=header.epsilon if header else None,
-            n_examples=header.num_examples if header else None,
+            n_examples=header.n_examples if header else None,
             gas_used=sent.gas_used,
             metrics=result.metrics.to_dict() if result and item else {},
             shapley_value=value,

@@ -42,7 +42,7 @@ from fedlend.types import (
 from fedlend_core.progress import Progress, quiet
 from fl.data import load_loans
 from fl.evaluate import Metrics, score, score_bps
-from fl.features import EncodedData, build_spec, encode
+from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
 from fl.train import TrainConfig, TrainHooks, train_update
@@ -132,7 +132,7 @@ class LenderService:
         """Deduce the feature spec from the lender's CSV without posting anything; with `base`,
         also the base model's score on the validation part (the same split posting uses)."""
         frame = load_loans(data)
-        spec = build_spec(frame, model=model_kind, metric=metric)
+        spec = build_spec(frame, SpecOptions(model=model_kind, metric=metric))
         y = pd.to_numeric(frame["default"]).to_numpy()
         sha = hashlib.sha256(data).hexdigest()
         base_score = None
@@ -163,9 +163,8 @@ class LenderService:
         frame = load_loans(data)
         sha = self._keep_dataset(data)
         base_meta = "zero" if terms.base == "zero" else f"own-data:{terms.base_fraction:g}"
-        spec = build_spec(
-            frame, model=terms.model_kind, metric=terms.metric, training=terms.training
-        ).with_metadata(
+        options = SpecOptions(model=terms.model_kind, metric=terms.metric, training=terms.training)
+        spec = build_spec(frame, options).with_metadata(
             **{
                 catalog.TITLE: terms.title.strip(),
                 catalog.ENCRYPTION_KEY: public_key_text(self.keypair.public),

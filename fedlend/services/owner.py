@@ -36,7 +36,7 @@ from fl.data import check_trainable, load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
-from fl.train import BaseInfo, TrainConfig, TrainHooks, train_update, update_to_bytes
+from fl.train import TrainConfig, TrainHooks, train_update, update_to_bytes
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,6 @@ class OwnerService:
             data,
             TrainConfig(epsilon, delta=delta, epochs=epochs, rounds=rounds, seed=seed),
             hooks=hooks,
-            base=BaseInfo(digest=bounty.record.weights),
         )
         if result.epsilon is None:
             raise PrivacyBudgetError(
@@ -200,7 +199,7 @@ class OwnerService:
             submitter=self.node.address,
             epsilon=result.epsilon,
             delta=result.delta,
-            num_examples=result.n_examples,
+            n_examples=result.n_examples,
         )
         blob = seal_update(
             payload=update_to_bytes(spec, result),

@@ -83,10 +83,12 @@ def _zero_weights() -> tuple[ModelSpec, Weights]:
 def _spec() -> ModelSpec:
     from fedlend.settings import SHIPPED_LOANS
     from fl.data import load_loans
-    from fl.features import build_spec
+    from fl.features import SpecOptions, build_spec
 
     frame = load_loans(SHIPPED_LOANS).head(500)
-    return build_spec(frame, model="logreg", metric="roc_auc").with_metadata(title="claim test")
+    return build_spec(frame, SpecOptions(model="logreg", metric="roc_auc")).with_metadata(
+        title="claim test"
+    )
 
 
 _SPEC = _spec()

@@ -23,6 +23,7 @@ from fedlend.services.owner import OwnerService
 from fedlend.types import UpdateStatus
 from fedlend.web import Job, JobRunner, JobState
 from fedlend.web.jobs import Progress
+from fl.privacy import Spend
 from owner_app.connection import owner_service
 from owner_app.contribute import train_and_submit
 from owner_app.review import ASK_PREFIX
@@ -423,9 +424,7 @@ def test_a_contribution_job_is_charged_under_its_job_id_once(
     again = ledger.charge(  # the same job retried books nothing more
         address,
         sha,
-        epsilon=charge.epsilon,
-        delta=charge.delta,
-        mechanism=charge.mechanism,
+        Spend(charge.epsilon, charge.delta, charge.mechanism),
         key=f"job:{job.id}",
     )
     assert again.epsilon == pytest.approx(before.epsilon)

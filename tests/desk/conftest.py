@@ -12,7 +12,7 @@ from desk.applications import prepare
 from desk.scoring import ScoringModel
 from fedlend.settings import SHIPPED_LOANS
 from fl.data import load_loans
-from fl.features import build_spec, encode
+from fl.features import SpecOptions, build_spec, encode
 from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
 from fl.train import TrainConfig, train_update
@@ -39,7 +39,7 @@ def applications(loans: pd.DataFrame) -> pd.DataFrame:
 
 
 def _trained(validation: pd.DataFrame, loans: pd.DataFrame, kind: str) -> tuple[ModelSpec, Weights]:
-    spec = build_spec(validation, model=kind)
+    spec = build_spec(validation, SpecOptions(model=kind))
     rest = loans.drop(validation.index)
     train = rest[rest["issue_d"] < "2011-05"].sample(4000, random_state=8)
     return spec, train_update(spec, init_weights(spec), train, TrainConfig(None, seed=0)).weights

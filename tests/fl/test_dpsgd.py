@@ -8,7 +8,7 @@ import torch
 
 from fl.dp import DPPlan, Mechanism
 from fl.dpsgd import DPRun, Engine, dp_train
-from fl.features import EncodedData, build_spec, encode
+from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.models import Weights, init_weights, load_into, state_of
 from fl.persample import clipped_sum_for
 from fl.spec import ModelSpec
@@ -20,7 +20,7 @@ TOLERANCE = 1e-6  # float32 rounding of a different but equal sum
 @pytest.fixture(scope="module", params=["logreg", "mlp"])
 def kind_spec(request: pytest.FixtureRequest, lender_frame: pd.DataFrame) -> ModelSpec:
     """A spec of each shipped model kind."""
-    return build_spec(lender_frame, model=request.param, hidden=8)
+    return build_spec(lender_frame, SpecOptions(model=request.param, hidden=8))
 
 
 def _one_step(spec: ModelSpec, w0: Weights, data: EncodedData, engine: str, clip: float) -> Weights:

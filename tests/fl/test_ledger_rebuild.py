@@ -9,7 +9,7 @@ import pytest
 from fedlend.errors import LedgerDamagedError, PrivacyBudgetError
 from fl.dp import Mechanism
 from fl.ledger_rebuild import ProvenCharge, ledger_health, rebuild
-from fl.privacy import PrivacyLedger
+from fl.privacy import PrivacyLedger, Spend
 
 OWNER, DATA_A, DATA_B = "0xOwner", "aa" * 32, "bb" * 32
 RUN = Mechanism(2.0, 1 / 3, 30)
@@ -39,7 +39,7 @@ def test_a_missing_ledger_is_rebuilt_with_each_submission_once(tmp_path: Path) -
 
 def test_a_damaged_ledger_is_kept_aside_and_rebuilt(tmp_path: Path) -> None:
     path = tmp_path / "privacy.sqlite"
-    PrivacyLedger(path).charge(OWNER, DATA_A, epsilon=1.0, delta=1e-5)
+    PrivacyLedger(path).charge(OWNER, DATA_A, Spend(1.0, 1e-5))
     path.write_bytes(b"\x00garbage" * 64)
     with pytest.raises(LedgerDamagedError):
         PrivacyLedger(path).spent(OWNER, DATA_A)
@@ -52,7 +52,7 @@ def test_a_damaged_ledger_is_kept_aside_and_rebuilt(tmp_path: Path) -> None:
 
 def test_a_healthy_ledger_is_never_replaced(tmp_path: Path) -> None:
     path = tmp_path / "privacy.sqlite"
-    PrivacyLedger(path).charge(OWNER, DATA_A, epsilon=4.0, delta=1e-5)
+    PrivacyLedger(path).charge(OWNER, DATA_A, Spend(4.0, 1e-5))
     with pytest.raises(PrivacyBudgetError, match="healthy"):
         rebuild(path, _proofs()[:1])
     assert PrivacyLedger(path).spent(OWNER, DATA_A).epsilon == pytest.approx(4.0)

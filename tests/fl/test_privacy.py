@@ -12,7 +12,7 @@ from fedlend.errors import LedgerDamagedError, LedgerMissingError, PrivacyBudget
 from fl.dp import Mechanism, calibrate_noise, rdp_epsilon
 from fl.features import EncodedData
 from fl.models import init_weights
-from fl.privacy import Charge, Composed, PrivacyLedger, compose
+from fl.privacy import Charge, Composed, PrivacyLedger, Spend, compose
 from fl.spec import ModelSpec
 from fl.train import TrainConfig, TrainHooks, train_update
 
@@ -21,8 +21,8 @@ OWNER, DATASET = "0xOwner", "ab" * 32
 
 def test_basic_composition_sums_and_persists(tmp_path: Path) -> None:
     ledger = PrivacyLedger(tmp_path / "ledger.sqlite", default_epsilon=5.0, default_delta=1e-4)
-    ledger.charge(OWNER, DATASET, epsilon=1.5, delta=1e-5, note="model 1")
-    ledger.charge(OWNER, DATASET, epsilon=2.0, delta=2e-5, note="model 2")
+    ledger.charge(OWNER, DATASET, Spend(1.5, 1e-5, note="model 1"))
+    ledger.charge(OWNER, DATASET, Spend(2.0, 2e-5, note="model 2"))
     reopened = PrivacyLedger(tmp_path / "ledger.sqlite", default_epsilon=5.0, default_delta=1e-4)
     spent = reopened.spent(OWNER, DATASET)
     assert (spent.epsilon, spent.charges, spent.method) == (3.5, 2, "basic")
@@ -36,13 +36,13 @@ def test_basic_composition_sums_and_persists(tmp_path: Path) -> None:
 def test_refusal_gives_the_numbers_and_records_nothing(tmp_path: Path) -> None:
     ledger = PrivacyLedger(tmp_path / "l.sqlite")
     ledger.set_budget(OWNER, DATASET, epsilon=3.0, delta=1e-4)
-    ledger.charge(OWNER, DATASET, epsilon=2.5, delta=1e-5)
+    ledger.charge(OWNER, DATASET, Spend(2.5, 1e-5))
     with pytest.raises(
         PrivacyBudgetError,
         match=r"needs epsilon 1 .*spent epsilon 2.5.*budget "
         r"epsilon 3 .*become 3.5",
     ):
-        ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5)
+        ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5))
     with pytest.raises(PrivacyBudgetError):
         ledger.check(OWNER, DATASET, epsilon=0.6, delta=1e-5)
     ledger.check(OWNER, DATASET, epsilon=0.5, delta=1e-5)  # exactly fits
@@ -95,7 +95,7 @@ def _mechanism_charges(ledger: PrivacyLedger, n: int, dataset: str = DATASET) ->
     run = Mechanism(2.0, 1 / 3, 30)
     one = rdp_epsilon([run], 1e-6)
     for i in range(n):
-        ledger.charge(OWNER, dataset, epsilon=one, delta=1e-6, mechanism=run, note=f"run {i}")
+        ledger.charge(OWNER, dataset, Spend(one, 1e-6, mechanism=run, note=f"run {i}"))
 
 
 def test_a_charge_adds_one_curve_and_never_recomposes_the_history(
@@ -103,7 +103,7 @@ def test_a_charge_adds_one_curve_and_never_recomposes_the_history(
 ) -> None:
     ledger = PrivacyLedger(tmp_path / "l.sqlite", default_epsilon=1e6, default_delta=0.5)
     _mechanism_charges(ledger, 40)
-    ledger.charge(OWNER, DATASET, epsilon=0.1, delta=1e-6, note="no mechanism")
+    ledger.charge(OWNER, DATASET, Spend(0.1, 1e-6, note="no mechanism"))
     _mechanism_charges(ledger, 3)
     added: list[Charge] = []
     original = Composed.add
@@ -114,7 +114,7 @@ def test_a_charge_adds_one_curve_and_never_recomposes_the_history(
 
     monkeypatch.setattr(Composed, "add", counted_add)
     ledger.check(OWNER, DATASET, epsilon=0.2, delta=1e-6, mechanism=Mechanism(2.0, 1 / 3, 30))
-    ledger.charge(OWNER, DATASET, epsilon=0.3, delta=1e-6, note="last")
+    ledger.charge(OWNER, DATASET, Spend(0.3, 1e-6, note="last"))
     assert len(added) == 2  # one per call, whatever the history holds
     monkeypatch.undo()
     history = ledger.history(OWNER, DATASET)
@@ -135,13 +135,13 @@ def test_rdp_state_equals_recomposing_the_history(tmp_path: Path) -> None:
 
 def test_a_keyed_charge_is_booked_once(tmp_path: Path) -> None:
     ledger = PrivacyLedger(tmp_path / "l.sqlite")
-    first = ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-7")
-    again = ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-7")
+    first = ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5), key="job-7")
+    again = ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5), key="job-7")
     assert first == again
     assert len(ledger.history(OWNER, DATASET)) == 1
     with pytest.raises(PrivacyBudgetError, match="already booked"):
-        ledger.charge(OWNER, DATASET, epsilon=2.0, delta=1e-5, key="job-7")
-    ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-8")
+        ledger.charge(OWNER, DATASET, Spend(2.0, 1e-5), key="job-7")
+    ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5), key="job-8")
     assert ledger.spent(OWNER, DATASET).epsilon == pytest.approx(2.0)
 
 
@@ -159,13 +159,13 @@ def test_a_retried_training_charge_with_a_job_key_counts_once(
 def test_a_deleted_ledger_refuses_instead_of_restarting_at_zero(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     ledger = PrivacyLedger(path)
-    ledger.charge(OWNER, DATASET, epsilon=6.2, delta=1e-5)
+    ledger.charge(OWNER, DATASET, Spend(6.2, 1e-5))
     for p in tmp_path.glob("l.sqlite*"):
         p.unlink()
     for use in (
         lambda: ledger.spent(OWNER, DATASET),
         lambda: ledger.check(OWNER, DATASET, epsilon=1.0, delta=1e-5),
-        lambda: ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5),
+        lambda: ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5)),
     ):
         with pytest.raises(LedgerMissingError, match="fedlend ledger rebuild"):
             use()
@@ -224,8 +224,8 @@ def test_a_damaged_ledger_refuses_with_a_clear_error(
 ) -> None:
     path = tmp_path / "l.sqlite"
     ledger = PrivacyLedger(path)
-    ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5)
-    ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5)
+    ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5))
+    ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5))
     damage(path)
     uses = [lambda: ledger.verify(OWNER, DATASET), lambda: ledger.history(OWNER, DATASET)]
     if damage is not BAD_TYPE:  # a check reads the stored total only; the audit reads the rows
@@ -249,7 +249,7 @@ def test_a_first_format_ledger_is_migrated_with_its_spend(tmp_path: Path) -> Non
     ledger = PrivacyLedger(path)
     charges = [Charge(0.5, 1e-5, run, "", 1.0)] * 3
     assert ledger.spent(OWNER, DATASET) == compose(charges)
-    ledger.charge(OWNER, DATASET, epsilon=0.5, delta=1e-5, mechanism=run, key="k")
+    ledger.charge(OWNER, DATASET, Spend(0.5, 1e-5, mechanism=run), key="k")
     assert ledger.verify(OWNER, DATASET) == compose([*charges, charges[0]])
 
 
@@ -264,13 +264,13 @@ CREATE TABLE charges (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL,
 
 def test_a_refund_takes_back_only_its_keyed_charge_and_recomposes(tmp_path: Path) -> None:
     ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
-    ledger.charge(OWNER, DATASET, epsilon=1.0, delta=1e-5, key="job-1")
-    ledger.charge(OWNER, DATASET, epsilon=0.5, delta=1e-5, key="job-2")
+    ledger.charge(OWNER, DATASET, Spend(1.0, 1e-5), key="job-1")
+    ledger.charge(OWNER, DATASET, Spend(0.5, 1e-5), key="job-2")
     assert ledger.refund(OWNER, DATASET, key="job-2")
     assert not ledger.refund(OWNER, DATASET, key="job-2")  # once
     assert ledger.spent(OWNER, DATASET).epsilon == pytest.approx(1.0)
     assert ledger.verify(OWNER, DATASET).epsilon == pytest.approx(1.0)
     assert ledger.refund(OWNER, DATASET, key="job-1")
     assert ledger.spent(OWNER, DATASET).charges == 0
-    ledger.charge(OWNER, DATASET, epsilon=0.25, delta=1e-5)  # the ledger still books
+    ledger.charge(OWNER, DATASET, Spend(0.25, 1e-5))  # the ledger still books
     assert ledger.verify(OWNER, DATASET).epsilon == pytest.approx(0.25)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from fedlend.errors import SpecError
-from fl.features import build_spec
+from fl.features import SpecOptions, build_spec
 from fl.spec import ModelSpec, canonical_json
 
 
@@ -55,11 +55,11 @@ def test_metadata_is_part_of_the_digest(spec: ModelSpec) -> None:
 
 
 def test_mlp_spec_and_options(lender_frame: pd.DataFrame) -> None:
-    mlp = build_spec(lender_frame, model="mlp", hidden=8, metric="accuracy")
+    mlp = build_spec(lender_frame, SpecOptions(model="mlp", hidden=8, metric="accuracy"))
     assert mlp.model.kind == "mlp"
     assert mlp.model.hidden == 8
     assert mlp.metric == "accuracy"
-    chosen = build_spec(lender_frame, features=["fico_range_low", "grade"])
+    chosen = build_spec(lender_frame, SpecOptions(features=("fico_range_low", "grade")))
     assert [f.name for f in chosen.features] == ["fico_range_low", "grade"]
 
 
@@ -67,7 +67,7 @@ def test_mlp_spec_and_options(lender_frame: pd.DataFrame) -> None:
 def test_leakage_columns_are_refused_as_features(lender_frame: pd.DataFrame, column: str) -> None:
     frame = lender_frame.assign(total_pymnt="100")
     with pytest.raises(SpecError, match="cannot be a feature"):
-        build_spec(frame, features=["loan_amnt", column])
+        build_spec(frame, SpecOptions(features=("loan_amnt", column)))
 
 
 def _mutate(spec: ModelSpec, path: tuple[object, ...], value: object) -> bytes:

@@ -17,7 +17,7 @@ from fedlend.errors import DataError, UpdateRejectedError
 from fl.auc import rank_auc
 from fl.coalitions import CoalitionScorer
 from fl.evaluate import metric_value
-from fl.features import EncodedData, build_spec, encode
+from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.merge import MergeInput, fedavg
 from fl.models import Weights, init_weights
 from fl.shapley import SamplingConfig, monte_carlo
@@ -218,7 +218,7 @@ def test_monte_carlo_is_the_same_bit_for_bit_for_any_worker_count(
 def test_mlp_coalitions_score_like_the_module(
     lender_frame: pd.DataFrame, loans: pd.DataFrame
 ) -> None:
-    spec = build_spec(lender_frame, model="mlp", hidden=8)
+    spec = build_spec(lender_frame, SpecOptions(model="mlp", hidden=8))
     val = encode(spec, lender_frame)
     data = encode(spec, loans.drop(lender_frame.index).iloc[:1500])
     w0 = init_weights(spec, seed=0)

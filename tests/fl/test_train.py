@@ -9,11 +9,11 @@ import torch
 from fedlend.errors import JobCancelledError, PrivacyBudgetError
 from fl.dp import calibrate_noise, plan_dp
 from fl.evaluate import metric_value, score_data, validate_update
-from fl.features import EncodedData, build_spec, encode
+from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.models import init_weights, subtract
 from fl.spec import ModelSpec
-from fl.train import BaseInfo, TrainConfig, TrainHooks, train_update, update_to_bytes
-from fl.weights import weights_digest, weights_to_bytes
+from fl.train import TrainConfig, TrainHooks, train_update, update_to_bytes
+from fl.weights import parse_weights, weights_to_bytes
 
 
 @pytest.mark.parametrize("epsilon", [1.0, 3.0])
@@ -84,21 +84,20 @@ def test_progress_is_reported_and_cancel_aborts(spec: ModelSpec, owner_data: Enc
         )
 
 
-def test_submission_blob_carries_base_and_claims(spec: ModelSpec, owner_data: EncodedData) -> None:
+def test_submission_blob_is_the_weights_alone(spec: ModelSpec, owner_data: EncodedData) -> None:
     w0 = init_weights(spec)
-    result = train_update(
-        spec, w0, owner_data, TrainConfig(2.0, epochs=2, seed=0), base=BaseInfo(version=4)
-    )
-    assert result.base_digest == weights_digest(weights_to_bytes(w0, spec=spec))
-    checked = validate_update(spec, update_to_bytes(spec, result), base_weights=w0)
-    assert checked.base_digest == result.base_digest
-    assert checked.n_examples == 3000
-    assert checked.epsilon == pytest.approx(result.epsilon)
+    result = train_update(spec, w0, owner_data, TrainConfig(2.0, epochs=2, seed=0))
+    blob = update_to_bytes(spec, result)
+    _weights, meta = parse_weights(blob, spec)
+    assert meta["kind"] == "update"
+    assert not {"base", "n_examples", "epsilon", "delta"} & set(meta)  # in the signed header
+    assert blob == weights_to_bytes(result.weights, spec=spec, metadata={"kind": "update"})
+    checked = validate_update(spec, blob, base_weights=w0)
     assert all(torch.equal(checked.weights[k], result.weights[k]) for k in w0)
 
 
 def test_mlp_trains_with_dp(lender_frame: pd.DataFrame, loans: pd.DataFrame) -> None:
-    mlp = build_spec(lender_frame, model="mlp", hidden=8)
+    mlp = build_spec(lender_frame, SpecOptions(model="mlp", hidden=8))
     data = encode(mlp, loans.sample(1500, random_state=3))
     result = train_update(mlp, init_weights(mlp, seed=0), data, TrainConfig(3.0, epochs=3, seed=0))
     assert result.epsilon == pytest.approx(3.0, abs=0.05)

@@ -64,7 +64,7 @@ def _header(**changes: object) -> UpdateHeader:
         "submitter": OWNER.address,
         "epsilon": 2.5,
         "delta": 1e-5,
-        "num_examples": 4096,
+        "n_examples": 4096,
     }
     fields.update(changes)
     return UpdateHeader.create(**fields)  # type: ignore[arg-type]
@@ -303,11 +303,11 @@ BAD_HEADERS: list[tuple[str, bytes]] = [
     ("infinity", _header().to_json().replace(b'"epsilon":2.5', b'"epsilon":Infinity')),
     ("extra-field", _canonical(_fields(note="hi"))),
     ("missing-field", _canonical({k: v for k, v in _fields().items() if k != "delta"})),
-    ("wrong-format", _canonical(_fields(format="fedlend-update/2"))),
+    ("wrong-format", _canonical(_fields(format="fedlend-update/3"))),
     ("bool-model", _canonical(_fields(model_id=True))),
     ("float-model", _canonical(_fields(model_id=7.0))),
-    ("string-examples", _canonical(_fields(num_examples="4096"))),
-    ("zero-examples", _canonical(_fields(num_examples=0))),
+    ("string-examples", _canonical(_fields(n_examples="4096"))),
+    ("zero-examples", _canonical(_fields(n_examples=0))),
     ("negative-epsilon", _canonical(_fields(epsilon=-1.0))),
     ("delta-one", _canonical(_fields(delta=1.0))),
     ("short-digest", _canonical(_fields(base_digest="0x" + "42" * 31))),
@@ -359,7 +359,7 @@ def test_canonical_header_parses_back() -> None:
         {"delta": -0.1},
         {"base_digest": b"\x00" * 31},
         {"contract": "not an address"},
-        {"num_examples": 2.5},
+        {"n_examples": 2.5},
         {"nonce": "XYZ"},
     ],
     ids=lambda c: next(iter(c)),
@@ -417,3 +417,20 @@ def test_arbitrary_decrypted_envelopes_only_ever_raise_sealing_error(inner: byte
     blob = SEAL_MAGIC + bytes(SealedBox(PublicKey(KEYS.public)).encrypt(INNER_MAGIC + inner))
     with pytest.raises(SealingError):
         _open(blob)
+
+
+def test_a_legacy_header_spelling_num_examples_still_parses() -> None:
+    header = _header()
+    legacy = header.to_json(legacy=True)
+    assert b'"format":"fedlend-update/1"' in legacy
+    assert b'"num_examples":4096' in legacy
+    assert b"num_examples" not in header.to_json()
+    assert UpdateHeader.from_json(legacy) == header  # older sealed blobs stay readable
+    fields = json.loads(legacy)
+    fields["n_examples"] = fields.pop("num_examples")  # the new name under the old format
+    with pytest.raises(SealingError, match="canonical"):
+        UpdateHeader.from_json(_canonical(fields))
+    fields = json.loads(header.to_json())
+    fields["num_examples"] = fields.pop("n_examples")  # the old name under the new format
+    with pytest.raises(SealingError, match="exactly"):
+        UpdateHeader.from_json(_canonical(fields))
