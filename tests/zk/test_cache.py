@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -15,7 +16,8 @@ def _digest(cache: str) -> str:
 
 
 def test_processes_racing_for_a_local_srs_all_get_the_same_one(tmp_path: Path) -> None:
-    with ProcessPoolExecutor(max_workers=3) as pool:
+    spawn = multiprocessing.get_context("spawn")  # forking a threaded test worker can deadlock
+    with ProcessPoolExecutor(max_workers=3, mp_context=spawn) as pool:
         digests = set(pool.map(_digest, [str(tmp_path)] * 6))
     assert len(digests) == 1  # a second generator would have replaced it with another SRS
     assert digests == {_digest(str(tmp_path))}
