@@ -31,7 +31,7 @@ from fedlend.services import catalog
 from fedlend.services.bounty_terms import BASE_KINDS, BountyTerms
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
-from fedlend.services.records import Records
+from fedlend.services.records import LENDER, Records
 from fedlend.types import (
     MAX_SCORE,
     BasisPoints,
@@ -92,7 +92,7 @@ class LenderService:
     def __init__(self, node: Node, *, state: Path | None = None) -> None:
         self.node = node
         self.state = state or state_dir(node.settings, "lender", node.address)
-        self.records = Records(self.state / "lender.sqlite")
+        self.records = Records(self.state / "lender.sqlite", LENDER)
         self._validation_cache: dict[bytes, EncodedData] = {}
 
     @property

@@ -29,7 +29,7 @@ from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.owner_review import Confirm, LocalChange, approved
-from fedlend.services.records import Records
+from fedlend.services.records import OWNER, Records
 from fedlend.types import Digest, UpdateRecord, UpdateStatus, Wei
 from fedlend_core.progress import Progress
 from fl.data import check_trainable, load_loans
@@ -77,7 +77,7 @@ class OwnerService:
         # a new, empty ledger only with new local state: a ledger missing beside existing
         # records was lost, and refuses training until `fedlend ledger rebuild`
         fresh = not (self.state / "owner.sqlite").exists()
-        self.records = Records(self.state / "owner.sqlite")
+        self.records = Records(self.state / "owner.sqlite", OWNER)
         self.ledger = PrivacyLedger(
             self.state / "privacy.sqlite", default_epsilon=budget_epsilon, create=fresh
         )

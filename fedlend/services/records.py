@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Mapping
@@ -55,18 +56,36 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
-MIGRATIONS: list[Step] = [
-    *(statement.strip() for statement in SCHEMA.split(";") if statement.strip()),
-    _add_missing_columns,
-    INDEXES,
-]
+LENDER, OWNER = "lender", "owner"
+TABLES = {LENDER: ("evaluations", "rounds", "nonces"), OWNER: ("submissions", "datasets")}
+_NAMED = re.compile(r"(?:TABLE IF NOT EXISTS|ON)\s+(\w+)")
+
+
+def migrations(role: str) -> list[Step]:
+    """One role's steps: the CREATEs of its own tables (and, for the lender, the later columns
+    and the nonce index of its evaluations)."""
+    statements = [statement.strip() for statement in SCHEMA.split(";") if statement.strip()]
+    steps: list[Step] = [s for s in statements if _table_of(s) in TABLES[role]]
+    if role == LENDER:
+        steps += [_add_missing_columns, INDEXES]
+    return steps
+
+
+def _table_of(statement: str) -> str:
+    found = _NAMED.search(statement)
+    return found.group(1) if found else ""
 
 
 class Records:
-    """A tiny row store over one SQLite file (WAL, pooled connections, thread-safe)."""
+    """A tiny row store over one SQLite file (WAL, pooled connections, thread-safe) holding one
+    role's tables (TABLES: the lender's evaluations, rounds and nonces; the owner's submissions
+    and datasets)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, role: str) -> None:
+        if role not in TABLES:
+            raise ValueError(f"records are kept for {sorted(TABLES)}, not {role!r}")
         self.path = path
+        self.role = role
         self._lock = threading.Lock()
         self._pool = ConnectionPool(path)
         self._ensure_schema()
@@ -74,7 +93,7 @@ class Records:
     def _ensure_schema(self) -> None:
         self._pool.reset()  # connections to a deleted file would read and write nothing useful
         with self._pool.borrowed() as db:
-            sqlite.migrate(db, "records", MIGRATIONS)
+            sqlite.migrate(db, f"records-{self.role}", migrations(self.role))
 
     def _db(self) -> AbstractContextManager[sqlite3.Connection]:
         if not self.path.exists():  # deleted while running: start afresh, never a broken page
@@ -87,7 +106,7 @@ class Records:
         values = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
         marks = ", ".join("?" for _ in cols)
         # table and column names are checked identifiers; values are bound parameters
-        sql = f"INSERT OR REPLACE INTO {_table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+        sql = f"INSERT OR REPLACE INTO {self._table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
         with self._lock, self._db() as db:
             db.execute(sql, values)
 
@@ -97,7 +116,7 @@ class Records:
             return
         cols = [_column(c) for c in rows[0]]
         marks = ", ".join("?" for _ in cols)
-        sql = f"INSERT OR REPLACE INTO {_table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+        sql = f"INSERT OR REPLACE INTO {self._table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
         values = [
             [json.dumps(v) if isinstance(v, dict) else v for v in (row[c] for c in cols)]
             for row in rows
@@ -133,9 +152,14 @@ class Records:
     def rows(self, table: str, *, order: str = "rowid", **where: Any) -> list[dict[str, Any]]:
         """Rows matching equality filters, as dicts."""
         clause = " AND ".join(f"{k} = ?" for k in where) or "1"
-        sql = f"SELECT * FROM {_table(table)} WHERE {clause} ORDER BY {order}"  # noqa: S608
+        sql = f"SELECT * FROM {self._table(table)} WHERE {clause} ORDER BY {order}"  # noqa: S608
         with self._db() as db:
             return [dict(r) for r in db.execute(sql, list(where.values()))]
+
+    def _table(self, name: str) -> str:
+        if name not in TABLES[self.role]:
+            raise ValueError(f"the {self.role}'s records keep no table {name!r}")
+        return name
 
     def one(self, table: str, **where: Any) -> dict[str, Any] | None:
         """The first matching row, or None."""
@@ -146,10 +170,4 @@ class Records:
 def _column(name: str) -> str:
     if not name.isidentifier():
         raise ValueError(f"bad column name {name!r}")
-    return name
-
-
-def _table(name: str) -> str:
-    if name not in {"evaluations", "rounds", "submissions", "datasets", "nonces"}:
-        raise ValueError(f"unknown table {name!r}")
     return name

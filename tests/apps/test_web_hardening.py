@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from fedlend.services.lender import PostedModel
-from fedlend.services.records import Records
+from fedlend.services.records import OWNER, Records
 from fedlend.web.jobs_views import safe_next
 from fedlend.web.serve import check_port
 from lender_app.context import get_lender
@@ -105,11 +105,11 @@ def test_app_databases_and_their_directory_are_private(tmp_path: Path, which: st
 
 
 def test_records_deleted_while_running_start_afresh_and_stay_private(tmp_path: Path) -> None:
-    records = Records(tmp_path / "state" / "records.sqlite3")
+    records = Records(tmp_path / "state" / "records.sqlite3", OWNER)
     records.upsert("datasets", {"sha256": "a", "name": "x", "path": "p", "rows": 1, "at": 0.0})
     for leftover in records.path.parent.glob("records.sqlite3*"):
         leftover.unlink()
-    assert records.rows("evaluations", model_id=1) == []  # no "no such table": a fresh file
+    assert records.rows("submissions", model_id=1) == []  # no "no such table": a fresh file
     records.upsert("datasets", {"sha256": "b", "name": "y", "path": "p", "rows": 2, "at": 1.0})
     assert [r["sha256"] for r in records.rows("datasets")] == ["b"]
     assert stat.S_IMODE(records.path.stat().st_mode) == 0o600

@@ -10,7 +10,15 @@ import pytest
 
 from fedlend.errors import ConfigError
 from fedlend.services.event_cache import EventCache
-from fedlend.services.records import ADDED_COLUMNS, MIGRATIONS, SCHEMA, Records
+from fedlend.services.records import (
+    ADDED_COLUMNS,
+    LENDER,
+    OWNER,
+    SCHEMA,
+    TABLES,
+    Records,
+    migrations,
+)
 from fedlend.storage import sqlite
 
 
@@ -66,21 +74,33 @@ def test_records_made_by_an_older_release_gain_the_added_columns(tmp_path: Path)
     old = sqlite3.connect(path)
     old.executescript(SCHEMA)  # what the first release made: no migration table, no added columns
     old.close()
-    Records(path).upsert("evaluations", _evaluation(share_bps=2500))
+    Records(path, LENDER).upsert("evaluations", _evaluation(share_bps=2500))
     db = sqlite.connect(path)
     columns = {r["name"] for r in db.execute("PRAGMA table_info(evaluations)")}
     assert {column for _, column, _ in ADDED_COLUMNS} <= columns
-    version = db.execute("SELECT version FROM schema_migrations WHERE component = 'records'")
-    assert version.fetchone()[0] == len(MIGRATIONS)
-    assert Records(path).one("evaluations", update_id=1)["share_bps"] == 2500  # type: ignore[index]
+    version = db.execute("SELECT version FROM schema_migrations WHERE component = 'records-lender'")
+    assert version.fetchone()[0] == len(migrations(LENDER))
+    row = Records(path, LENDER).one("evaluations", update_id=1)
+    assert row is not None
+    assert row["share_bps"] == 2500
 
 
 def test_records_deleted_while_running_start_afresh(tmp_path: Path) -> None:
-    path = tmp_path / "owner.sqlite"
-    records = Records(path)
+    path = tmp_path / "lender.sqlite"
+    records = Records(path, LENDER)
     records.upsert("evaluations", _evaluation())
     path.unlink()
     assert records.rows("evaluations") == []
+
+
+@pytest.mark.parametrize(("role", "other"), [(LENDER, "submissions"), (OWNER, "evaluations")])
+def test_each_role_keeps_only_its_own_tables(tmp_path: Path, role: str, other: str) -> None:
+    records = Records(tmp_path / f"{role}.sqlite", role)
+    db = sqlite.connect(records.path)
+    tables = {r["name"] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables - {"schema_migrations"} == set(TABLES[role])
+    with pytest.raises(ValueError, match=f"the {role}'s records keep no table '{other}'"):
+        records.rows(other)
 
 
 def test_the_event_cache_opens_through_the_same_layer(tmp_path: Path) -> None:

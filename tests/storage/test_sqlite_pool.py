@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fedlend.services.records import Records
+from fedlend.services.records import LENDER, Records
 from fedlend.storage.sqlite_pool import ConnectionPool
 
 
@@ -43,10 +43,12 @@ def test_a_failed_use_rolls_back_and_is_not_reused(tmp_path: Path) -> None:
 
 
 def test_records_deleted_while_running_start_afresh(tmp_path: Path) -> None:
-    records = Records(tmp_path / "owner.sqlite")
+    records = Records(tmp_path / "lender.sqlite", LENDER)
     records.upsert("nonces", {"update_id": 1, "model_id": 2, "nonce": "n"})
     assert records.nonce_ids(2) == {1}
-    (tmp_path / "owner.sqlite").unlink()
+    (tmp_path / "lender.sqlite").unlink()
     assert records.nonce_ids(2) == set()  # the pooled connection to the old file is dropped
     records.upsert("nonces", {"update_id": 3, "model_id": 2, "nonce": "m"})
-    assert Records(tmp_path / "owner.sqlite").nonce_ids(2) == {3}  # written to the new file
+    assert Records(tmp_path / "lender.sqlite", LENDER).nonce_ids(2) == {
+        3
+    }  # written to the new file
