@@ -20,7 +20,7 @@ def index() -> ResponseReturnValue:
     """Who signs, with how much, on which chain and contract."""
     try:
         node = get_lender().node
-        balance, owed = node.balance(), node.client.owed(node.address)
+        balance, owed = node.balance(), node.owed()
     except FedlendError as exc:
         return offline_page("Account", exc)
     return render_template(
@@ -30,7 +30,7 @@ def index() -> ResponseReturnValue:
         owed=owed,
         chain_id=node.chain_id,
         rpc_url=redact_url(get_settings().rpc_url),
-        contract=node.client.address,
+        contract=node.contract,
         source=account_source(),
         store=get_settings().ipfs_url or f"embedded store in {get_settings().store_dir}",
     )

@@ -100,7 +100,7 @@ def submit() -> ResponseReturnValue:
     if request.form.get("action") == "post" and "csv" not in errors:
         node = get_lender().node
         terms, problems = forms.parse_terms(
-            values, chain_time=node.client.chain_time(), balance_wei=node.balance()
+            values, chain_time=node.chain_time(), balance_wei=node.balance()
         )
         errors.update(problems)
         if terms is not None and not errors and upload is not None:
@@ -159,7 +159,7 @@ def _render(
         preview=preview,
         upload=upload,
         confirm=confirm,
-        chain_time=node.client.chain_time(),
+        chain_time=node.chain_time(),
         balance=node.balance(),
         model_kinds=forms.MODEL_KINDS,
         metrics=forms.METRICS,

@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
 
 
 def _contract() -> str:
-    return get_lender().node.client.address
+    return get_lender().node.contract
 
 
 def _desk(model_id: int) -> Desk:

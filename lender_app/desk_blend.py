@@ -60,7 +60,7 @@ def one(model_id: int) -> ResponseReturnValue:
     other = _other(request.form.get("with"))
     if other is None:
         return _page(model_id, None, error="pick the model to blend with")
-    policy, pricing, _ = desk_store.load_policy(get_lender().node.client.address, model_id)
+    policy, pricing, _ = desk_store.load_policy(get_lender().node.contract, model_id)
     view = service.blend_models(get_lender(), model_id, other)
     rows = service.score_blend_one(view, request.form, Desk(policy=policy, pricing=pricing))
     return _page(model_id, other, result=rows[0], values=request.form)

@@ -22,7 +22,6 @@ from flask import Flask, current_app
 from fedlend.errors import FedlendError
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService
-from fedlend.types import ModelStatus, UpdateStatus
 from fedlend.web import Job, JobState, get_db, get_jobs
 from fedlend.web.filters import eth_rounded
 from lender_app.context import get_lender
@@ -47,7 +46,7 @@ def job_kind(model_id: int) -> str:
 
 def contract_key(lender: LenderService) -> str:
     """Which chain and contract a setting belongs to: '<chain id>:<address>'."""
-    return f"{lender.node.chain_id}:{lender.node.client.address.lower()}"
+    return f"{lender.node.chain_id}:{lender.node.contract.lower()}"
 
 
 def get_evaluations() -> Evaluations:
@@ -143,10 +142,7 @@ class Evaluations:
         key = contract_key(lender)
         queued = []
         for model_id in sorted(int(r["model_id"]) for r in rows if r["contract"] == key):
-            client = lender.node.client
-            if client.get_model(model_id).status != ModelStatus.OPEN:
-                continue
-            if any(u.status == UpdateStatus.PENDING for u in client.updates_of_model(model_id)):
+            if lender.awaits_evaluation(model_id):
                 job_id, new = self.submit(model_id, auto=True)
                 if job_id is not None and new:
                     queued.append(job_id)

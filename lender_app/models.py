@@ -179,7 +179,7 @@ def card(model_id: int, fmt: str) -> Response:
         raise FedlendError("model cards come as card.md or card.json")
     lender = get_lender()
     detail = _with_spec(lender, model_id)
-    body = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.client.address)
+    body = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.contract)
     if fmt == "json":
         text, mimetype = json.dumps(body, indent=2, sort_keys=True), "application/json"
     else:

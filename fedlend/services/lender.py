@@ -36,7 +36,9 @@ from fedlend.types import (
     MAX_SCORE,
     BasisPoints,
     Digest,
+    ModelStatus,
     UpdateRecord,
+    UpdateStatus,
     Wei,
 )
 from fedlend_core.progress import Progress, quiet
@@ -286,6 +288,13 @@ class LenderService:
                 f"model #{model_id} belongs to {bounty.record.lender}, not to this account"
             )
         return bounty
+
+    def awaits_evaluation(self, model_id: int) -> bool:
+        """True if the model is open and holds updates nobody has judged yet."""
+        client = self.node.client
+        if client.get_model(model_id).status != ModelStatus.OPEN:
+            return False
+        return any(u.status == UpdateStatus.PENDING for u in client.updates_of_model(model_id))
 
     def reclaim(self, model_id: int) -> Sent[Wei]:
         """Credit back what is left of a model's bounty (after its deadline or completion)."""

@@ -52,9 +52,22 @@ class Node:
         """The chain's id (cached: it never changes for one node)."""
         return self.client.chain_id
 
+    @property
+    def contract(self) -> Address:
+        """The ModelRepository this node talks to."""
+        return self.client.address
+
     def balance(self) -> Wei:
         """This account's ETH balance."""
         return self.client.balance_of(self.address)
+
+    def owed(self) -> Wei:
+        """What the contract owes this account (withdrawable)."""
+        return self.client.owed(self.address)
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp (what deadlines are compared with)."""
+        return self.client.chain_time()
 
     # --- content ---------------------------------------------------------------------------
     def put(self, data: bytes) -> Digest:
