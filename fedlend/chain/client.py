@@ -193,8 +193,7 @@ class ModelRepositoryClient:
         call = self.contract.functions.createModel(
             _digest(weights), _digest(spec), initial_score, target_score, deadline, review_period
         )
-        receipt = self._send(call, value=bounty_wei)
-        return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
+        return self._created(call, bounty_wei)
 
     def create_verified_model(
         self,
@@ -223,6 +222,10 @@ class ModelRepositoryClient:
             bytes(proof),
             list(instances),
         )
+        return self._created(call, bounty_wei)
+
+    def _created(self, call: Any, bounty_wei: int) -> Sent[int]:
+        """Send a create call escrowing `bounty_wei`; the new model id from ModelCreated."""
         receipt = self._send(call, value=bounty_wei)
         return sent(receipt, self._receipt_event(receipt, "ModelCreated")["modelId"])
 
