@@ -138,9 +138,10 @@ class Records:
         return set(self._nonces(model_id))
 
     def _nonces(self, model_id: int) -> dict[int, str | None]:
+        judged, rebuilt = self._table("evaluations"), self._table("nonces")  # the lender's
         sql = (
-            "SELECT update_id, nonce FROM evaluations WHERE model_id = ?"
-            " UNION ALL SELECT update_id, nonce FROM nonces WHERE model_id = ?"
+            f"SELECT update_id, nonce FROM {judged} WHERE model_id = ?"  # noqa: S608
+            f" UNION ALL SELECT update_id, nonce FROM {rebuilt} WHERE model_id = ?"
         )
         with self._db() as db:
             found = db.execute(sql, [model_id, model_id]).fetchall()
