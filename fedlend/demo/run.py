@@ -331,7 +331,7 @@ def _finish(cast: Cast, test: pd.DataFrame, config: DemoConfig, say: Say, out: D
             fees[i] += sent.fee_wei
             out.gas["withdraw"] = max(out.gas.get("withdraw", 0), sent.gas_used)
         gained = owner.node.balance() - cast.start_balances[i]
-        spent = max(owner.privacy(str(d["sha256"]))[0].epsilon for d in owner.datasets())
+        spent = max(owner.privacy(d.sha256)[0].epsilon for d in owner.datasets())
         out.owners.append(
             {
                 "address": owner.node.address,

@@ -10,9 +10,8 @@ shares and score, and records each update's Shapley value, share and reward in o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
 from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
@@ -20,6 +19,7 @@ from fedlend.sealing import OpenedUpdate, public_key_text
 from fedlend.services import catalog
 from fedlend.services.evaluation_records import round_row, update_row
 from fedlend.services.lender import LenderService
+from fedlend.services.record_rows import EvaluationRow
 from fedlend.services.replay import seen_nonces
 from fedlend.types import (
     MAX_ROUND_SIZE,
@@ -249,7 +249,7 @@ def _send_round(
     )
     by_id = {o.record.update_id: o for o in opened}
     values = _values(result)
-    rows: list[Mapping[str, Any]] = []
+    rows: list[EvaluationRow] = []
     out: list[Evaluation] = []
     now = time.time()
     for record in sent.value.updates:
@@ -275,10 +275,8 @@ def _send_round(
         )
         out.append(evaluation)
         rows.append(update_row(evaluation, record, header.nonce if header else None, header, now))
-    lender.records.upsert_many("evaluations", rows)
-    lender.records.upsert_many(
-        "rounds", [round_row(model, len(found.updates), result, sent, score, now)]
-    )
+    lender.records.upsert_many(rows)
+    lender.records.upsert(round_row(model, len(found.updates), result, sent, score, now))
     return out
 
 

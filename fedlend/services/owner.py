@@ -29,6 +29,7 @@ from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
 from fedlend.services.owner_review import Confirm, LocalChange, approved
+from fedlend.services.record_rows import DatasetRow, SubmissionRow
 from fedlend.services.records import OWNER, Records
 from fedlend.types import Digest, UpdateRecord, UpdateStatus, Wei
 from fedlend_core.progress import Progress
@@ -93,27 +94,20 @@ class OwnerService:
             tmp.write_bytes(data)
             tmp.replace(path)
         self.records.upsert(
-            "datasets",
-            {
-                "sha256": report.sha256,
-                "name": name[:200] or "dataset",
-                "path": str(path),
-                "rows": report.rows,
-                "at": time.time(),
-            },
+            DatasetRow(report.sha256, name[:200] or "dataset", str(path), report.rows, time.time())
         )
         return report
 
-    def datasets(self) -> list[dict[str, object]]:
+    def datasets(self) -> list[DatasetRow]:
         """The datasets this owner has added, oldest first."""
-        return self.records.rows("datasets", order="at")
+        return self.records.rows(DatasetRow, order="at")
 
     def dataset_bytes(self, sha256: str) -> bytes:
         """A kept dataset's bytes; NotFoundError if unknown."""
-        row = self.records.one("datasets", sha256=sha256)
-        if row is None or not Path(row["path"]).exists():
+        row = self.records.one(DatasetRow, sha256=sha256)
+        if row is None or not Path(row.path).exists():
             raise NotFoundError("that dataset is not on this machine: add the CSV again")
-        return Path(row["path"]).read_bytes()
+        return Path(row.path).read_bytes()
 
     def check_data(self, data: bytes, *, model_id: int | None = None) -> DataCheck:
         """Rows, default rate, missing values; with a model, which required columns fail."""
@@ -212,21 +206,20 @@ class OwnerService:
         report(0.95, "sending submitUpdate")
         sent = self._submit(model_id, digest, sha256, charge_key, result.epsilon)
         self.records.upsert(
-            "submissions",
-            {
-                "update_id": sent.value,
-                "model_id": model_id,
-                "dataset": sha256,
-                "digest": digest.hex(),
-                "epsilon": result.epsilon,
-                "delta": result.delta,
-                "n_examples": result.n_examples,
-                "local_before": before,
-                "local_after": after,
-                "tx_hash": sent.tx_hash,
-                "gas_used": sent.gas_used,
-                "at": time.time(),
-            },
+            SubmissionRow(
+                update_id=sent.value,
+                model_id=model_id,
+                dataset=sha256,
+                digest=digest.hex(),
+                epsilon=result.epsilon,
+                delta=result.delta,
+                n_examples=result.n_examples,
+                local_before=before,
+                local_after=after,
+                tx_hash=sent.tx_hash,
+                gas_used=sent.gas_used,
+                at=time.time(),
+            )
         )
         report(1.0, f"submitted update #{sent.value}")
         return Contribution(
@@ -269,19 +262,16 @@ class OwnerService:
         """Every update this account submitted (from chain events), newest first.
 
         One log scan and one read of the local records, however many submissions there are."""
-        local = {int(r["update_id"]): r for r in self.records.rows("submissions")}
+        local = {r.update_id: r for r in self.records.rows(SubmissionRow)}
         out = []
         for record in reversed(self.node.client.updates_by(self.node.address)):
-            row = local.get(record.update_id, {})
-            out.append(
-                Submission(
-                    record,
-                    row.get("dataset"),
-                    row.get("epsilon"),
-                    row.get("n_examples"),
-                    row.get("local_after"),
+            row = local.get(record.update_id)
+            if row is None:  # submitted elsewhere, or the local records were lost
+                out.append(Submission(record, None, None, None, None))
+            else:
+                out.append(
+                    Submission(record, row.dataset, row.epsilon, row.n_examples, row.local_after)
                 )
-            )
         return out
 
     def owed(self) -> Wei:
