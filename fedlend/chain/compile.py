@@ -27,19 +27,29 @@ COMPILER_SETTINGS: dict[str, Any] = {
     "viaIR": True,  # ~1k less gas per call than the legacy pipeline, 25% smaller code
     "evmVersion": EVM_VERSION,
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]},
+        "*": {
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ],
+            "": ["ast"],  # only to name the immutables (kept: name -> offsets, not the AST)
+        },
     },
 }
 
 
 @dataclass(frozen=True)
 class Artifact:
-    """One compiled contract: its ABI and 0x-prefixed creation and runtime bytecode."""
+    """One compiled contract: its ABI, 0x-prefixed creation and runtime bytecode, and where in
+    the runtime code the constructor writes each immutable (name -> (start, length) byte spans)."""
 
     name: str
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    immutables: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,20 +208,53 @@ def _raise_on_errors(output: dict[str, Any]) -> None:
 
 
 def _collect(output: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    names = _immutable_names(output)
     collected: dict[str, dict[str, Any]] = {}
     for contracts in output.get("contracts", {}).values():
         for name, data in contracts.items():
+            runtime = data["evm"]["deployedBytecode"]
+            references = runtime.get("immutableReferences") or {}
             collected[name] = {
                 "abi": data["abi"],
                 "bytecode": "0x" + data["evm"]["bytecode"]["object"],
-                "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                "deployedBytecode": "0x" + runtime["object"],
+                "immutables": {
+                    names.get(int(ast_id), f"#{ast_id}"): [[r["start"], r["length"]] for r in spans]
+                    for ast_id, spans in references.items()
+                },
             }
     return collected
 
 
+def _immutable_names(output: dict[str, Any]) -> dict[int, str]:
+    """AST id -> name of every immutable state variable in the compiled sources."""
+    names: dict[int, str] = {}
+    stack: list[Any] = [source.get("ast") for source in output.get("sources", {}).values()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("nodeType") == "VariableDeclaration" and node.get("mutability") == (
+                "immutable"
+            ):
+                names[int(node["id"])] = str(node["name"])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+    return names
+
+
 def _artifacts(cached: dict[str, Any]) -> dict[str, Artifact]:
     return {
-        name: Artifact(name, data["abi"], data["bytecode"], data["deployedBytecode"])
+        name: Artifact(
+            name,
+            data["abi"],
+            data["bytecode"],
+            data["deployedBytecode"],
+            tuple(
+                (label, tuple((int(start), int(length)) for start, length in spans))
+                for label, spans in sorted(data.get("immutables", {}).items())
+            ),
+        )
         for name, data in cached["contracts"].items()
     }
 

@@ -6,6 +6,8 @@ digest names each), so a second run skips setup. The SRS is the insecure local k
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +17,15 @@ from eth_account.signers.local import LocalAccount
 from sklearn.linear_model import LogisticRegression
 from web3 import Web3
 
+from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.zk_verifier import DeployedVerifier, deploy_round_verifier
 from fedlend.settings import SHIPPED_LOANS
+from fedlend.types import Digest
 from fl.data import load_loans, target_vector
+from tests.conftest import DAY
 from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights
 from zk.keys import CircuitKeys, circuit_keys
+from zk.outputs import weights_digest
 from zk.prover import Proof, commitment_digest, commitment_points, prove
 from zk.srs import SrsConfig
 
@@ -122,3 +128,56 @@ def round_verifier(
     """The circuit's Halo2Verifier and RoundVerifier, deployed on the session Anvil."""
     points = len(honest.points) // 64
     return deploy_round_verifier(w3, dev_accounts[0], zk_keys, data_points=points)
+
+
+BOUNTY = 10**18
+TARGET = 10_000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the lender sends for a verified round."""
+
+    score: int
+    new_weights: bytes
+    proof: bytes
+    instances: tuple[int, ...]
+
+
+def claim_of(proven: ZkRound, keys: CircuitKeys) -> Claim:
+    """The score, weights digest, proof and public outputs a lender sends for `proven`."""
+    outputs = proven.proof.outputs(keys)
+    return Claim(
+        score=proven.proof.score(keys),
+        new_weights=weights_digest(outputs.weights),
+        proof=proven.proof.data,
+        instances=proven.proof.instances,
+    )
+
+
+def create_verified(repo: ModelRepositoryClient, verifier: str, claim: Claim, deadline: int) -> int:
+    """Post a verified model of BOUNTY wei whose initial score `claim` proves; its id."""
+    return repo.create_verified_model(
+        weights=Digest(claim.new_weights),
+        spec=Digest(hashlib.sha256(b"spec").digest()),
+        initial_score=claim.score,
+        target_score=TARGET,
+        deadline=deadline,
+        bounty_wei=BOUNTY,
+        verifier=verifier,
+        proof=claim.proof,
+        instances=claim.instances,
+    ).value
+
+
+@pytest.fixture
+def verified_model(
+    repo: ModelRepositoryClient,
+    round_verifier: DeployedVerifier,
+    initial: ZkRound,
+    zk_keys: CircuitKeys,
+    chain_now: Callable[[], int],
+) -> Callable[[], int]:
+    """verified_model() -> id of a fresh verified model, its initial score proven by `initial`."""
+    claim = claim_of(initial, zk_keys)
+    return lambda: create_verified(repo, round_verifier.round_verifier, claim, chain_now() + DAY)

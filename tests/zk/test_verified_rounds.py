@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -16,59 +16,9 @@ from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import Digest, UpdateStatus
 from tests.conftest import DAY
 from tests.contracts.helpers import contract_balance, refused
-from tests.zk.conftest import ZkRound
+from tests.zk.conftest import BOUNTY, TARGET, Claim, ZkRound, create_verified
+from tests.zk.conftest import claim_of as _claim
 from zk.keys import CircuitKeys
-from zk.outputs import weights_digest
-
-BOUNTY = 10**18
-TARGET = 10_000
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What the lender sends for a verified round."""
-
-    score: int
-    new_weights: bytes
-    proof: bytes
-    instances: tuple[int, ...]
-
-
-def _claim(proven: ZkRound, keys: CircuitKeys) -> Claim:
-    outputs = proven.proof.outputs(keys)
-    return Claim(
-        score=proven.proof.score(keys),
-        new_weights=weights_digest(outputs.weights),
-        proof=proven.proof.data,
-        instances=proven.proof.instances,
-    )
-
-
-def _create(repo: ModelRepositoryClient, verifier: str, claim: Claim, deadline: int) -> int:
-    return repo.create_verified_model(
-        weights=Digest(claim.new_weights),
-        spec=Digest(hashlib.sha256(b"spec").digest()),
-        initial_score=claim.score,
-        target_score=TARGET,
-        deadline=deadline,
-        bounty_wei=BOUNTY,
-        verifier=verifier,
-        proof=claim.proof,
-        instances=claim.instances,
-    ).value
-
-
-@pytest.fixture
-def verified_model(
-    repo: ModelRepositoryClient,
-    round_verifier: DeployedVerifier,
-    initial: ZkRound,
-    zk_keys: CircuitKeys,
-    chain_now: Callable[[], int],
-) -> Callable[[], int]:
-    """verified_model() -> id of a fresh verified model, its initial score proven by `initial`."""
-    claim = _claim(initial, zk_keys)
-    return lambda: _create(repo, round_verifier.round_verifier, claim, chain_now() + DAY)
 
 
 def _submit(repo: ModelRepositoryClient, owner: LocalAccount, model_id: int) -> int:
@@ -233,7 +183,7 @@ def test_a_verified_model_needs_a_true_initial_score(
 ) -> None:
     balance, count = contract_balance(repo), repo.model_count()
     with refused(error):
-        _create(
+        create_verified(
             repo, round_verifier.round_verifier, cheat(_claim(initial, zk_keys)), chain_now() + DAY
         )
     assert (contract_balance(repo), repo.model_count()) == (balance, count)

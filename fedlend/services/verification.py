@@ -1,0 +1,253 @@
+"""A model's verification as anyone can read it from the chain: None (unverified) or its record.
+
+The record joins the model's ModelVerificationFixed event (verifier, data commitment, rows, vk
+digest), its RoundProven events and the verifier check (fedlend.services.verifier_check). Logs
+are hostile: each is decoded and type-checked alone, a malformed one is skipped with a note.
+Everything is read once per chain head (both event kinds for every model in one scan), so a
+listing of many models costs two log queries and one check per distinct verifier.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eth_typing import HexStr
+from eth_utils import keccak
+from web3 import Web3
+from web3._utils.events import get_event_data
+from web3.exceptions import Web3Exception
+
+from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.events import block_pages
+from fedlend.chain.head import HeadMemo
+from fedlend.chain.rpc import rpc_errors
+from fedlend.services.verifier_check import Claimed, VerifierCheck, check_verifier
+from fedlend.types import MAX_SCORE
+
+FIXED, PROVEN = "ModelVerificationFixed", "RoundProven"
+MAX_LOGS = 100_000  # per scan: more than this is not an honest repository's history
+MAX_ROWS = 1 << 32
+_MEMO = HeadMemo(limit=1024)
+_GAS: OrderedDict[tuple[str, str], int] = OrderedDict()
+_GAS_LOCK = threading.Lock()
+MAX_GAS_REMEMBERED = 10_000
+
+
+@dataclass(frozen=True)
+class ProvenRound:
+    """One RoundProven event: the proven score, weights digest and proof hash, where, and gas."""
+
+    score: int
+    weights: bytes
+    proof_hash: bytes  # keccak256 of the proof bytes
+    tx_hash: str
+    block_number: int
+    gas_used: int | None = None  # the evaluateVerifiedRound transaction's gas (when asked)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a verified model fixed at creation, its proven rounds and the verifier check."""
+
+    model_id: int
+    verifier: str
+    commitment: bytes
+    rows: int
+    vk_digest: bytes
+    fixed_block: int
+    fixed_tx: str
+    rounds: tuple[ProvenRound, ...]
+    check: VerifierCheck
+    notes: tuple[str, ...] = ()  # logs of this model skipped as malformed
+
+    @property
+    def trusted(self) -> bool:
+        """The verifier check passed: a proven round's score is the AUC on the committed set."""
+        return self.check.ok
+
+    @property
+    def proven_txs(self) -> frozenset[str]:
+        """The transactions whose round was proven."""
+        return frozenset(r.tx_hash for r in self.rounds)
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    model_id: int
+    claimed: Claimed
+    commitment: bytes
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class _Scan:
+    fixed: dict[int, _Fixed]
+    rounds: dict[int, tuple[ProvenRound, ...]]
+    notes: dict[int | None, tuple[str, ...]]
+
+
+def verification_of(
+    client: ModelRepositoryClient, model_id: int, *, gas: bool = False
+) -> Verification | None:
+    """The model's verification (None if it was created unverified); `gas` adds each proven
+    round's transaction gas (one receipt each, remembered)."""
+    head = bytes(client.latest_block()["hash"])
+    key = (client.address, "model", model_id, gas)
+    return _MEMO.get(head, key, lambda: _verification(client, head, model_id, gas=gas))
+
+
+def verifications(
+    client: ModelRepositoryClient, model_ids: Iterable[int]
+) -> dict[int, Verification | None]:
+    """verification_of for several models (one scan of the chain for all of them)."""
+    return {m: verification_of(client, m) for m in model_ids}
+
+
+def _verification(
+    client: ModelRepositoryClient, head: bytes, model_id: int, *, gas: bool
+) -> Verification | None:
+    scan = _MEMO.get(head, (client.address, "scan"), lambda: _scan(client))
+    fixed = scan.fixed.get(model_id)
+    if fixed is None:
+        return None
+    check = _MEMO.get(
+        head,
+        (client.address, "check", fixed.claimed),
+        lambda: check_verifier(client.w3, fixed.claimed),
+    )
+    stored = client.get_verification(model_id)
+    if stored is None or not _same(stored, fixed):
+        check = VerifierCheck(
+            False, "the contract's getVerification disagrees with its ModelVerificationFixed event"
+        )
+    rounds = scan.rounds.get(model_id, ())
+    if gas:
+        rounds = tuple(replace(r, gas_used=_gas_of(client.w3, r)) for r in rounds)
+    return Verification(
+        model_id=model_id,
+        verifier=fixed.claimed.verifier,
+        commitment=fixed.commitment,
+        rows=fixed.claimed.rows,
+        vk_digest=fixed.claimed.vk_digest,
+        fixed_block=fixed.block_number,
+        fixed_tx=fixed.tx_hash,
+        rounds=rounds,
+        check=check,
+        notes=scan.notes.get(model_id, ()),
+    )
+
+
+def _same(stored: tuple[str, bytes], fixed: _Fixed) -> bool:
+    verifier, commitment = stored
+    return verifier.lower() == fixed.claimed.verifier.lower() and commitment == fixed.commitment
+
+
+def _scan(client: ModelRepositoryClient) -> _Scan:
+    """Every ModelVerificationFixed and RoundProven log of the contract, decoded one by one."""
+    abis = {e["name"]: e for e in client.artifact.abi if e.get("type") == "event"}
+    by_topic = {_topic(abis[name]): abis[name] for name in (FIXED, PROVEN) if name in abis}
+    fixed: dict[int, _Fixed] = {}
+    rounds: dict[int, list[ProvenRound]] = {}
+    notes: dict[int | None, list[str]] = {}
+    for log in _logs(client, list(by_topic)):
+        try:
+            abi = by_topic[bytes(log["topics"][0])]
+            data = get_event_data(client.w3.codec, abi, log)
+            model_id, item = _checked(abi["name"], data)
+        except Exception as exc:  # eth-abi/web3 raise many types for malformed logs
+            notes.setdefault(None, []).append(
+                f"a malformed verification log ({type(exc).__name__})"
+            )
+            continue
+        if isinstance(item, _Fixed):
+            if model_id in fixed:
+                notes.setdefault(model_id, []).append("a second ModelVerificationFixed (ignored)")
+                continue
+            fixed[model_id] = item
+        else:
+            rounds.setdefault(model_id, []).append(item)
+    return _Scan(
+        fixed,
+        {m: tuple(r) for m, r in rounds.items()},
+        {m: tuple(n) for m, n in notes.items()},
+    )
+
+
+def _logs(client: ModelRepositoryClient, topics: list[bytes]) -> list[Any]:
+    found: list[Any] = []
+    with rpc_errors():
+        last = int(client.w3.eth.block_number)
+        for low, high in block_pages(client.deployed_block, last, client.page_size):
+            params: Any = {
+                "address": Web3.to_checksum_address(client.address),
+                "fromBlock": low,
+                "toBlock": high,
+                "topics": [[Web3.to_hex(t) for t in topics]],
+            }
+            found.extend(client.w3.eth.get_logs(params))
+            if len(found) > MAX_LOGS:
+                break
+    return found[:MAX_LOGS]
+
+
+def _checked(name: str, data: Any) -> tuple[int, _Fixed | ProvenRound]:
+    """The log's model id and record, every field type- and range-checked (ValueError if not)."""
+    args = data["args"]
+    model_id = _int(args["modelId"], 1, 1 << 64)
+    block, tx = _int(data["blockNumber"], 0, 1 << 64), Web3.to_hex(data["transactionHash"])
+    if name == FIXED:
+        claimed = Claimed(
+            Web3.to_checksum_address(args["verifier"]),
+            _int(args["rows"], 1, MAX_ROWS),
+            _word(args["vkDigest"]),
+        )
+        return model_id, _Fixed(model_id, claimed, _word(args["commitment"]), block, tx)
+    proven = ProvenRound(
+        score=_int(args["score"], 0, MAX_SCORE),
+        weights=_word(args["newWeights"]),
+        proof_hash=_word(args["proofDigest"]),
+        tx_hash=tx,
+        block_number=block,
+    )
+    return model_id, proven
+
+
+def _int(value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{value!r} is not an integer in [{low}, {high}]")
+    return value
+
+
+def _word(value: Any) -> bytes:
+    if not isinstance(value, bytes) or len(value) != 32:
+        raise ValueError("not a 32-byte word")
+    return value
+
+
+def _topic(abi: dict[str, Any]) -> bytes:
+    types = ",".join(arg["type"] for arg in abi["inputs"])
+    return keccak(text=f"{abi['name']}({types})")
+
+
+def _gas_of(w3: Web3, r: ProvenRound) -> int | None:
+    """The round transaction's gas used (remembered by transaction and block)."""
+    key = (r.tx_hash, str(r.block_number))
+    with _GAS_LOCK:
+        if key in _GAS:
+            return _GAS[key]
+    try:
+        with rpc_errors():
+            receipt = w3.eth.get_transaction_receipt(HexStr(r.tx_hash))
+        gas = _int(receipt["gasUsed"], 0, 1 << 64)
+    except (Web3Exception, KeyError, ValueError, TypeError):
+        return None
+    with _GAS_LOCK:
+        _GAS[key] = gas
+        while len(_GAS) > MAX_GAS_REMEMBERED:
+            _GAS.popitem(last=False)
+    return gas
