@@ -27,9 +27,9 @@ from fl.models import Weights
 from fl.spec import ModelSpec
 from fl.weights import weights_from_bytes
 from zk.circuit import CircuitShape
-from zk.fixed import SALT_BITS, FixedPoint, ValidationSet, decode_weights, encode_set
+from zk.fixed import SALT_BITS, FixedPoint, ValidationSet, decode_weights, encode_set, scores
 from zk.fixed import encode_weights as encode_ints
-from zk.outputs import parse_weights_blob
+from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_digest
 
 VERIFIED = "zk_verified"  # spec metadata: the proof scheme ("ezkl-auc-v1") of a verified model
 FEATURE_BITS = "zk_feature_bits"  # spec metadata: features are rounded to 1/2**bits
@@ -123,3 +123,20 @@ def validation_set(spec: ModelSpec, data: EncodedData, key: bytes, sha256: str) 
     """The salted integer set a verified model commits to (the same for every round)."""
     salt = salt_for(key, sha256, spec, data.n)
     return encode_set(data.X, data.labels.astype(np.int64), fixed_point(spec), salt=salt)
+
+
+def proven_score(
+    spec: ModelSpec, weights: Mapping[str, torch.Tensor], x: np.ndarray, y: np.ndarray
+) -> int:
+    """The score a proof of these weights shows (the quantized AUC; the salt does not count):
+    what anyone holding the validation CSV can recompute without the lender's key."""
+    zero_salt = np.zeros(len(y), dtype=np.int64)
+    encoded = encode_set(x, np.asarray(y).astype(np.int64), fixed_point(spec), salt=zero_salt)
+    ints = integer_weights(spec, weights)
+    r_up, r_low, positives = rank_sums(scores(encoded, ints), encoded.y)
+    return score_bps(PublicOutputs(tuple(ints.tolist()), r_up, r_low, positives), len(y))
+
+
+def proven_digest(spec: ModelSpec, weights: Mapping[str, torch.Tensor]) -> bytes:
+    """The newWeights a proof of these weights records: sha256 of their felt blob."""
+    return weights_digest(integer_weights(spec, weights).tolist())

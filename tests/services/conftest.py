@@ -1,5 +1,5 @@
-"""Fixtures for the verified-model service tests: a small lender CSV and a lender whose circuit
-keys live in build/zk-cache (shared with tests/zk: the same 64 x 4 circuit)."""
+"""Fixtures for the verified-model service tests: a lender whose circuit keys live in
+build/zk-cache (shared with tests/zk: the same 64 x 4 circuit)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,8 @@ from fedlend.chain.events import RoundEvaluated
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
-from fedlend.settings import SHIPPED_LOANS
-from fl.data import load_loans
 from tests.market import DAY, Market
-from tests.zk.conftest import CACHE, COLUMNS, ROWS
-
-
-@pytest.fixture(scope="session")
-def small_lender_csv() -> bytes:
-    """64 real loans (none in the loan_csvs parts) for a verified model's validation set."""
-    frame = load_loans(SHIPPED_LOANS).sample(frac=1.0, random_state=7)
-    return frame.iloc[5600 : 5600 + ROWS].to_csv(index=False).encode()
+from tests.zk.conftest import CACHE, COLUMNS
 
 
 @pytest.fixture(scope="module")

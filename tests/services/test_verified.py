@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 from fedlend.errors import JobCancelledError
+from fedlend.services.audit import audit_model
+from fedlend.services.audit_bundle import export_bundle, parse_bundle
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService, PostedModel
@@ -142,3 +144,16 @@ def test_a_round_without_a_better_model_is_a_proven_rejection_and_a_cancel_sends
     assert checks is not None
     assert [c.proven for c in checks] == [True] * len(checks)
     assert len(proven_rounds(client, verified.model_id)) == len(checks)
+
+
+def test_the_bundle_audit_recomputes_every_proven_score_without_the_lenders_key(
+    market: Market, zk_lender: LenderService, verified: PostedModel, small_lender_csv: bytes
+) -> None:
+    rounds = round_events(zk_lender.node.client, verified.model_id)
+    assert rounds  # the paid round and the proven rejection above (when run in file order)
+    _, bundle = parse_bundle(export_bundle(zk_lender, verified.model_id))
+    report = audit_model(
+        market.node(9), verified.model_id, bundle=bundle, validation_csv=small_lender_csv
+    )
+    assert report.ok, report.mismatches
+    assert report.recomputed_rounds == len(rounds) == len(report.proven_rounds)
