@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from eth_typing import HexStr
@@ -22,11 +23,11 @@ from web3._utils.events import get_event_data
 from web3.exceptions import Web3Exception
 
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.chain.events import block_pages
+from fedlend.chain.events import UpdateEvaluated, block_pages
 from fedlend.chain.head import HeadMemo
 from fedlend.chain.rpc import rpc_errors
 from fedlend.services.verifier_check import Claimed, VerifierCheck, check_verifier
-from fedlend.types import MAX_SCORE
+from fedlend.types import MAX_SCORE, UpdateStatus
 
 FIXED, PROVEN = "ModelVerificationFixed", "RoundProven"
 MAX_LOGS = 100_000  # per scan: more than this is not an honest repository's history
@@ -251,3 +252,26 @@ def _gas_of(w3: Web3, r: ProvenRound) -> int | None:
         while len(_GAS) > MAX_GAS_REMEMBERED:
             _GAS.popitem(last=False)
     return gas
+
+
+def proven_updates(client: ModelRepositoryClient, model_ids: Iterable[int]) -> dict[int, bool]:
+    """For every judged update of the verified models among `model_ids`: update id -> whether
+    the round that judged it was proven (updates claimed after a review window have no round)."""
+    head = bytes(client.latest_block()["hash"])
+    out: dict[int, bool] = {}
+    for model_id in sorted(set(model_ids)):
+        found = verification_of(client, model_id)
+        if found is not None:
+            key = (client.address, "judged", model_id)
+            out.update(_MEMO.get(head, key, partial(_judged_in, client, found)))
+    return out
+
+
+def _judged_in(client: ModelRepositoryClient, found: Verification) -> dict[int, bool]:
+    proven = found.proven_txs
+    events = client.events(model_id=found.model_id, names=["UpdateEvaluated"])
+    return {
+        e.update_id: e.at.tx_hash in proven
+        for e in events
+        if isinstance(e, UpdateEvaluated) and e.status != UpdateStatus.EXPIRED
+    }
