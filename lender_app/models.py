@@ -15,6 +15,8 @@ from fedlend.services.lender import LenderService
 from fedlend.services.lender_local import FILES, SPEC_FILE, model_file, seen_model
 from fedlend.services.lender_views import ModelDetail, model_detail
 from fedlend.services.model_card import card_markdown, model_archive, model_card
+from fedlend.services.verification import Verification, verification_of
+from fedlend.settings import LOCAL_CHAIN_ID
 from fedlend.types import MAX_SCORE, WEI_PER_ETH
 from fedlend.web import get_jobs, line_chart_data, wallet_mode
 from fedlend.web.connection import offline_page
@@ -34,6 +36,7 @@ def show(model_id: int) -> str:
     try:
         lender = get_lender()
         detail = model_detail(lender, model_id, events=get_events())
+        verification = verification_of(lender.node.client, model_id, gas=True)
     except ChainUnavailableError as exc:
         return _local_page(model_id, exc)
     return render_template(
@@ -44,6 +47,9 @@ def show(model_id: int) -> str:
         metric_label=detail.bounty.metric if detail.bounty.spec else "score",
         score_chart=_score_chart(detail),
         paid_chart=_paid_chart(detail),
+        verification=verification,
+        proven_chart=_proven_chart(verification) if verification and verification.rounds else None,
+        local_chain=lender.node.chain_id == LOCAL_CHAIN_ID,
         auto=get_evaluations().auto_enabled(lender, model_id) if detail.is_own else False,
         jobs=get_jobs().recent(kind=job_kind(model_id), limit=3),
         desk=model_page_extras(model_id),
@@ -89,6 +95,15 @@ def _score_chart(detail: ModelDetail) -> dict[str, Any]:
         },
         y_label="validation score",
         x_label="after update",
+    )
+
+
+def _proven_chart(verification: Verification) -> dict[str, Any]:
+    return line_chart_data(
+        [f"round {i}" for i, _ in enumerate(verification.rounds, start=1)],
+        {"proven score": [r.score / MAX_SCORE for r in verification.rounds]},
+        y_label="proven ROC-AUC",
+        x_label="proven round",
     )
 
 

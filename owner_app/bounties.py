@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from fedlend.services import catalog
 from fedlend.services.owner_views import lender_records
 from fedlend.services.signals import AddressReport
+from fedlend.services.verification import verifications
 from fedlend.web.fragments import fragment
 from fedlend.web.signals_views import address_signal
 from owner_app.connection import nav_page, owner_service
@@ -24,13 +25,17 @@ def index() -> ResponseReturnValue:
     listing = catalog.browse(owner.node, accepting_only=not show_all)
     records = lender_records(owner, listing.records)
     lenders = sorted({b.record.lender for b in listing.bounties})
+    proofs = verifications(owner.node.client, [b.model_id for b in listing.bounties])
     key = (
         listing.chain_time,
         tuple((b.record, b.spec is None, b.spec_error) for b in listing.bounties),
         tuple(sorted(records.items())),
         tuple((a, _signal(address_signal(a))) for a in lenders),
+        tuple(proofs.items()),
     )
-    rows = fragment("bounties/_rows.html", key, bounties=listing.bounties, records=records)
+    rows = fragment(
+        "bounties/_rows.html", key, bounties=listing.bounties, records=records, proofs=proofs
+    )
     return render_template(
         "bounties/index.html",
         bounties=listing.bounties,

@@ -22,6 +22,8 @@ from fedlend.services.owner_views import (
     parse_epsilon,
     preflight,
 )
+from fedlend.services.verification import verifications
+from fedlend.settings import LOCAL_CHAIN_ID
 from fedlend.web import get_jobs
 from fedlend.web.job_recheck import recheck_job
 from fedlend.web.jobs import current_job
@@ -181,6 +183,8 @@ def _render(
     listed = owner.open_bounties()
     return render_template(
         "contribute/form.html",
+        proofs=verifications(owner.node.client, [b.model_id for b in listed]),
+        local_chain=owner.node.chain_id == LOCAL_CHAIN_ID,
         bounties=[b for b in listed if b.spec is not None],
         unavailable=[b for b in listed if b.spec is None],
         datasets=dataset_views(owner),

@@ -15,6 +15,7 @@ from fedlend.services.owner_views import (
     privacy_history,
     submission_views,
 )
+from fedlend.services.verification import proven_updates, verifications
 from fedlend.web import line_chart_data
 from fedlend.web.filters import eth_rounded
 from fedlend.web.fragments import fragment
@@ -30,12 +31,19 @@ def index() -> ResponseReturnValue:
     """Submissions (statuses re-read from chain events), privacy charts, money owed."""
     owner = owner_service()
     submissions = submission_views(owner)
+    models = {s.submission.record.model_id for s in submissions}
+    proofs = verifications(owner.node.client, sorted(models))
+    proven = proven_updates(owner.node.client, models)
     # a claimable row holds a form (a per-session CSRF token): render those every time
-    key = None if any(s.claimable for s in submissions) else tuple(submissions)
+    shown = (tuple(submissions), tuple(proofs.items()), tuple(sorted(proven.items())))
+    key = None if any(s.claimable for s in submissions) else shown
+    rows = fragment(
+        "contributions/_rows.html", key, submissions=submissions, proofs=proofs, proven=proven
+    )
     return render_template(
         "contributions/index.html",
         submissions=submissions,
-        rows=fragment("contributions/_rows.html", key, submissions=submissions),
+        rows=rows,
         charts=[c for d in dataset_views(owner) if (c := _privacy_chart(owner, d))],
         owed=owner.owed(),
     )

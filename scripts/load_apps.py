@@ -1,15 +1,17 @@
 """Load the owner and lender apps: N clients for S seconds on 127.0.0.1, per-page p50/p95.
 
     .venv/bin/python scripts/load_apps.py [--clients 20] [--seconds 60] [--bounties 100]
-                                          [--submissions 400]
+                                          [--submissions 400] [--verified 0]
 
 Starts its own Anvil and both apps on free 127.0.0.1 ports (nothing else is touched), posts one
 real bounty plus copies of it up to --bounties, submits --submissions updates from one owner, then
-has the clients fetch the apps' pages round-robin. Each app runs in its own process, as
-`fedlend owner-app` / `lender-app` run them (werkzeug's threaded server, a thread per request,
-its request log discarded); --in-process serves both from threads of this process instead.
-Bounded: at most 50 clients, 300 s, 1,000 bounties and 5,000 submissions. Prints requests/s
-and p50/p95 per page, and any non-200 answers.
+has the clients fetch the apps' pages round-robin. --verified N also posts N verified models (one
+real EZKL proof of the tests' 64 x 4 circuit, scripts/_verified.py; the first with a proven
+round), so the listings show them and the lender's page of the first is fetched too. Each app
+runs in its own process, as `fedlend owner-app` / `lender-app` run them (werkzeug's threaded
+server, a thread per request, its request log discarded); --in-process serves both from threads
+of this process instead. Bounded: at most 50 clients, 300 s, 1,000 bounties, 5,000 submissions
+and 200 verified models. Prints requests/s and p50/p95 per page, and any non-200 answers.
 """
 
 from __future__ import annotations
@@ -49,8 +51,11 @@ OWNER_PAGES = ["/", "/bounties/", "/contributions/", "/data/", "/contribute/"]
 LENDER_PAGES = ["/", "/account/", "/models/1"]
 
 
-def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> Settings:
-    """A contract with `bounties` open models and `submissions` updates from dev account 1."""
+def build_market(
+    home: Path, rpc_url: str, bounties: int, submissions: int, verified: int = 0
+) -> tuple[Settings, list[int]]:
+    """A contract with `bounties` open models, `submissions` updates from dev account 1 and
+    `verified` verified models after them (their ids)."""
     settings = deploy_market(home, rpc_url)
     csv = load_loans(SHIPPED_LOANS).iloc[:1600].to_csv(index=False).encode()
     posted = post_first_bounty(settings, csv, "load test")
@@ -63,7 +68,12 @@ def build_market(home: Path, rpc_url: str, bounties: int, submissions: int) -> S
         owner.submit_update(1 + i % bounties, Digest(os.urandom(32)))
         if (i + 1) % 100 == 0:
             say(f"  {i + 1}/{submissions} submissions sent")
-    return settings
+    if not verified:
+        return settings, []
+    from _verified import post_verified
+
+    say(f"  proving once, then posting {verified} verified models")
+    return settings, post_verified(settings, posted.first.spec_digest, verified, posted.deadline)
 
 
 def app_factory(role: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[..., dict[str, Any]]]:
@@ -171,6 +181,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--bounties", type=int, default=100)
     parser.add_argument("--submissions", type=int, default=400)
+    parser.add_argument("--verified", type=int, default=0, help="verified models to add")
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -188,15 +199,18 @@ def main() -> None:
     seconds = min(max(1.0, args.seconds), 300.0)
     bounties = min(max(1, args.bounties), 1000)
     submissions = min(max(0, args.submissions), 5000)
+    verified = min(max(0, args.verified), 200)
     with private_chain("fedlend-load-") as (home, rpc_url):
         say(f"Anvil on {rpc_url}; building {bounties} bounties, {submissions} updates")
-        settings = build_market(home, rpc_url, bounties, submissions)
+        say(f"  and {verified} verified models")
+        settings, verified_ids = build_market(home, rpc_url, bounties, submissions, verified)
         start = serve_role if args.in_process else spawn
         say("apps: " + ("threads of this process" if args.in_process else "one process each"))
         owner_port, owner = start("owner", settings, home)
         lender_port, lender = start("lender", settings, home)
         targets = [("owner", owner_port, p) for p in OWNER_PAGES]
         targets += [("lender", lender_port, p) for p in LENDER_PAGES]
+        targets += [("lender", lender_port, f"/models/{m}") for m in verified_ids[:1]]
         try:
             run_load(targets, clients, seconds)
         finally:

@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
                 f"  verified model: {len(report.proven_rounds)} of {report.rounds} round(s) "
                 "proven in zero knowledge (checked from chain data alone)"
             )
+            verdict = "passed" if report.verifier_ok else "FAILED"
+            print(f"  verifier check {verdict}: {report.verifier_check}")
             for tx in report.proven_rounds:
                 print(f"  proven round {tx}")
         else:

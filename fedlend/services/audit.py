@@ -27,6 +27,7 @@ from fedlend.services import catalog
 from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data
 from fedlend.services.node import Node
+from fedlend.services.verification import verification_of
 from fedlend.services.verified import is_verified, proven_digest, proven_score
 from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import MAX_SCORE, Digest, UpdateStatus
@@ -51,6 +52,8 @@ class AuditReport:
     mismatches: list[str] = field(default_factory=list)
     verified: bool = False  # created verified: every round needs a zero-knowledge proof
     proven_rounds: list[str] = field(default_factory=list)  # tx hashes whose proof re-checked
+    verifier_check: str = ""  # a verified model's verifier check, in words
+    verifier_ok: bool | None = None  # whether it passed (None: an unverified model)
 
     @property
     def ok(self) -> bool:
@@ -147,6 +150,11 @@ def _audit_proofs(
     """For a verified model: re-check every round's proof from chain data alone."""
     proofs = audit_proofs(client, model_id, rounds)
     report.verified = proofs is not None
+    verification = verification_of(client, model_id)
+    if verification is not None:
+        report.verifier_check = verification.check.message
+        report.verifier_ok = verification.check.ok
+        report.expect(verification.check.ok, f"verifier: {verification.check.message}")
     for proof in proofs or []:
         report.expect(proof.proven, f"round {proof.tx_hash[:12]}…: not proven: {proof.reason}")
         if proof.proven:

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from eth_typing import HexStr
@@ -22,16 +23,19 @@ from web3._utils.events import get_event_data
 from web3.exceptions import Web3Exception
 
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.chain.events import block_pages
+from fedlend.chain.events import UpdateEvaluated, block_pages
 from fedlend.chain.head import HeadMemo
 from fedlend.chain.rpc import rpc_errors
 from fedlend.services.verifier_check import Claimed, VerifierCheck, check_verifier
-from fedlend.types import MAX_SCORE
+from fedlend.types import MAX_SCORE, UpdateStatus
 
 FIXED, PROVEN = "ModelVerificationFixed", "RoundProven"
 MAX_LOGS = 100_000  # per scan: more than this is not an honest repository's history
 MAX_ROWS = 1 << 32
-_MEMO = HeadMemo(limit=1024)
+_MEMO = HeadMemo(limit=1 << 14)  # per head: each model's record, each verifier's check
+_SCANS = HeadMemo(
+    limit=64
+)  # per head: one scan per contract (apart, so many models never evict it)
 _GAS: OrderedDict[tuple[str, str], int] = OrderedDict()
 _GAS_LOCK = threading.Lock()
 MAX_GAS_REMEMBERED = 10_000
@@ -111,7 +115,7 @@ def verifications(
 def _verification(
     client: ModelRepositoryClient, head: bytes, model_id: int, *, gas: bool
 ) -> Verification | None:
-    scan = _MEMO.get(head, (client.address, "scan"), lambda: _scan(client))
+    scan = _SCANS.get(head, client.address, lambda: _scan(client, _head_number(client)))
     fixed = scan.fixed.get(model_id)
     if fixed is None:
         return None
@@ -147,14 +151,18 @@ def _same(stored: tuple[str, bytes], fixed: _Fixed) -> bool:
     return verifier.lower() == fixed.claimed.verifier.lower() and commitment == fixed.commitment
 
 
-def _scan(client: ModelRepositoryClient) -> _Scan:
+def _head_number(client: ModelRepositoryClient) -> int:
+    return int(client.latest_block()["number"])
+
+
+def _scan(client: ModelRepositoryClient, last: int) -> _Scan:
     """Every ModelVerificationFixed and RoundProven log of the contract, decoded one by one."""
     abis = {e["name"]: e for e in client.artifact.abi if e.get("type") == "event"}
     by_topic = {_topic(abis[name]): abis[name] for name in (FIXED, PROVEN) if name in abis}
     fixed: dict[int, _Fixed] = {}
     rounds: dict[int, list[ProvenRound]] = {}
     notes: dict[int | None, list[str]] = {}
-    for log in _logs(client, list(by_topic)):
+    for log in _logs(client, list(by_topic), last):
         try:
             abi = by_topic[bytes(log["topics"][0])]
             data = get_event_data(client.w3.codec, abi, log)
@@ -178,10 +186,10 @@ def _scan(client: ModelRepositoryClient) -> _Scan:
     )
 
 
-def _logs(client: ModelRepositoryClient, topics: list[bytes]) -> list[Any]:
+def _logs(client: ModelRepositoryClient, topics: list[bytes], last: int) -> list[Any]:
+    """The logs with these topics from the deployment block to `last` (at most MAX_LOGS)."""
     found: list[Any] = []
     with rpc_errors():
-        last = int(client.w3.eth.block_number)
         for low, high in block_pages(client.deployed_block, last, client.page_size):
             params: Any = {
                 "address": Web3.to_checksum_address(client.address),
@@ -251,3 +259,26 @@ def _gas_of(w3: Web3, r: ProvenRound) -> int | None:
         while len(_GAS) > MAX_GAS_REMEMBERED:
             _GAS.popitem(last=False)
     return gas
+
+
+def proven_updates(client: ModelRepositoryClient, model_ids: Iterable[int]) -> dict[int, bool]:
+    """For every judged update of the verified models among `model_ids`: update id -> whether
+    the round that judged it was proven (updates claimed after a review window have no round)."""
+    head = bytes(client.latest_block()["hash"])
+    out: dict[int, bool] = {}
+    for model_id in sorted(set(model_ids)):
+        found = verification_of(client, model_id)
+        if found is not None:
+            key = (client.address, "judged", model_id)
+            out.update(_MEMO.get(head, key, partial(_judged_in, client, found)))
+    return out
+
+
+def _judged_in(client: ModelRepositoryClient, found: Verification) -> dict[int, bool]:
+    proven = found.proven_txs
+    events = client.events(model_id=found.model_id, names=["UpdateEvaluated"])
+    return {
+        e.update_id: e.at.tx_hash in proven
+        for e in events
+        if isinstance(e, UpdateEvaluated) and e.status != UpdateStatus.EXPIRED
+    }

@@ -17,7 +17,8 @@ from eth_account.signers.local import LocalAccount
 from sklearn.linear_model import LogisticRegression
 from web3 import Web3
 
-from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.client import ModelRepositoryClient, RoundReceipt
+from fedlend.chain.rpc import Sent
 from fedlend.chain.zk_verifier import DeployedVerifier, deploy_round_verifier
 from fedlend.settings import SHIPPED_LOANS
 from fedlend.types import Digest
@@ -155,11 +156,18 @@ def claim_of(proven: ZkRound, keys: CircuitKeys) -> Claim:
     )
 
 
-def create_verified(repo: ModelRepositoryClient, verifier: str, claim: Claim, deadline: int) -> int:
+def create_verified(
+    repo: ModelRepositoryClient,
+    verifier: str,
+    claim: Claim,
+    deadline: int,
+    *,
+    spec: Digest | None = None,
+) -> int:
     """Post a verified model of BOUNTY wei whose initial score `claim` proves; its id."""
     return repo.create_verified_model(
         weights=Digest(claim.new_weights),
-        spec=Digest(hashlib.sha256(b"spec").digest()),
+        spec=spec or Digest(hashlib.sha256(b"spec").digest()),
         initial_score=claim.score,
         target_score=TARGET,
         deadline=deadline,
@@ -168,6 +176,28 @@ def create_verified(repo: ModelRepositoryClient, verifier: str, claim: Claim, de
         proof=claim.proof,
         instances=claim.instances,
     ).value
+
+
+def prove_round(
+    repo: ModelRepositoryClient, model_id: int, update_id: int, claim: Claim, share: int = 10_000
+) -> Sent[RoundReceipt]:
+    """Judge one update in a verified round that `claim` proves."""
+    return repo.evaluate_verified_round(
+        model_id,
+        [update_id],
+        [share],
+        score=claim.score,
+        new_weights=Digest(claim.new_weights),
+        proof=claim.proof,
+        instances=claim.instances,
+    )
+
+
+def forged_claim(score: int) -> Claim:
+    """What a LookAlikeVerifier calls proven: any proof bytes, `score` as the last output."""
+    words = (5, 7)
+    packed = b"".join(w.to_bytes(32, "big") for w in words)
+    return Claim(score, hashlib.sha256(packed).digest(), b"no proof at all", (*words, score))
 
 
 @pytest.fixture

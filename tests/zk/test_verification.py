@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import pytest
@@ -22,7 +21,14 @@ from fedlend.services.verifier_check import Claimed, check_verifier
 from fedlend.types import Digest
 from tests.conftest import DAY
 from tests.contracts.helpers import deploy_helper
-from tests.zk.conftest import ROWS, Claim, ZkRound, claim_of, create_verified
+from tests.zk.conftest import (
+    ROWS,
+    ZkRound,
+    claim_of,
+    create_verified,
+    forged_claim,
+    prove_round,
+)
 from zk.keys import CircuitKeys
 
 NOT_OURS = "its verifier is not the project's RoundVerifier"
@@ -31,16 +37,6 @@ UNTRUSTED = "its scores cannot be trusted"
 
 def _look_alike(w3: Web3, account: LocalAccount, vk: bytes) -> Contract:
     return deploy_helper(w3, account, "LookAlikeVerifier", ROWS, vk)
-
-
-def _forged_model(
-    repo: ModelRepositoryClient, verifier: str, deadline: int, score: int = 9_000
-) -> int:
-    """A "verified" model whose initial score the look-alike calls proven."""
-    words = (5, 7)
-    packed = b"".join(w.to_bytes(32, "big") for w in words)
-    claim = Claim(score, hashlib.sha256(packed).digest(), b"no proof at all", (*words, score))
-    return create_verified(repo, verifier, claim, deadline)
 
 
 def test_a_verified_model_reads_as_its_record_and_its_verifier_checks_out(
@@ -69,15 +65,7 @@ def test_a_verified_model_reads_as_its_record_and_its_verifier_checks_out(
     owner = dev_accounts[8]
     update = repo.with_account(owner).submit_update(model_id, Digest(keccak(b"u"))).value
     claim = claim_of(honest, zk_keys)
-    sent = repo.evaluate_verified_round(
-        model_id,
-        [update],
-        [10_000],
-        score=claim.score,
-        new_weights=Digest(claim.new_weights),
-        proof=claim.proof,
-        instances=claim.instances,
-    )
+    sent = prove_round(repo, model_id, update, claim)
     after = verification_of(repo, model_id, gas=True)
     assert after is not None
     [proven] = after.rounds
@@ -103,7 +91,7 @@ def test_a_look_alike_verifier_fails_the_check(
     chain_now: Callable[[], int],
 ) -> None:
     fake = _look_alike(repo.w3, dev_accounts[0], zk_keys.vk_digest)
-    model_id = _forged_model(repo, fake.address, chain_now() + DAY)
+    model_id = create_verified(repo, fake.address, forged_claim(9_000), chain_now() + DAY)
     record = verification_of(repo, model_id)
     assert record is not None  # the contract took it: only the check tells owners
     assert (record.verifier, record.rows) == (fake.address, ROWS)

@@ -16,7 +16,7 @@ from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import Digest, UpdateStatus
 from tests.conftest import DAY
 from tests.contracts.helpers import contract_balance, refused
-from tests.zk.conftest import BOUNTY, TARGET, Claim, ZkRound, create_verified
+from tests.zk.conftest import BOUNTY, TARGET, Claim, ZkRound, create_verified, prove_round
 from tests.zk.conftest import claim_of as _claim
 from zk.keys import CircuitKeys
 
@@ -29,15 +29,7 @@ def _submit(repo: ModelRepositoryClient, owner: LocalAccount, model_id: int) -> 
 def _send(
     repo: ModelRepositoryClient, model_id: int, update_id: int, claim: Claim, share: int = 10_000
 ) -> int:
-    return repo.evaluate_verified_round(
-        model_id,
-        [update_id],
-        [share],
-        score=claim.score,
-        new_weights=Digest(claim.new_weights),
-        proof=claim.proof,
-        instances=claim.instances,
-    ).value.payout_wei
+    return prove_round(repo, model_id, update_id, claim, share).value.payout_wei
 
 
 def test_an_honest_verified_round_is_paid_in_wei(

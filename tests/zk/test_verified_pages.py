@@ -1,0 +1,202 @@
+"""What owners and the lender see of a verified model: badges, the verifier check, proven rounds."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from flask import Flask
+from flask.testing import FlaskClient
+
+from fedlend.chain.zk_verifier import DeployedVerifier
+from fedlend.types import Digest
+from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
+from tests.conftest import DAY
+from tests.contracts.helpers import deploy_helper
+from tests.market import Market, PostBounty
+from tests.zk.conftest import ROWS, ZkRound, claim_of, create_verified, forged_claim, prove_round
+from zk.keys import CircuitKeys
+
+FAILED = "its verifier is not the project's RoundVerifier: its scores cannot be trusted"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Three models on one contract, and the owner's two judged updates."""
+
+    plain: int  # created unverified
+    verified: int  # verified by the project's RoundVerifier, one round proven
+    forged: int  # "verified" by a look-alike that calls every proof valid
+    proven_update: int
+    plain_update: int
+    round_tx: str
+    round_gas: int
+
+
+@pytest.fixture(scope="module")
+def shown(
+    market: Market,
+    posted: PostBounty,
+    dev_accounts: list[LocalAccount],
+    round_verifier: DeployedVerifier,
+    initial: ZkRound,
+    honest: ZkRound,
+    zk_keys: CircuitKeys,
+    chain_now: Callable[[], int],
+) -> Shown:
+    plain = posted()
+    lender, owner = market.node(0).client, market.node(1).client
+    start, better = claim_of(initial, zk_keys), claim_of(honest, zk_keys)
+
+    verified = create_verified(
+        lender, round_verifier.round_verifier, start, chain_now() + DAY, spec=plain.spec_digest
+    )  # a real spec in the store, so the pages list the model
+    fake = deploy_helper(lender.w3, dev_accounts[0], "LookAlikeVerifier", ROWS, zk_keys.vk_digest)
+    forged = create_verified(
+        lender, fake.address, forged_claim(9_000), chain_now() + DAY, spec=plain.spec_digest
+    )
+    update = owner.submit_update(verified, Digest(keccak(b"owner update"))).value
+    sent = prove_round(lender, verified, update, better)
+    plain_update = owner.submit_update(plain.model_id, Digest(keccak(b"plain update"))).value
+    lender.evaluate_round(
+        plain.model_id,
+        [plain_update],
+        [0],
+        score=plain.initial_score,
+        new_weights=plain.weights_digest,
+    )
+    return Shown(
+        plain.model_id, verified, forged, update, plain_update, sent.tx_hash, sent.gas_used
+    )
+
+
+def _app(which: str, market: Market, path: Path, dev: int) -> Iterator[FlaskClient]:
+    app: Flask = build_app(which, path, FEDLEND_SETTINGS=market.settings(dev))
+    yield app.test_client()
+    app.extensions["fedlend_jobs"].shutdown()
+
+
+@pytest.fixture
+def owner_client(market: Market, tmp_path: Path) -> Iterator[FlaskClient]:
+    yield from _app("owner", market, tmp_path / "owner", 1)
+
+
+@pytest.fixture
+def lender_client(market: Market, tmp_path: Path) -> Iterator[FlaskClient]:
+    yield from _app("lender", market, tmp_path / "lender", 0)
+
+
+def _page(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    body = response.get_data(as_text=True)
+    assert_no_traceback(body)
+    return html.unescape(body)
+
+
+def _words(page: str) -> str:
+    """The page's text, tags dropped and whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", "", page).split())
+
+
+def _row(page: str, model_id: int) -> str:
+    return found(rf'<tr data-model="{model_id}".*?</tr>', page, re.S).group(0)
+
+
+def test_open_bounties_say_verified_unverified_or_failed(
+    shown: Shown, owner_client: FlaskClient
+) -> None:
+    page = _page(owner_client, "/bounties/")
+    assert 'data-verification="verified"' in _row(page, shown.verified)
+    assert "unverified: scores are the lender's word" in _row(page, shown.plain)
+    forged = _row(page, shown.forged)
+    assert 'data-verification="failed"' in forged
+    assert FAILED in forged
+
+
+def _upload(client: FlaskClient, csv: bytes) -> str:
+    form = {"csrf_token": csrf_token(client, "/data/"), "file": (io.BytesIO(csv), "mine.csv")}
+    response = client.post("/data/", data=form, content_type="multipart/form-data")
+    assert response.status_code == 302
+    return response.headers["Location"].split("/data/")[1].split("?")[0]
+
+
+def test_before_spending_epsilon_the_owner_reads_what_is_proven_and_the_check(
+    shown: Shown, owner_client: FlaskClient, loan_csvs: dict[str, bytes]
+) -> None:
+    sha = _upload(owner_client, loan_csvs["owner1"])
+    review = _page(owner_client, f"/contribute/?model={shown.verified}&dataset={sha}&epsilon=1")
+    explained = found(
+        r'<div class="verification" data-verification-explained="verified">.*?</div>', review, re.S
+    ).group(0)
+    for words in (
+        f"validation set of {ROWS} loans",
+        "rejections too",
+        "1 round proven so far",
+        "The lender chooses the validation set",
+        "INSECURE",
+        "Verifier check passed: its verifier is the project's RoundVerifier",
+    ):
+        assert words in _words(explained), words
+    assert review.index("data-verification-explained") < review.index('id="start-training"')
+    forged = _page(owner_client, f"/contribute/?model={shown.forged}&dataset={sha}&epsilon=1")
+    assert f"Verifier check FAILED: {FAILED}." in _words(forged)
+    plain = _page(owner_client, f"/contribute/?model={shown.plain}")
+    assert 'data-verification-explained="unverified"' in plain
+    assert "are the lender's word" in plain
+
+
+def test_contributions_say_per_round_whether_it_was_proven(
+    shown: Shown, owner_client: FlaskClient
+) -> None:
+    page = _page(owner_client, "/contributions/")
+    proven = found(rf'<tr data-update="{shown.proven_update}".*?</tr>', page, re.S).group(0)
+    assert 'data-round-proof="true"' in proven
+    assert "its round was proven in zero knowledge" in proven
+    plain = found(rf'<tr data-update="{shown.plain_update}".*?</tr>', page, re.S).group(0)
+    assert 'data-round-proof="unverified"' in plain
+
+
+def test_the_lender_model_page_shows_the_verifier_and_each_proven_round(
+    shown: Shown, lender_client: FlaskClient, round_verifier: DeployedVerifier
+) -> None:
+    page = _page(lender_client, f"/models/{shown.verified}")
+    card = found(r'<section class="card" id="verification">.*?</section>', page, re.S).group(0)
+    assert round_verifier.round_verifier in card
+    assert 'data-verifier-check="passed"' in card
+    proven = found(rf'<tr data-proven-round="{shown.round_tx}".*?</tr>', card, re.S).group(0)
+    assert f'data-gas="{shown.round_gas}"' in proven
+    assert f"fedlend audit --model-id {shown.verified}" in card
+    plain = _page(lender_client, f"/models/{shown.plain}")
+    assert 'data-verification="unverified"' in plain
+    forged = _page(lender_client, f"/models/{shown.forged}")
+    assert 'data-verifier-check="failed"' in forged
+
+
+def test_the_audit_command_prints_the_verifier_check(
+    shown: Shown,
+    market: Market,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fedlend.cli import main
+
+    monkeypatch.setenv("FEDLEND_HOME", str(market.home))
+    monkeypatch.setenv("FEDLEND_RPC_URL", market.rpc_url)
+    monkeypatch.setenv("FEDLEND_CONTRACT", market.contract)
+    monkeypatch.delenv("FEDLEND_DEV_ACCOUNT", raising=False)
+    main(["audit", "--model-id", str(shown.verified)])
+    out = capsys.readouterr().out
+    assert "verifier check passed: its verifier is the project's RoundVerifier" in out
+    assert f"proven round {shown.round_tx}" in out
+    assert main(["audit", "--model-id", str(shown.forged)]) == 1
+    out = capsys.readouterr().out
+    assert f"verifier check FAILED: {FAILED}" in out
+    assert f"MISMATCH verifier: {FAILED}" in out
