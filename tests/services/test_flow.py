@@ -9,6 +9,7 @@ import pytest
 from fedlend.errors import DataError, FedlendError, PrivacyBudgetError, SpecError
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending, weight_versions
+from fedlend.services.owner import OwnerService
 from fedlend.types import ModelStatus, UpdateStatus
 from fl.train import TrainConfig
 from tests.market import LoanCsvs, Market, PostBounty
@@ -64,12 +65,16 @@ def test_an_update_for_one_model_submitted_to_another_is_refused(
     assert copier.client.owed(copier.address) == 0
 
 
+def _owner_with_loans(market: Market, loan_csvs: LoanCsvs) -> tuple[OwnerService, str]:
+    owner = market.owner(4)
+    return owner, owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
+
+
 def test_privacy_budget_is_enforced_across_submissions(
     market: Market, posted: PostBounty, loan_csvs: LoanCsvs
 ) -> None:
     model = posted()
-    owner = market.owner(4)
-    sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
+    owner, sha = _owner_with_loans(market, loan_csvs)
     owner.set_budget(sha, epsilon=1.2)
     owner.contribute(model.model_id, sha, TrainConfig(1.0, seed=3))
     with pytest.raises(PrivacyBudgetError, match="budget"):
@@ -83,8 +88,7 @@ def test_a_contribution_without_an_epsilon_is_refused_before_anything_is_spent(
     market: Market, posted: PostBounty, loan_csvs: LoanCsvs
 ) -> None:
     model = posted()
-    owner = market.owner(4)
-    sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
+    owner, sha = _owner_with_loans(market, loan_csvs)
     before = owner.privacy(sha)[0]
     with pytest.raises(PrivacyBudgetError, match="give it an ε budget"):
         owner.contribute(model.model_id, sha, TrainConfig(None))
