@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import RoundEvaluated
+from fedlend.chain.terms import ModelTerms, ProofClaim
 from fedlend.chain.zk_verifier import DeployedVerifier
 from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import Digest, UpdateStatus
@@ -46,15 +47,16 @@ def _claim(proven: ZkRound, keys: CircuitKeys) -> Claim:
 
 def _create(repo: ModelRepositoryClient, verifier: str, claim: Claim, deadline: int) -> int:
     return repo.create_verified_model(
-        weights=Digest(claim.new_weights),
-        spec=Digest(hashlib.sha256(b"spec").digest()),
-        initial_score=claim.score,
-        target_score=TARGET,
-        deadline=deadline,
-        bounty_wei=BOUNTY,
-        verifier=verifier,
-        proof=claim.proof,
-        instances=claim.instances,
+        ModelTerms(
+            weights=Digest(claim.new_weights),
+            spec=Digest(hashlib.sha256(b"spec").digest()),
+            initial_score=claim.score,
+            target_score=TARGET,
+            deadline=deadline,
+            bounty_wei=BOUNTY,
+        ),
+        verifier,
+        ProofClaim(claim.proof, tuple(claim.instances)),
     ).value
 
 
@@ -85,8 +87,7 @@ def _send(
         [share],
         score=claim.score,
         new_weights=Digest(claim.new_weights),
-        proof=claim.proof,
-        instances=claim.instances,
+        claim=ProofClaim(claim.proof, tuple(claim.instances)),
     ).value.payout_wei
 
 
