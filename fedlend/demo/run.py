@@ -33,6 +33,7 @@ from fl.evaluate import score
 from fl.features import encode
 from fl.simulate import epochs_for
 from fl.splits import by_state
+from fl.train import TrainConfig
 from fl.weights import save_model
 
 Say = Callable[[str], None]
@@ -279,11 +280,13 @@ def _round(cast: Cast, config: DemoConfig, r: int, say: Say, out: DemoResult) ->
         c = owner.contribute(
             model_id,
             sha,
-            epsilon=config.epsilon,
-            delta=config.delta,
-            rounds=config.rounds,
-            epochs=epochs_for(config.epsilon),
-            seed=config.seed * 1000 + r * 10 + i,
+            TrainConfig(
+                config.epsilon,
+                delta=config.delta,
+                epochs=epochs_for(config.epsilon),
+                rounds=config.rounds,
+                seed=config.seed * 1000 + r * 10 + i,
+            ),
         )
         fees[i] += c.sent.fee_wei
         out.gas["submitUpdate"] = max(out.gas.get("submitUpdate", 0), c.sent.gas_used)

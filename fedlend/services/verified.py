@@ -134,7 +134,7 @@ def proven_score(
     encoded = encode_set(x, np.asarray(y).astype(np.int64), fixed_point(spec), salt=zero_salt)
     ints = integer_weights(spec, weights)
     r_up, r_low, positives = rank_sums(scores(encoded, ints), encoded.y)
-    return score_bps(PublicOutputs(tuple(ints.tolist()), r_up, r_low, positives), len(y))
+    return score_bps(PublicOutputs(tuple(ints.tolist()), r_up + r_low, positives), len(y))
 
 
 def proven_digest(spec: ModelSpec, weights: Mapping[str, torch.Tensor]) -> bytes:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from fedlend.chain.terms import ModelTerms, ProofClaim
 from fedlend.errors import ConfigError, StorageError
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService, PostedModel, check_target
@@ -75,18 +76,17 @@ def post_verified(
         raise StorageError("the store named the weights blob by another digest: check the store")
     validation = lender.validation(spec)
     metrics = score(spec, proven.weights, validation.X, validation.labels)
-    sent = node.client.create_verified_model(
+    model_terms = ModelTerms(
         weights=weights_digest,
         spec=spec_digest,
         initial_score=proven.score,
         target_score=terms.target_score,
         deadline=terms.deadline,
         bounty_wei=terms.bounty_wei,
-        verifier=verifier.address,
-        proof=proven.proof.data,
-        instances=proven.proof.instances,
         review_period=terms.review_period,
     )
+    claim = ProofClaim(proven.proof.data, tuple(proven.proof.instances))
+    sent = node.client.create_verified_model(model_terms, verifier.address, claim)
     progress(1.0, f"verified model #{sent.value} posted (initial score proven)")
     facts = VerifiedPosting(
         verifier=verifier.address,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from fedlend.chain.client import ModelRepositoryClient, RoundReceipt
 from fedlend.chain.rpc import Sent
+from fedlend.chain.terms import ProofClaim
 from fedlend.errors import JobCancelledError, ProofError, StorageError
 from fedlend.services.lender import LenderService
 from fedlend.services.verified_proofs import Proven, circuit_of, prove_weights
@@ -93,8 +94,7 @@ def send_proven_round(
         [claim.shares.get(i, 0) for i in ids],
         score=proven.score,
         new_weights=proven.digest,
-        proof=proven.proof.data,
-        instances=proven.proof.instances,
+        claim=ProofClaim(proven.proof.data, tuple(proven.proof.instances)),
     )
 
 

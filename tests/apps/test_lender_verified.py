@@ -19,6 +19,7 @@ from fedlend.types import UpdateStatus
 from fedlend.web import JobState
 from fl.data import POLICY_COLUMN, REFERENCE_DATE, TARGET, load_loans
 from fl.spec import ModelSpec
+from fl.train import TrainConfig
 from fl.weights import SPEC_FILE, WEIGHTS_FILE, weights_from_bytes
 from lender_app.evaluations import job_kind
 from tests.apps.lender_support import (
@@ -88,7 +89,7 @@ def _messages(client: FlaskClient, job_id: str) -> list[str]:
 def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: bytes) -> None:
     owner = market.owner(4)
     sha = owner.add_dataset(owner_csv, name="loans").sha256
-    update_id = owner.contribute(model_id, sha, epsilon=2.0, seed=3).update_id
+    update_id = owner.contribute(model_id, sha, TrainConfig(2.0, seed=3)).update_id
     client = app.test_client()
     post_action(client, f"/models/{model_id}/evaluate")
     [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))

@@ -17,6 +17,7 @@ from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.owner import Contribution
 from fedlend.services.record_rows import EvaluationRow, RoundRow
 from fedlend.types import UpdateStatus
+from fl.train import TrainConfig
 from tests.market import Market
 
 OWNERS = ((1, "owner1", 11), (2, "owner2", 12), (3, "owner1", 13))
@@ -32,7 +33,7 @@ def _contribute(
     for dev, part, seed in owners:
         owner = market.owner(dev)
         sha = owner.add_dataset(loan_csvs[part], name=part).sha256
-        made.append(owner.contribute(model_id, sha, epsilon=3.0, seed=seed))
+        made.append(owner.contribute(model_id, sha, TrainConfig(3.0, seed=seed)))
     return made
 
 

@@ -24,6 +24,7 @@ from fedlend.services.verified import FEATURE_BITS, VERIFIED, WEIGHT_BITS, is_ve
 from fedlend.services.verified_rounds import proven_rounds
 from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import UpdateStatus
+from fl.train import TrainConfig
 from tests.market import LoanCsvs, Market
 from tests.services.conftest import round_events
 from zk.outputs import weights_blob
@@ -87,7 +88,7 @@ def test_an_owners_round_on_the_decoded_weights_is_proven_and_paid_in_wei(
 ) -> None:
     owner = market.owner(1)
     sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
-    made = owner.contribute(verified.model_id, sha, epsilon=3.0, seed=11)
+    made = owner.contribute(verified.model_id, sha, TrainConfig(3.0, seed=11))
     owed = owner.owed()
     messages: list[str] = []
     [verdict] = evaluate_pending(
