@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from fedlend.errors import ProofError
 from fedlend.services.lender import LenderService
@@ -44,7 +45,7 @@ def test_a_verifier_is_reused_and_a_stale_address_redeployed(
         _registry(zk_lender).write_text(json.dumps(known))
         fresh = round_verifier(node, keys, zk_lender.state, data_points=lambda: POINTS)
         assert fresh.deploy_gas > 0, stale
-        assert node.client.w3.eth.get_code(fresh.address)
+        assert node.client.w3.eth.get_code(Web3.to_checksum_address(fresh.address))
         assert json.loads(_registry(zk_lender).read_text())[key] == fresh.address
     assert _registry(zk_lender).stat().st_mode & 0o077 == 0  # private state
 
