@@ -6,15 +6,15 @@ pragma solidity ^0.8.28;
 /// proof's public outputs say, and reports what the repository compares: the data commitment,
 /// the digest of the proven weights and the score in bps, recomputed from the public outputs.
 /// @dev Public outputs (instances), in order: the weights and the bias as field elements, then
-/// the two rank sums of the defaults (ties above, ties below) and P, the number of defaults.
-/// AUC = ((rankUp + rankLow) / 2 - P (P + 1) / 2) / (P (n - P)).
+/// R, the sum of the defaults' two rank sums (ties counted above, and below), and P, the number
+/// of defaults. AUC = (R / 2 - P (P + 1) / 2) / (P (n - P)), ties counting 1/2.
 interface IRoundVerifier {
     /// @notice The proof has `count` public outputs; this circuit has `expected`.
     error RoundVerifierBadInstanceCount(uint256 count, uint256 expected);
     /// @notice The proof is `length` bytes: shorter than the `minimum` holding the data commitment.
     error RoundVerifierProofTooShort(uint256 length, uint256 minimum);
-    /// @notice The public outputs are not rank sums of `positives` defaults among `rows` rows.
-    error RoundVerifierBadOutputs(uint256 rankUp, uint256 rankLow, uint256 positives, uint256 rows);
+    /// @notice The public outputs are not a rank sum of `positives` defaults among `rows` rows.
+    error RoundVerifierBadOutputs(uint256 rankSum, uint256 positives, uint256 rows);
 
     /// @notice What a verified proof established.
     struct Verdict {

@@ -43,10 +43,10 @@ contract RoundVerifier is IRoundVerifier {
         returns (Verdict memory verdict)
     {
         uint256 count = _weightCount;
-        if (instances.length != count + 3) revert RoundVerifierBadInstanceCount(instances.length, count + 3);
+        if (instances.length != count + 2) revert RoundVerifierBadInstanceCount(instances.length, count + 2);
         uint256 head = _dataPoints * POINT_BYTES;
         if (proof.length < head) revert RoundVerifierProofTooShort(proof.length, head);
-        verdict.score = _score(instances[count], instances[count + 1], instances[count + 2]);
+        verdict.score = _score(instances[count], instances[count + 1]);
         verdict.commitment = sha256(proof[:head]);
         verdict.weightsDigest = sha256(abi.encodePacked(instances[:count]));
         try _halo2.verifyProof(proof, instances) returns (bool ok) {
@@ -71,16 +71,15 @@ contract RoundVerifier is IRoundVerifier {
         return _weightCount;
     }
 
-    /// @dev AUC in bps, rounded down: (rankUp + rankLow - P(P+1)) * 10000 / (2 P (n - P)).
-    function _score(uint256 rankUp, uint256 rankLow, uint256 positives) private view returns (uint16) {
+    /// @dev AUC in bps, rounded down: (rankSum - P(P+1)) * 10000 / (2 P (n - P)).
+    function _score(uint256 rankSum, uint256 positives) private view returns (uint16) {
         uint256 n = _rows;
-        if (positives == 0 || positives >= n || rankUp > n * n || rankLow > n * n) {
-            revert RoundVerifierBadOutputs(rankUp, rankLow, positives, n);
+        if (positives == 0 || positives >= n || rankSum > 2 * n * n) {
+            revert RoundVerifierBadOutputs(rankSum, positives, n);
         }
         uint256 least = positives * (positives + 1);
         uint256 pairs2 = 2 * positives * (n - positives);
-        uint256 sum = rankUp + rankLow;
-        if (sum < least || sum > least + pairs2) revert RoundVerifierBadOutputs(rankUp, rankLow, positives, n);
-        return uint16(((sum - least) * BPS) / pairs2);
+        if (rankSum < least || rankSum > least + pairs2) revert RoundVerifierBadOutputs(rankSum, positives, n);
+        return uint16(((rankSum - least) * BPS) / pairs2);
     }
 }

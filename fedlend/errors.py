@@ -22,6 +22,10 @@ class ConfigError(FedlendError):
     """A setting is missing or malformed (environment variable, key, URL)."""
 
 
+class DamagedRecordError(ConfigError):
+    """A row of a local SQLite file holds a value of the wrong type (damaged or edited by hand)."""
+
+
 # --- chain -------------------------------------------------------------------------------
 class ChainError(FedlendError):
     """Something went wrong talking to the chain."""

@@ -32,6 +32,8 @@ class Settings:
     ipfs_url: str | None = None  # Kubo RPC API base URL; None = embedded local store
     max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
     rpc_timeout: float = 30.0
+    zk_srs: Path | None = None  # a ceremony KZG SRS for verified models (needed off chain 31337)
+    zk_cache: Path | None = None  # circuit keys of verified models; None: <home>/zk-cache
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -45,6 +47,9 @@ class Settings:
         _copy(env, values, "FEDLEND_PRIVATE_KEY", "private_key")
         _copy(env, values, "FEDLEND_KEYSTORE_PASSWORD", "keystore_password")
         _copy(env, values, "FEDLEND_IPFS_URL", "ipfs_url")
+        for var, name in (("FEDLEND_ZK_SRS", "zk_srs"), ("FEDLEND_ZK_CACHE", "zk_cache")):
+            if env.get(var):
+                values[name] = Path(env[var]).expanduser()
         if "FEDLEND_KEYSTORE" in env:
             values["keystore_path"] = Path(env["FEDLEND_KEYSTORE"]).expanduser()
         for var, name in (
@@ -64,6 +69,11 @@ class Settings:
     def deployment_file(self) -> Path:
         """Where `fedlend deploy` records the contract address per chain id."""
         return self.home / "deployments.json"
+
+    @property
+    def zk_cache_dir(self) -> Path:
+        """Where circuit keys and the insecure local SRS of verified models are cached."""
+        return self.zk_cache or self.home / "zk-cache"
 
     @property
     def store_dir(self) -> Path:

@@ -124,8 +124,12 @@ class Evaluations:
             f"evaluated {len(results)} update(s): {len(accepted)} accepted "
             f"({eth_rounded(paid)} paid), {len(results) - len(accepted)} rejected"
         )
+        proven = [r.prove_seconds for r in results if r.prove_seconds is not None]
+        if proven:  # a verified model: the round carried a zero-knowledge proof of its score
+            summary += f"; the score was proven in zero knowledge ({proven[0]:.0f} s)"
         progress(1.0, summary if results else "no pending updates to evaluate")
         done = {"evaluated": len(results), "accepted": len(accepted), "paid_wei": str(paid)}
+        done |= {"proven": True} if proven else {}
         return done | ({"tx_hash": results[0].tx_hash} if results else {})
 
     def _lock_for(self, model_id: int) -> threading.Lock:

@@ -34,6 +34,7 @@ DEFAULTS = {
     "deadline_at": "",
     "post_id": "",  # a client-side id per form: posting it twice finds the first bounty
     "review_days": "7",
+    "verified": "",  # the checkbox: "on" = prove every round's score (logistic regression only)
 }
 # digits, one dot, optional sign and exponent: no "_", " " or "," (re.ASCII: no other digits)
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -63,6 +64,12 @@ def parse_terms(
 ) -> tuple[BountyTerms | None, dict[str, str]]:
     """(terms, {}) when every field is valid, else (None, {field: message})."""
     errors = choice_errors(values)
+    verified = values["verified"] == "on"
+    if verified and values["model_kind"] != "logreg":
+        errors["verified"] = (
+            "Only a logistic regression can be verified: choose “Logistic regression” above, "
+            "or untick “verified”."
+        )
     title = values["title"]
     if not title or len(title) > MAX_TITLE:
         errors["title"] = f"Give the bounty a title of 1 to {MAX_TITLE} characters."
@@ -91,6 +98,7 @@ def parse_terms(
         bounty_wei=parsed["bounty_eth"],  # type: ignore[arg-type]
         deadline=parsed["deadline"],  # type: ignore[arg-type]
         review_period=parsed["review_days"],  # type: ignore[arg-type]
+        verified=verified,
     )
     return terms, {}
 

@@ -11,6 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError, JobCancelledError, NotFoundError
+from fedlend.services.contribution import ContributeJob
 from fedlend.services.owner import OwnerService
 from fedlend.services.owner_review import LocalChange
 from fedlend.services.owner_views import (
@@ -27,6 +28,7 @@ from fedlend.settings import LOCAL_CHAIN_ID
 from fedlend.web import get_jobs
 from fedlend.web.job_recheck import recheck_job
 from fedlend.web.jobs import current_job
+from fl.train import TrainConfig
 from owner_app.connection import nav_page, owner_service
 from owner_app.forms import model_arg, sha_arg
 from owner_app.review import questions
@@ -125,11 +127,13 @@ def train_and_submit(
     done = owner_service().contribute(
         model_id,
         sha256,
-        epsilon=epsilon,
-        progress=guarded,
-        cancel=cancelled,
-        charge_key=f"job:{job[0]}" if job else None,  # a retried job is charged once
-        confirm=confirm if job else None,  # outside a job (a direct call) nobody can be asked
+        TrainConfig(epsilon),
+        ContributeJob(
+            progress=guarded,
+            cancel=cancelled,
+            charge_key=f"job:{job[0]}" if job else None,  # a retried job is charged once
+            confirm=confirm if job else None,  # outside a job (a direct call) nobody can be asked
+        ),
     )
     return {
         "update_id": done.update_id,

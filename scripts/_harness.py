@@ -18,6 +18,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.rpc import connect
+from fedlend.chain.terms import ModelTerms
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.node import open_node
@@ -60,12 +61,14 @@ class Posted:
     def copy(self, bounty_wei: int = 10**15) -> None:
         """One more model on the chain with model 1's spec, weights and scores (no training)."""
         self.lender.node.client.create_model(
-            weights=self.first.weights_digest,
-            spec=self.first.spec_digest,
-            initial_score=self.first.initial_score,
-            target_score=TARGET_SCORE,
-            deadline=self.deadline,
-            bounty_wei=bounty_wei,
+            ModelTerms(
+                weights=self.first.weights_digest,
+                spec=self.first.spec_digest,
+                initial_score=self.first.initial_score,
+                target_score=TARGET_SCORE,
+                deadline=self.deadline,
+                bounty_wei=bounty_wei,
+            )
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from bench_zk import DATA_POINTS, real_inputs
 
 from fedlend.chain.accounts import dev_account
+from fedlend.chain.terms import ModelTerms, ProofClaim
 from fedlend.chain.zk_verifier import deploy_round_verifier
 from fedlend.services.node import open_node
 from fedlend.settings import ROOT, Settings
@@ -34,17 +35,12 @@ def post_verified(settings: Settings, spec: Digest, count: int, deadline: int) -
     lender = open_node(settings).client
     deployed = deploy_round_verifier(lender.w3, dev_account(0), keys, data_points=DATA_POINTS)
     score, digest = proof.score(keys), Digest(weights_digest(proof.outputs(keys).weights))
+    claim = ProofClaim(proof.data, tuple(proof.instances))
     ids = [
         lender.create_verified_model(
-            weights=digest,
-            spec=spec,
-            initial_score=score,
-            target_score=10_000,
-            deadline=deadline,
-            bounty_wei=10**15,
-            verifier=deployed.round_verifier,
-            proof=proof.data,
-            instances=proof.instances,
+            ModelTerms(digest, spec, score, 10_000, deadline, bounty_wei=10**15),
+            deployed.round_verifier,
+            claim,
         ).value
         for _ in range(count)
     ]
@@ -56,7 +52,6 @@ def post_verified(settings: Settings, spec: Digest, count: int, deadline: int) -
         [0],
         score=score,
         new_weights=digest,
-        proof=proof.data,
-        instances=proof.instances,
+        claim=claim,
     )
     return ids

@@ -21,6 +21,7 @@ from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.compile import COMPILER_SETTINGS, find_compiler
 from fedlend.chain.rpc import connect
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ChainError
 from fedlend.types import Digest
 
@@ -64,13 +65,15 @@ def measure() -> list[Row]:
         rows = [Row("deploy", "ModelRepository", deployed.gas_used, None)]
         now = lender.chain_time()
         created = lender.create_model(
-            weights=digest("weights-0"),
-            spec=digest("spec"),
-            initial_score=6000,
-            target_score=8000,
-            deadline=now + 3600,
-            bounty_wei=10**18 + 999,  # rounding leaves 3 wei for the lender to reclaim
-            review_period=HOUR,
+            ModelTerms(
+                weights=digest("weights-0"),
+                spec=digest("spec"),
+                initial_score=6000,
+                target_score=8000,
+                deadline=now + 3600,
+                bounty_wei=10**18 + 999,
+                review_period=HOUR,
+            )
         )
         rows.append(Row("createModel", "~1 ETH bounty", created.gas_used, None))
         model_id = created.value
@@ -136,13 +139,15 @@ def _claims(lender: ModelRepositoryClient, owners: list) -> list[Row]:
 
 def _model(lender: ModelRepositoryClient, label: str) -> int:
     return lender.create_model(
-        weights=digest(f"{label}-weights"),
-        spec=digest(f"{label}-spec"),
-        initial_score=6000,
-        target_score=8000,
-        deadline=lender.chain_time() + HOUR,
-        bounty_wei=10**18,
-        review_period=HOUR,
+        ModelTerms(
+            weights=digest(f"{label}-weights"),
+            spec=digest(f"{label}-spec"),
+            initial_score=6000,
+            target_score=8000,
+            deadline=lender.chain_time() + HOUR,
+            bounty_wei=10**18,
+            review_period=HOUR,
+        )
     ).value
 
 

@@ -26,7 +26,7 @@ from eth_account.signers.local import LocalAccount
 import lender_app
 import owner_app
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
+from fedlend.sealing import UpdateClaims, UpdateHeader, UpdateTarget, parse_public_key, seal_update
 from fedlend.services import catalog
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService
@@ -65,14 +65,10 @@ def build(home: Path, rpc_url: str, stored: int, pending: int) -> Settings:
         raise SystemExit("the benchmark seals with a dev key")
     for _ in range(pending):
         header = UpdateHeader.create(
-            model_id=1,
-            base_digest=bounty.record.weights,
-            chain_id=node.chain_id,
-            contract=node.client.address,
-            submitter=node.address,
-            epsilon=float(result.epsilon or 3.0),
-            delta=result.delta,
-            n_examples=result.n_examples,
+            UpdateTarget(
+                1, bounty.record.weights, node.chain_id, node.client.address, node.address
+            ),
+            UpdateClaims(float(result.epsilon or 3.0), result.delta, result.n_examples),
         )
         blob = seal_update(payload=payload, header=header, owner=signer, lender_public_key=key)
         node.client.submit_update(1, node.put(blob))

@@ -17,7 +17,9 @@ from eth_account import Account
 
 from fedlend.sealing import (
     Submission,
+    UpdateClaims,
     UpdateHeader,
+    UpdateTarget,
     lender_encryption_keypair,
     open_update,
     seal_update,
@@ -51,14 +53,7 @@ def bench_sealing(size: int, *, repeat: int) -> None:
     keys = lender_encryption_keypair(lender)
     contract = "0x" + "ab" * 20
     header = UpdateHeader.create(
-        model_id=1,
-        base_digest=b"\x00" * 32,
-        chain_id=31337,
-        contract=contract,
-        submitter=owner.address,
-        epsilon=3.0,
-        delta=1e-5,
-        n_examples=5000,
+        UpdateTarget(1, b"\x00" * 32, 31337, contract, owner.address), UpdateClaims(3.0, 1e-5, 5000)
     )
     payload = os.urandom(min(size, DEFAULT_MAX_BLOB_BYTES - 1024))  # room for the envelope
 

@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fedlend.chain.terms import ModelTerms, ProofClaim  # noqa: E402
 from fedlend.settings import SHIPPED_LOANS  # noqa: E402
 from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights  # noqa: E402
 from zk.keys import CircuitKeys, circuit_keys  # noqa: E402
@@ -89,9 +90,11 @@ def chain_gas(keys: CircuitKeys, proof: Proof) -> dict[str, int]:
             "deadline": repo.chain_time() + 86_400,
         }
         created = repo.create_verified_model(
-            **terms, verifier=deployed.round_verifier, proof=proof.data, instances=proof.instances
+            ModelTerms(**terms),
+            deployed.round_verifier,
+            ProofClaim(proof.data, tuple(proof.instances)),
         )
-        made = repo.create_model(**terms)
+        made = repo.create_model(ModelTerms(**terms))
         gas = {
             "deploy verifiers": deployed.deploy_gas,
             "createVerifiedModel (initial proven)": created.gas_used,
@@ -107,8 +110,7 @@ def chain_gas(keys: CircuitKeys, proof: Proof) -> dict[str, int]:
                     [0],
                     score=score,
                     new_weights=new_weights,
-                    proof=proof.data,
-                    instances=proof.instances,
+                    claim=ProofClaim(proof.data, tuple(proof.instances)),
                 )
                 gas["evaluateVerifiedRound (1 update, rejected)"] = sent.gas_used
             else:

@@ -33,6 +33,7 @@ from fedlend.chain.accounts import dev_accounts as _dev_accounts
 from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.rpc import connect
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ChainUnavailableError
 from fedlend.settings import Settings
 from fedlend.types import Digest
@@ -153,13 +154,15 @@ def new_model(
     ) -> int:
         client = repo if lender is None else repo.with_account(lender)
         return client.create_model(
-            weights=make_digest(),
-            spec=make_digest(),
-            initial_score=initial,
-            target_score=target,
-            deadline=chain_now() + duration,
-            bounty_wei=bounty_wei,
-            review_period=review,
+            ModelTerms(
+                weights=make_digest(),
+                spec=make_digest(),
+                initial_score=initial,
+                target_score=target,
+                deadline=chain_now() + duration,
+                bounty_wei=bounty_wei,
+                review_period=review,
+            )
         ).value
 
     return create

@@ -30,7 +30,7 @@ from fedlend.sealing import (
     lender_encryption_keypair,
     open_update,
 )
-from fedlend.sealing.header import UpdateHeader
+from fedlend.sealing.header import UpdateClaims, UpdateHeader, UpdateTarget
 from fl.evaluate import validate_update
 from fl.models import init_weights
 from fl.spec import Feature, ModelSpec
@@ -48,14 +48,8 @@ SPEC = ModelSpec(
 )
 WEIGHTS = weights_to_bytes(init_weights(SPEC), spec=SPEC)
 HEADER = UpdateHeader.create(
-    model_id=3,
-    base_digest=b"\x11" * 32,
-    chain_id=31337,
-    contract=Web3.to_checksum_address(CONTRACT),
-    submitter=OWNER.address,
-    epsilon=1.5,
-    delta=1e-5,
-    n_examples=500,
+    UpdateTarget(3, b"\x11" * 32, 31337, Web3.to_checksum_address(CONTRACT), OWNER.address),
+    UpdateClaims(epsilon=1.5, delta=1e-5, n_examples=500),
 )
 
 # --- JSON ---------------------------------------------------------------------------------

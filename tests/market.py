@@ -25,7 +25,7 @@ from fedlend.services.owner import OwnerService
 from fedlend.settings import SHIPPED_LOANS, Settings
 from fl.data import load_loans
 
-__all__ = ["LoanCsvs", "Market", "PostBounty", "loan_csvs", "market", "posted"]
+__all__ = ["LoanCsvs", "Market", "PostBounty", "loan_csvs", "market", "posted", "small_lender_csv"]
 DAY = 86_400
 LoanCsvs = dict[str, bytes]  # the `loan_csvs` fixture: "lender", "owner1".. -> CSV bytes
 PostBounty = Callable[..., PostedModel]  # the `posted` fixture: posted(target=.., ...) -> a bounty
@@ -71,6 +71,14 @@ def loan_csvs() -> dict[str, bytes]:
         "owner2": frame.iloc[3600:5600],
     }
     return {name: _csv(part) for name, part in parts.items()}
+
+
+@pytest.fixture(scope="session")
+def small_lender_csv() -> bytes:
+    """64 real loans (none in the loan_csvs parts): a verified model's validation set that fits
+    the zk tests' 64-row circuit (build/zk-cache)."""
+    frame = load_loans(SHIPPED_LOANS).sample(frac=1.0, random_state=7)
+    return _csv(frame.iloc[5600:5664])
 
 
 def _csv(frame: pd.DataFrame) -> bytes:

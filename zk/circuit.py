@@ -1,10 +1,12 @@
-"""The AUC circuit as an ONNX graph: z = X w + b, AUC by ranks (three sorts), weights copied out.
+"""The AUC circuit as an ONNX graph: z = X w + b, AUC by ranks (two sorts), weights copied out.
 
 Everything is an integer (EZKL scales 0): features and weights are fixed-point numbers chosen by
 `FixedPoint`, so the circuit's arithmetic is exact and the contract can recompute the score.
-The last column of X is a random salt with weight 0 (so the commitment hides a guessable set).
-Outputs, in order: the weights, the bias, rank sums of the defaults with ties counted above
-(R_up) and below (R_lo), and P, the number of defaults. AUC = ((R_up + R_lo)/2 - P(P+1)/2) / (P N).
+The last column of X is a random salt the scores never read (so the commitment hides a guessable
+set). A label counts as a default exactly when it equals 1 (an Equal inside the circuit, so a
+committed label is 0/1 whatever field element it holds). Outputs, in order: the weights, the
+bias, R = R_up + R_lo (the defaults' rank sums with ties counted above and below) and P, the
+number of defaults. AUC = (R/2 - P(P+1)/2) / (P N). zk/README.md says why each step is sound.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ class CircuitShape:
 
     @property
     def instance_count(self) -> int:
-        """Public outputs: the weights, the bias, two rank sums and P."""
-        return self.weight_count + 3
+        """Public outputs: the weights, the bias, the rank sum R and P."""
+        return self.weight_count + 2
 
 
 def build_graph(shape: CircuitShape) -> bytes:
@@ -57,7 +59,7 @@ def build_graph(shape: CircuitShape) -> bytes:
         _value("b", [1, 1]),
     ]
     outputs = [_value(name, dims) for name, dims in _output_dims(d)]
-    graph = helper.make_graph(_nodes(), "fedlend_auc", inputs, outputs, _constants(n))
+    graph = helper.make_graph(_nodes(), "fedlend_auc", inputs, outputs, _constants(n, d))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.producer_name = "fedlend.zk"
     onnx.checker.check_model(model)
@@ -65,7 +67,7 @@ def build_graph(shape: CircuitShape) -> bytes:
 
 
 def _output_dims(d: int) -> list[tuple[str, list[int]]]:
-    return [("w_out", [d, 1]), ("b_out", [1, 1]), ("r_up", [1, 1]), ("r_lo", [1, 1]), ("p", [1, 1])]
+    return [("w_out", [d, 1]), ("b_out", [1, 1]), ("r", [1, 1]), ("p", [1, 1])]
 
 
 def _value(name: str, dims: list[int]) -> onnx.ValueInfoProto:
@@ -77,13 +79,19 @@ def _const(name: str, array: np.ndarray) -> onnx.TensorProto:
     return helper.make_tensor(name, TensorProto.FLOAT, list(values.shape), values.ravel().tolist())
 
 
-def _constants(n: int) -> list[onnx.TensorProto]:
+def _ints(name: str, value: int) -> onnx.TensorProto:
+    return helper.make_tensor(name, TensorProto.INT64, [1], [value])
+
+
+def _constants(n: int, d: int) -> list[onnx.TensorProto]:
     return [
-        _const("zero", np.zeros((1, 1))),
-        _const("two", np.array([[2.0]])),
+        _const("one", np.ones((1, 1))),
         _const("ranks", np.arange(1, n + 1).reshape(n, 1)),
         _const("ones", np.ones((n, 1))),
-        helper.make_tensor("k", TensorProto.INT64, [1], [n]),
+        _ints("k", n),
+        _ints("first", 0),
+        _ints("features", d),
+        _ints("columns", 1),
     ]
 
 
@@ -92,19 +100,17 @@ def _nodes() -> list[onnx.NodeProto]:
     return [
         node("Identity", ["w"], ["w_out"]),
         node("Identity", ["b"], ["b_out"]),
-        node("Concat", ["w", "zero"], ["w_salted"], axis=0),  # the salt column's weight is 0
-        node("MatMul", ["x", "w_salted"], ["xw"]),
+        node("Equal", ["y", "one"], ["is_default"]),  # a label is 1 or it is 0
+        node("Cast", ["is_default"], ["labels"], to=TensorProto.FLOAT),
+        node("Slice", ["x", "first", "features", "columns"], ["features_x"]),  # not the salt
+        node("MatMul", ["features_x", "w"], ["xw"]),
         node("Add", ["xw", "b"], ["z"]),
         node("Transpose", ["z"], ["z_row"], perm=[1, 0]),
-        node("Mul", ["z_row", "two"], ["z2"]),  # gaps of 2 between distinct scores
-        node("Add", ["z2", "y"], ["z_up"]),  # a default ranks above a tied non-default
-        node("Sub", ["z2", "y"], ["z_lo"]),  # ... and below it
-        node("TopK", ["z2", "k"], ["s2", "i2"], largest=0, sorted=1),
+        node("Add", ["z_row", "labels"], ["z_up"]),  # a default ranks above a tied non-default
+        node("Sub", ["z_row", "labels"], ["z_lo"]),  # ... and below it
         node("TopK", ["z_up", "k"], ["s_up", "i_up"], largest=0, sorted=1),
         node("TopK", ["z_lo", "k"], ["s_lo", "i_lo"], largest=0, sorted=1),
-        node("Sub", ["s_up", "s2"], ["d_up"]),  # the labels in rank order (0/1)
-        node("Sub", ["s2", "s_lo"], ["d_lo"]),
-        node("MatMul", ["d_up", "ranks"], ["r_up"]),
-        node("MatMul", ["d_lo", "ranks"], ["r_lo"]),
-        node("MatMul", ["y", "ones"], ["p"]),
+        node("Sub", ["s_up", "s_lo"], ["d"]),  # per rank: defaults there, ties above + below
+        node("MatMul", ["d", "ranks"], ["r"]),
+        node("MatMul", ["labels", "ones"], ["p"]),
     ]

@@ -19,7 +19,7 @@ class FixedPoint:
 
     feature_bits: int = 4
     weight_bits: int = 8
-    limit: int = 1 << 24  # |X w + b| must stay inside EZKL's decomposition range
+    limit: int = 1 << 24  # per feature and weight; zk.prover.check_span bounds X w + b
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""A proof's public outputs: the weights, the rank sums, P; the score the contract recomputes."""
+"""A proof's public outputs: the weights, the rank sum, P; the score the contract recomputes."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ class PublicOutputs:
     """What a proof makes public, as integers (weights signed, the bias last)."""
 
     weights: tuple[int, ...]
-    rank_up: int
-    rank_low: int
+    rank_sum: int  # R_up + R_lo: the defaults' rank sums with ties counted above and below
     positives: int
 
     @classmethod
@@ -34,24 +33,23 @@ class PublicOutputs:
         count = shape.weight_count
         return cls(
             weights=tuple(int_of_felt(f) for f in instances[:count]),
-            rank_up=instances[count],
-            rank_low=instances[count + 1],
-            positives=instances[count + 2],
+            rank_sum=instances[count],
+            positives=instances[count + 1],
         )
 
     def instances(self) -> list[int]:
         """The felts again, in the proof's order."""
         head = [felt_of_int(w) for w in self.weights]
-        return [*head, self.rank_up, self.rank_low, self.positives]
+        return [*head, self.rank_sum, self.positives]
 
 
 def score_bps(outputs: PublicOutputs, rows: int) -> int:
     """AUC in bps rounded down, exactly as RoundVerifier computes it; refused if impossible."""
     p, n = outputs.positives, rows
-    total = outputs.rank_up + outputs.rank_low
+    total = outputs.rank_sum
     least, pairs2 = p * (p + 1), 2 * p * (n - p)
     if not 0 < p < n or not least <= total <= least + pairs2:
-        raise ProofError("the proof's outputs are not rank sums: it was made for another circuit")
+        raise ProofError("the proof's outputs are not a rank sum: it was made for another circuit")
     return (total - least) * BPS // pairs2
 
 

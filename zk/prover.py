@@ -16,8 +16,8 @@ from fedlend_core.bounded_json import loads_bounded
 from fedlend_core.errors import ProofError
 from fedlend_core.progress import Progress, quiet
 from zk.field import felt_from_hex, g1_point
-from zk.fixed import ValidationSet
-from zk.keys import CircuitKeys
+from zk.fixed import ValidationSet, scores
+from zk.keys import DECOMPOSITION_RANGE, CircuitKeys
 from zk.outputs import PublicOutputs, score_bps
 
 MAX_PROOF_FILE = 1 << 20
@@ -61,6 +61,7 @@ def prove(
     """Prove the AUC of integer `weights` (bias last) on `data`; blocking, reports its stages."""
     if data.shape != keys.shape or weights.shape != (keys.shape.weight_count,):
         raise ProofError("the data or weights do not fit this circuit: rebuild the circuit keys")
+    check_span(data, weights)
     with tempfile.TemporaryDirectory() as tmp:
         progress(0.05, "computing the witness")
         _witness(data, weights, keys, Path(tmp))
@@ -79,6 +80,16 @@ def prove(
         proof = read_proof(proof_path.read_bytes())
     progress(1.0, "proof ready")
     return proof
+
+
+def check_span(data: ValidationSet, weights: np.ndarray) -> None:
+    """Refuse weights whose scores the sorts' comparisons cannot order (no proof would exist)."""
+    z = scores(data, weights)
+    if int(z.max()) - int(z.min()) + 2 >= DECOMPOSITION_RANGE:
+        raise ProofError(
+            f"the scores X w + b span {int(z.max()) - int(z.min())}, more than the circuit's "
+            f"comparisons cover ({DECOMPOSITION_RANGE - 2}): shrink the weights or the features"
+        )
 
 
 def read_proof(raw: bytes) -> Proof:

@@ -28,10 +28,10 @@ from fedlend.chain.index import EventIndex
 from fedlend.chain.prepared import ExternalSigner
 from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import Sent, connect, rpc_errors, send_call, sent
+from fedlend.chain.terms import ModelTerms, ProofClaim
 from fedlend.errors import ChainError, ConfigError
 from fedlend.settings import Settings
 from fedlend.types import (
-    DEFAULT_REVIEW_PERIOD,
     Address,
     BasisPoints,
     Digest,
@@ -42,7 +42,7 @@ from fedlend.types import (
     Wei,
 )
 
-__all__ = ["ModelRepositoryClient", "RoundReceipt", "Sent"]
+__all__ = ["ModelRepositoryClient", "ModelTerms", "ProofClaim", "RoundReceipt", "Sent"]
 CONTRACT_NAME = "ModelRepository"
 BATCH = 200  # view calls per JSON-RPC batch request
 
@@ -177,52 +177,25 @@ class ModelRepositoryClient:
         return int(self.latest_block()["timestamp"])
 
     # --- transactions ------------------------------------------------------------------------
-    def create_model(
-        self,
-        *,
-        weights: Digest,
-        spec: Digest,
-        initial_score: int,
-        target_score: int,
-        deadline: int,
-        bounty_wei: int,
-        review_period: int = DEFAULT_REVIEW_PERIOD,
-    ) -> Sent[int]:
-        """Escrow `bounty_wei` for improving `weights`, promising to judge every update within
-        `review_period` seconds after `deadline`; returns the new model id."""
-        call = self.contract.functions.createModel(
-            _digest(weights), _digest(spec), initial_score, target_score, deadline, review_period
-        )
-        return self._created(call, bounty_wei)
+    def create_model(self, terms: ModelTerms) -> Sent[int]:
+        """Escrow the terms' bounty for improving their weights, promising to judge every update
+        within the review period after the deadline; returns the new model id."""
+        call = self.contract.functions.createModel(*_terms(terms))
+        return self._created(call, terms.bounty_wei)
 
     def create_verified_model(
-        self,
-        *,
-        weights: Digest,
-        spec: Digest,
-        initial_score: int,
-        target_score: int,
-        deadline: int,
-        bounty_wei: int,
-        verifier: str,
-        proof: bytes,
-        instances: Sequence[int],
-        review_period: int = DEFAULT_REVIEW_PERIOD,
+        self, terms: ModelTerms, verifier: str, claim: ProofClaim
     ) -> Sent[int]:
-        """As create_model, with a proof by `verifier` of `initial_score` for `weights` (sha256
-        of the proof's public weights); the proof's data commitment is fixed for every round."""
+        """As create_model, with a proof by `verifier` of the initial score for the weights
+        (sha256 of the proof's public weights); the proof's data commitment is fixed for every
+        round."""
         call = self.contract.functions.createVerifiedModel(
-            _digest(weights),
-            _digest(spec),
-            initial_score,
-            target_score,
-            deadline,
-            review_period,
+            *_terms(terms),
             Web3.to_checksum_address(verifier),
-            bytes(proof),
-            list(instances),
+            bytes(claim.proof),
+            list(claim.instances),
         )
-        return self._created(call, bounty_wei)
+        return self._created(call, terms.bounty_wei)
 
     def _created(self, call: Any, bounty_wei: int) -> Sent[int]:
         """Send a create call escrowing `bounty_wei`; the new model id from ModelCreated."""
@@ -274,8 +247,7 @@ class ModelRepositoryClient:
         *,
         score: int,
         new_weights: Digest,
-        proof: bytes,
-        instances: Sequence[int],
+        claim: ProofClaim,
     ) -> Sent[RoundReceipt]:
         """evaluate_round for a verified model, with the proof of `score` and its public outputs
         (`new_weights`: sha256 of the proof's public weights, as zk.outputs.weights_digest)."""
@@ -285,8 +257,8 @@ class ModelRepositoryClient:
             list(shares),
             score,
             _digest(new_weights),
-            bytes(proof),
-            list(instances),
+            bytes(claim.proof),
+            list(claim.instances),
         )
         return self._round_receipt(self._send(call), model_id, update_ids)
 
@@ -581,6 +553,18 @@ def _digest(value: bytes) -> bytes:
     if not isinstance(value, bytes | bytearray) or len(value) != 32:
         raise ValueError("a digest is 32 raw bytes (sha2-256 of the blob)")
     return bytes(value)
+
+
+def _terms(terms: ModelTerms) -> tuple[bytes, bytes, int, int, int, int]:
+    """createModel's arguments (createVerifiedModel's first six)."""
+    return (
+        _digest(terms.weights),
+        _digest(terms.spec),
+        terms.initial_score,
+        terms.target_score,
+        terms.deadline,
+        terms.review_period,
+    )
 
 
 def _model_record(model_id: int, raw: tuple[Any, ...], update_count: int) -> ModelRecord:

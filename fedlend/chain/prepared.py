@@ -29,6 +29,10 @@ PLAIN_WORDS: dict[str, str] = {
         "Judge a round of updates of bounty #{0} at once: if its score beats the best, the round's "
         "payout is shared among the updates by the shares you give"
     ),
+    "evaluateVerifiedRound": (
+        "Judge a round of updates of verified bounty #{0} with a zero-knowledge proof of its "
+        "score: the contract pays the round only if the proof checks"
+    ),
     "claimUnreviewed": (
         "Claim update #{0}'s equal share of what its bounty had left: the lender did not judge it "
         "within the review period"

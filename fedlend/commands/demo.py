@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip scenario 2 (a lender who never evaluates; the owners claim the bounty)",
     )
+    parser.add_argument(
+        "--verified",
+        action="store_true",
+        help="post a verified model: a zero-knowledge proof of every round's score (EZKL; "
+        "minutes per proof at the demo's size; local chain: an INSECURE locally made SRS)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.set_defaults(func=run)
 
@@ -40,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         bounty_eth=args.bounty,
         target=args.target,
         ghost_lender=not args.no_ghost,
+        verified=args.verified,
     )
     stream = sys.stderr if args.json else sys.stdout
 

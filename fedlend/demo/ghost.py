@@ -17,6 +17,7 @@ from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
 from fedlend.services.owner import OwnerService
 from fedlend.types import HOUR, MAX_SCORE, MIN_REVIEW_PERIOD, WEI_PER_ETH
+from fl.train import TrainConfig
 
 Say = Callable[[str], None]
 GHOST_OWNERS = (6, 7, 8)  # dev accounts not used by the main demo
@@ -48,7 +49,7 @@ def run_ghost(
     for k, owner in enumerate(owners):
         name, data = owner_csvs[(k + 1) % len(owner_csvs)]
         sha = owner.add_dataset(data, name=f"loans {name}").sha256
-        c = owner.contribute(posted.model_id, sha, epsilon=1.0, seed=600 + k)
+        c = owner.contribute(posted.model_id, sha, TrainConfig(1.0, seed=600 + k))
         fees[k] += c.sent.fee_wei
         updates.append(c.update_id)
         say(f"  owner {GHOST_OWNERS[k]} submitted update #{c.update_id} (ε {c.epsilon:.2f})")

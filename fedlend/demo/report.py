@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedlend.demo.run import DemoResult
+from fedlend.demo.verified import verified_lines
 from fedlend.redact import redact_url
 from fedlend.types import MAX_SCORE, WEI_PER_ETH
 
@@ -29,7 +30,7 @@ def summary(r: DemoResult) -> str:
             f"fees {o['fees_wei'] / WEI_PER_ETH:.6f}, "
             f"balance {o['balance_change_wei'] / WEI_PER_ETH:+.6f}, ε={o['epsilon']}"
         )
-    lines += rounds_table(r) + ghost_lines(r)
+    lines += rounds_table(r) + verified_lines(r.verified) + ghost_lines(r)
     lines += score_chart(r) + epsilon_chart(r)
     lines.append("gas used: " + ", ".join(f"{k} {v:,}" for k, v in r.gas.items()))
     checks = ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in r.checks.items())
@@ -75,7 +76,8 @@ def epsilon_chart(r: DemoResult) -> list[str]:
 
 def rounds_table(r: DemoResult) -> list[str]:
     """Per round and per owner: Shapley value, share of the round's payout, reward."""
-    rows = ["rounds (one evaluateRound each; Shapley value in ROC-AUC, share of the payout):"]
+    call = "evaluateVerifiedRound" if r.verified else "evaluateRound"
+    rows = [f"rounds (one {call} each; Shapley value in ROC-AUC, share of the payout):"]
     for rd in r.round_details:
         payout = int(rd["payout_wei"])  # type: ignore[call-overload]
         rows.append(

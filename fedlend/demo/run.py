@@ -10,13 +10,14 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pandas as pd
 
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess, advance_time, port_in_use, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
+from fedlend.demo.verified import PROOF_STAGES, check_proven, note_posting, note_round
 from fedlend.errors import ChainError, FedlendError
 from fedlend.redact import redact_url
 from fedlend.services.bounty_terms import BountyTerms
@@ -32,6 +33,7 @@ from fl.evaluate import score
 from fl.features import encode
 from fl.simulate import epochs_for
 from fl.splits import by_state
+from fl.train import TrainConfig
 from fl.weights import save_model
 
 Say = Callable[[str], None]
@@ -51,6 +53,9 @@ class DemoConfig:
     deadline_hours: float = 24.0
     seed: int = 0
     ghost_lender: bool = True  # also run the scenario of a lender who never evaluates
+    verified: bool = False  # prove every round's score (zero-knowledge; minutes per proof)
+    lender_rows: int = LENDER_ROWS  # the lender's loans (half of them its validation set)
+    features: tuple[str, ...] | None = None  # None: every usable column (a test narrows it)
 
 
 class OwnerOutcome(TypedDict):
@@ -104,6 +109,7 @@ class DemoResult:
     checks: dict[str, bool] = field(default_factory=dict)
     round_details: list[dict[str, object]] = field(default_factory=list)
     ghost: dict[str, object] = field(default_factory=dict)
+    verified: dict[str, Any] = field(default_factory=dict)  # proofs' figures (--verified only)
 
 
 def ensure_chain(settings: Settings, say: Say) -> AnvilProcess | None:
@@ -132,7 +138,7 @@ def split_parties(
     """(lender CSV, [(owner name, owner CSV)], out-of-time test frame) from the shipped loans."""
     is_test = frame[REFERENCE_DATE].str.strip() >= "2011-05"
     test, rest = frame[is_test], frame[~is_test].sample(frac=1.0, random_state=config.seed)
-    lender, pool = rest.iloc[:LENDER_ROWS], rest.iloc[LENDER_ROWS:]
+    lender, pool = rest.iloc[: config.lender_rows], rest.iloc[config.lender_rows :]
     groups = by_state(pool["addr_state"].fillna("??").to_numpy(), config.owners)
     owners = []
     for idx in groups:
@@ -191,6 +197,8 @@ def _run(settings: Settings, config: DemoConfig, say: Say, out: DemoResult) -> N
     for r in range(1, config.rounds + 1):
         _round(cast, config, r, say, out)
     _finish(cast, test_frame, config, say, out)
+    if config.verified:
+        out.checks["rounds_proven"] = check_proven(client, out.model_id, out.verified)
     if config.ghost_lender:
         from fedlend.demo.ghost import run_ghost
 
@@ -232,12 +240,15 @@ def _post(
         target_score=round(config.target * MAX_SCORE),
         bounty_wei=bounty,
         deadline=deadline,
+        verified=config.verified,
+        features=config.features,
     )
     posted = lender.post_bounty(data, terms, progress=_bar(say, "  base model"))
+    note_posting(posted, out.verified, say)
     out.model_id, out.initial_score = posted.model_id, posted.initial_score
     out.target_score, out.bounty_wei = round(config.target * MAX_SCORE), bounty
     out.score_path.append(posted.initial_score)
-    out.gas["createModel"] = posted.sent.gas_used
+    out.gas["createVerifiedModel" if config.verified else "createModel"] = posted.sent.gas_used
     say(
         f"  model #{posted.model_id}: initial validation ROC-AUC "
         f"{posted.initial_score / MAX_SCORE:.4f}"
@@ -269,11 +280,13 @@ def _round(cast: Cast, config: DemoConfig, r: int, say: Say, out: DemoResult) ->
         c = owner.contribute(
             model_id,
             sha,
-            epsilon=config.epsilon,
-            delta=config.delta,
-            rounds=config.rounds,
-            epochs=epochs_for(config.epsilon),
-            seed=config.seed * 1000 + r * 10 + i,
+            TrainConfig(
+                config.epsilon,
+                delta=config.delta,
+                epochs=epochs_for(config.epsilon),
+                rounds=config.rounds,
+                seed=config.seed * 1000 + r * 10 + i,
+            ),
         )
         fees[i] += c.sent.fee_wei
         out.gas["submitUpdate"] = max(out.gas.get("submitUpdate", 0), c.sent.gas_used)
@@ -283,9 +296,11 @@ def _round(cast: Cast, config: DemoConfig, r: int, say: Say, out: DemoResult) ->
         )
     submitters: dict[str, int] = {o.node.address: i + 1 for i, o in enumerate(owners)}
     judged = evaluate_pending(lender, model_id, progress=_bar(say, "  evaluation"))
+    note_round(judged, r, out.verified, say)
     updates = []
+    gas_key = "evaluateVerifiedRound" if config.verified else "evaluateRound"
     for e in judged:
-        out.gas["evaluateRound"] = max(out.gas.get("evaluateRound", 0), e.gas_used)
+        out.gas[gas_key] = max(out.gas.get(gas_key, 0), e.gas_used)
         value = "-" if e.shapley_value is None else f"{e.shapley_value:+.5f}"
         verdict = f"paid {e.reward_wei / WEI_PER_ETH:.6f} ETH" if e.accepted else e.reason
         say(
@@ -331,7 +346,7 @@ def _finish(cast: Cast, test: pd.DataFrame, config: DemoConfig, say: Say, out: D
             fees[i] += sent.fee_wei
             out.gas["withdraw"] = max(out.gas.get("withdraw", 0), sent.gas_used)
         gained = owner.node.balance() - cast.start_balances[i]
-        spent = max(owner.privacy(str(d["sha256"]))[0].epsilon for d in owner.datasets())
+        spent = max(owner.privacy(d.sha256)[0].epsilon for d in owner.datasets())
         out.owners.append(
             {
                 "address": owner.node.address,
@@ -385,12 +400,13 @@ def _save_final(
 
 
 def _bar(say: Say, label: str) -> Callable[[float, str], None]:
-    last = [-1]
+    last: list[object] = [-1, ""]
 
     def report(fraction: float, message: str) -> None:
         step = int(fraction * 4)
-        if step != last[0]:
-            last[0] = step
+        stage = message.split(" (")[0] if message.startswith(PROOF_STAGES) else ""
+        if step != last[0] or stage != last[1]:  # each proof stage (minutes long) gets a line
+            last[:] = [step, stage]
             say(f"{label}: {fraction:4.0%} {message}")
 
     return report

@@ -5,7 +5,13 @@ browser wallets), `keys` (the lender's X25519 key), `layout` (the envelope bytes
 (seal and open).
 """
 
-from fedlend.sealing.header import MAX_HEADER_BYTES, UpdateHeader, same_address
+from fedlend.sealing.header import (
+    MAX_HEADER_BYTES,
+    UpdateClaims,
+    UpdateHeader,
+    UpdateTarget,
+    same_address,
+)
 from fedlend.sealing.keys import (
     EncryptionKeypair,
     hkdf_sha256,
@@ -35,7 +41,9 @@ __all__ = [
     "OpenedUpdate",
     "Submission",
     "TypedDataSigner",
+    "UpdateClaims",
     "UpdateHeader",
+    "UpdateTarget",
     "hkdf_sha256",
     "lender_encryption_keypair",
     "open_inner",

@@ -29,6 +29,26 @@ def same_address(a: str, b: str) -> bool:
 
 
 @dataclass(frozen=True)
+class UpdateTarget:
+    """What an update is for: the model and base weights, on which chain and contract, from whom."""
+
+    model_id: int
+    base_digest: bytes  # the 32-byte digest of the weights the update was trained from
+    chain_id: int
+    contract: str
+    submitter: str
+
+
+@dataclass(frozen=True)
+class UpdateClaims:
+    """What an update claims about its training: its DP figures and how many examples it saw."""
+
+    epsilon: float
+    delta: float
+    n_examples: int
+
+
+@dataclass(frozen=True)
 class UpdateHeader:
     """What an update claims: model, base weights, chain, contract, submitter, DP figures."""
 
@@ -64,32 +84,27 @@ class UpdateHeader:
     @classmethod
     def create(
         cls,
+        target: UpdateTarget,
+        claims: UpdateClaims,
         *,
-        model_id: int,
-        base_digest: bytes,
-        chain_id: int,
-        contract: str,
-        submitter: str,
-        epsilon: float,
-        delta: float,
-        n_examples: int,
         timestamp: int | None = None,
         nonce: str | None = None,
     ) -> UpdateHeader:
-        """A header stamped with the current time and a fresh random nonce."""
+        """A header for `target` claiming `claims`, stamped with the current time and a fresh
+        random nonce."""
         _require(
-            isinstance(base_digest, bytes) and len(base_digest) == 32,
+            isinstance(target.base_digest, bytes) and len(target.base_digest) == 32,
             "base_digest must be the 32-byte digest of the base weights",
         )
         return cls(
-            model_id=model_id,
-            base_digest="0x" + base_digest.hex(),
-            chain_id=chain_id,
-            contract=contract,
-            submitter=submitter,
-            epsilon=epsilon,
-            delta=delta,
-            n_examples=n_examples,
+            model_id=target.model_id,
+            base_digest="0x" + target.base_digest.hex(),
+            chain_id=target.chain_id,
+            contract=target.contract,
+            submitter=target.submitter,
+            epsilon=claims.epsilon,
+            delta=claims.delta,
+            n_examples=claims.n_examples,
             timestamp=int(time.time()) if timestamp is None else timestamp,
             nonce=secrets.token_hex(16) if nonce is None else nonce,
         )

@@ -28,12 +28,13 @@ from fedlend.services.audit_bundle import BundledUpdate
 from fedlend.services.lender import BASE_META, split_own_data
 from fedlend.services.node import Node
 from fedlend.services.verification import verification_of
+from fedlend.services.verified import is_verified, proven_digest, proven_score
 from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import MAX_SCORE, Digest, UpdateStatus
 from fl.evaluate import validate_update
 from fl.features import encode
 from fl.spec import ModelSpec
-from fl.strategy import RoundUpdate, ShapleyFedAvg, StrategyConfig
+from fl.strategy import RoundResult, RoundUpdate, ShapleyFedAvg, StrategyConfig
 from fl.weights import weights_digest, weights_to_bytes
 
 BPS = MAX_SCORE  # shares are basis points, on the score scale
@@ -211,8 +212,8 @@ def _recompute(
     current = node.weights_at(spec, versions[-1])
     strategy = ShapleyFedAvg(spec, validation[0], validation[1], StrategyConfig())
     result = strategy.evaluate_round(current, updates, best_bps=r.previous_best)
-    shares = dict(zip(result.keys, result.payout_shares_bps, strict=True))
-    score = result.score_bps if result.improves else min(result.score_bps, r.previous_best)
+    score, improves, digest = _claim(spec, result, validation, r.previous_best)
+    shares = dict(zip(result.keys, result.shares_bps if improves else (), strict=False))
     report.expect(score == r.score, f"{where}: recomputed score {score} != on-chain {r.score}")
     want = expected_rewards(r.payout_wei, [shares.get(e.update_id, 0) for e in judged])
     for e, reward in zip(judged, want, strict=True):
@@ -221,13 +222,29 @@ def _recompute(
             f"{where}: update #{e.update_id} was paid {e.reward_wei} wei, "
             f"its Shapley share gives {reward}",
         )
-    if result.improves:
-        digest = weights_digest(weights_to_bytes(result.weights, spec=spec))
+    if improves or is_verified(spec):  # a verified round's proof names its weights, paid or not
         report.expect(
-            bytes(digest) == bytes(r.new_weights),
+            digest == bytes(r.new_weights),
             f"{where}: the merged weights differ from the published ones",
         )
     report.recomputed_rounds += 1
+
+
+def _claim(
+    spec: ModelSpec, result: RoundResult, validation: tuple, best: int
+) -> tuple[int, bool, bytes]:
+    """(score, improves, weights digest) the lender should have sent for this round: for a
+    verified model the quantized aggregate's proven score and its felt-blob digest."""
+    if is_verified(spec):
+        score = proven_score(spec, result.weights, *validation)
+        improves = any(result.included) and score > best
+        return score, improves, proven_digest(spec, result.weights)
+    score = result.score_bps if result.improves else min(result.score_bps, best)
+    return (
+        score,
+        result.improves,
+        bytes(weights_digest(weights_to_bytes(result.weights, spec=spec))),
+    )
 
 
 def _round_update(

@@ -27,6 +27,8 @@ class BountyTerms:
     base_fraction: float = 0.5  # of the lender's own data, to train the base model
     review_period: int = DEFAULT_REVIEW_PERIOD
     training: TrainingDefaults | None = None
+    verified: bool = False  # every round's score proven (zero-knowledge), logistic regression only
+    features: tuple[str, ...] | None = None  # None: every usable column of the lender's CSV
 
     def problems(self, *, balance_wei: int, chain_time: int) -> list[str]:
         """Why these terms cannot be posted by an account with `balance_wei` now (empty: fine)."""
@@ -53,5 +55,10 @@ class BountyTerms:
             found.append(
                 "the review period must be 1 hour to 30 days "
                 f"(got {self.review_period / 3600:g} hours)"
+            )
+        if self.verified and self.model_kind != "logreg":
+            found.append(
+                "only a logistic regression can be verified (proofs of an MLP's score are not "
+                "supported): choose logistic regression or untick verified"
             )
         return found

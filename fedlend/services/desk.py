@@ -20,11 +20,11 @@ from desk.scoring import Batch, Desk, ScoringModel
 from fedlend.errors import DataError, IntegrityError
 from fedlend.services.catalog import VALIDATION_SHA256, Bounty
 from fedlend.services.lender import BASE_META, LenderService, split_own_data
+from fedlend.services.verified import weights_from_blob
 from fedlend.types import ModelStatus
 from fl.data import load_loans
 from fl.features import EncodedData
 from fl.spec import ModelSpec
-from fl.weights import weights_from_bytes
 
 CACHE_SIZE = 8
 _CACHE: dict[tuple[str, int, bytes], DeskModel] = {}
@@ -82,7 +82,7 @@ def open_desk_model(lender: LenderService, model_id: int) -> DeskModel:
     validation = lender.validation(spec)
     scorer = ScoringModel(
         spec,
-        weights_from_bytes(blob, spec),
+        weights_from_blob(blob, spec),
         background=validation.X,
         name=f"model #{model_id}",
         weights_digest=bytes(record.weights).hex(),

@@ -10,17 +10,21 @@ shares and score, and records each update's Shapley value, share and reward in o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from fedlend.chain.client import RoundReceipt
 from fedlend.chain.events import ModelCreated, RoundEvaluated, UpdateEvaluated, UpdateSubmitted
+from fedlend.chain.rpc import Sent
 from fedlend.errors import FedlendError, JobCancelledError, SealingError, UpdateRejectedError
 from fedlend.sealing import OpenedUpdate, public_key_text
 from fedlend.services import catalog
 from fedlend.services.evaluation_records import round_row, update_row
 from fedlend.services.lender import LenderService
+from fedlend.services.record_rows import EvaluationRow
 from fedlend.services.replay import seen_nonces
+from fedlend.services.verified import is_verified
+from fedlend.services.verified_rounds import ProvenRound, prove_round, send_proven_round
 from fedlend.types import (
     MAX_ROUND_SIZE,
     BasisPoints,
@@ -55,6 +59,7 @@ class Evaluation:
     share_bps: int = 0  # of the round's payout
     std_error: float = 0.0  # of the Shapley estimate (0 when exact)
     tx_hash: str = ""
+    prove_seconds: float | None = None  # a verified round: how long its proof took (else None)
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,11 @@ def evaluate_pending(
         result = strategy.evaluate_round(
             current, [o.update for o in opened], best_bps=found.model.best_score
         )
-    report(0.9, "sending evaluateRound")
-    evaluations = _send_round(lender, spec, found, opened, refused, result)
+    claim = None
+    if is_verified(spec):  # its round claims the proven score of the quantized aggregate
+        claim = prove_round(lender, spec, found.model, result, progress=report, cancel=cancel)
+    report(0.9, "sending evaluateVerifiedRound" if claim else "sending evaluateRound")
+    evaluations = _send_round(lender, spec, Judged(found, opened, refused, result, claim))
     more = f"; {found.waiting} more wait for the next pass" if found.waiting else ""
     report(1.0, f"evaluated {len(evaluations)} update(s) in one round{more}")
     return evaluations
@@ -227,15 +235,24 @@ def open_one(
     )
 
 
-def _send_round(
-    lender: LenderService,
-    spec: ModelSpec,
-    found: Pending,
-    opened: list[Opened],
-    refused: dict[int, str],
-    result: RoundResult | None,
-) -> list[Evaluation]:
-    model = found.model
+@dataclass(frozen=True)
+class Judged:
+    """One pass's verdicts before sending: opened and refused updates, the round, its proof."""
+
+    found: Pending
+    opened: list[Opened]
+    refused: dict[int, str]
+    result: RoundResult | None
+    claim: ProvenRound | None = None  # a verified model's proven round
+
+
+def _send(
+    lender: LenderService, spec: ModelSpec, judged: Judged
+) -> tuple[Sent[RoundReceipt], BasisPoints, dict[int, int]]:
+    model, result, claim = judged.found.model, judged.result, judged.claim
+    ids = [u.update_id for u in judged.found.updates]
+    if claim is not None:
+        return send_proven_round(lender, model.model_id, ids, claim), claim.score, claim.shares
     if result is not None and result.improves:
         score = BasisPoints(result.score_bps)
         digest = lender.node.put_weights(spec, result.weights)
@@ -243,13 +260,19 @@ def _send_round(
         score = BasisPoints(min(result.score_bps, model.best_score) if result else model.best_score)
         digest = model.weights
     shares = dict(zip(result.keys, result.payout_shares_bps, strict=True)) if result else {}
-    ids = [u.update_id for u in found.updates]
     sent = lender.node.client.evaluate_round(
         model.model_id, ids, [shares.get(i, 0) for i in ids], score=score, new_weights=digest
     )
+    return sent, score, shares
+
+
+def _send_round(lender: LenderService, spec: ModelSpec, judged: Judged) -> list[Evaluation]:
+    found, opened, refused, result = judged.found, judged.opened, judged.refused, judged.result
+    model = found.model
+    sent, score, shares = _send(lender, spec, judged)
     by_id = {o.record.update_id: o for o in opened}
     values = _values(result)
-    rows: list[Mapping[str, Any]] = []
+    rows: list[EvaluationRow] = []
     out: list[Evaluation] = []
     now = time.time()
     for record in sent.value.updates:
@@ -272,13 +295,12 @@ def _send_round(
             share_bps=shares.get(record.update_id, 0),
             std_error=error,
             tx_hash=sent.tx_hash,
+            prove_seconds=judged.claim.proven.seconds if judged.claim else None,
         )
         out.append(evaluation)
         rows.append(update_row(evaluation, record, header.nonce if header else None, header, now))
-    lender.records.upsert_many("evaluations", rows)
-    lender.records.upsert_many(
-        "rounds", [round_row(model, len(found.updates), result, sent, score, now)]
-    )
+    lender.records.upsert_many(rows)
+    lender.records.upsert(round_row(model, len(found.updates), result, sent, score, now))
     return out
 
 

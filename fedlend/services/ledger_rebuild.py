@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fedlend.chain.events import UpdateSubmitted
 from fedlend.errors import LedgerError
 from fedlend.services.owner import OwnerService
+from fedlend.services.record_rows import SubmissionRow
 from fl.ledger_rebuild import ProvenCharge, RebuildReport, ledger_health, rebuild
 
 
@@ -28,7 +29,7 @@ class Proofs:
 def proofs(owner: OwnerService) -> Proofs:
     """Charges from the owner's submission records, and its on-chain submissions they miss."""
     me = owner.node.address.lower()
-    rows = owner.records.rows("submissions", order="at")
+    rows = owner.records.rows(SubmissionRow, order="at")
     charges = [_from_row(owner.node.address, row) for row in rows]
     known = {c.key for c in charges}
     events = owner.node.client.events(names=["UpdateSubmitted"])
@@ -56,7 +57,7 @@ def rebuild_owner_ledger(
                 "record, so their privacy spend is unknown. Rebuild with --assume-epsilon E to "
                 "book E for each of them on every kept dataset"
             )
-        datasets = [str(d["sha256"]) for d in owner.datasets()]
+        datasets = [d.sha256 for d in owner.datasets()]
         charges += [
             ProvenCharge(
                 owner.node.address,
@@ -78,16 +79,15 @@ def health(owner: OwnerService) -> str:
     return ledger_health(owner.ledger.path)
 
 
-def _from_row(address: str, row: dict[str, object]) -> ProvenCharge:
-    eps, dlt = row.get("epsilon"), row.get("delta")
+def _from_row(address: str, row: SubmissionRow) -> ProvenCharge:
     return ProvenCharge(
         address,
-        str(row.get("dataset") or ""),
-        float(eps) if isinstance(eps, int | float) else float("nan"),
-        float(dlt) if isinstance(dlt, int | float) else float("nan"),
-        _key(str(row.get("digest"))),
+        row.dataset,
+        row.epsilon,
+        row.delta,
+        _key(row.digest),
         None,
-        f"model {row.get('model_id')} (update #{row.get('update_id')}, rebuilt)",
+        f"model {row.model_id} (update #{row.update_id}, rebuilt)",
     )
 
 

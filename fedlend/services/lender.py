@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Container
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from fedlend.chain.rpc import Sent
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import (
     AlreadyPostedError,
     DataError,
@@ -32,6 +35,7 @@ from fedlend.services.bounty_terms import BASE_KINDS, BountyTerms
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.node import Node, state_dir
 from fedlend.services.records import LENDER, Records
+from fedlend.services.verified import verified_metadata
 from fedlend.types import (
     MAX_SCORE,
     BasisPoints,
@@ -48,6 +52,10 @@ from fl.features import EncodedData, SpecOptions, build_spec, encode
 from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
 from fl.train import TrainConfig, TrainHooks, train_update
+from zk.fixed import FixedPoint
+
+if TYPE_CHECKING:
+    from fedlend.services.verified_post import VerifiedPosting
 
 POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
 REALISTIC_LIFT_BPS = (50, 300)
@@ -86,6 +94,7 @@ class PostedModel:
     spec_digest: Digest
     weights_digest: Digest
     sent: Sent[int]
+    verified: VerifiedPosting | None = None  # for a verified model: its verifier and proof
 
 
 class LenderService:
@@ -165,7 +174,13 @@ class LenderService:
         frame = load_loans(data)
         sha = self._keep_dataset(data)
         base_meta = "zero" if terms.base == "zero" else f"own-data:{terms.base_fraction:g}"
-        options = SpecOptions(model=terms.model_kind, metric=terms.metric, training=terms.training)
+        options = SpecOptions(
+            model=terms.model_kind,
+            metric=terms.metric,
+            training=terms.training,
+            features=terms.features,
+        )
+        proofs = verified_metadata(FixedPoint()) if terms.verified else {}
         spec = build_spec(frame, options).with_metadata(
             **{
                 catalog.TITLE: terms.title.strip(),
@@ -173,6 +188,7 @@ class LenderService:
                 catalog.VALIDATION_SHA256: sha,
                 BASE_META: base_meta,
                 **({POST_ID: post_id} if post_id else {}),
+                **proofs,
             }
         )
         train_part, _ = split_own_data(frame, sha, base_meta)
@@ -180,23 +196,26 @@ class LenderService:
         progress(0.8, "scoring the base model on the validation set")
         metrics = score(spec, weights, *self._xy(self.validation(spec)))
         initial = score_bps(spec, metrics)
-        if initial >= terms.target_score:
-            raise SpecError(
-                f"the base model already scores {initial / MAX_SCORE:.4f} on your validation "
-                f"set; set a target above it (at most {MAX_SCORE / MAX_SCORE:.4f})"
-            )
+        check_target(initial, terms.target_score)
+        if terms.verified:  # imported here: verified_post builds on this module's PostedModel
+            from fedlend.services.verified_post import post_verified
+
+            recheck = partial(self._check_not_posted, post_id)
+            return post_verified(self, spec, weights, terms, progress=progress, recheck=recheck)
         progress(0.9, "storing the spec and weights, sending createModel")
         self._check_not_posted(post_id)
         spec_digest = self.node.put(spec.to_json())
         weights_digest = self.node.put_weights(spec, weights)
         sent = self.node.client.create_model(
-            weights=weights_digest,
-            spec=spec_digest,
-            initial_score=initial,
-            target_score=terms.target_score,
-            deadline=terms.deadline,
-            bounty_wei=terms.bounty_wei,
-            review_period=terms.review_period,
+            ModelTerms(
+                weights=weights_digest,
+                spec=spec_digest,
+                initial_score=initial,
+                target_score=terms.target_score,
+                deadline=terms.deadline,
+                bounty_wei=terms.bounty_wei,
+                review_period=terms.review_period,
+            )
         )
         progress(1.0, f"model #{sent.value} posted")
         return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)
@@ -304,6 +323,15 @@ class LenderService:
     def withdraw(self) -> Sent[Wei]:
         """Pay this account everything the contract owes it."""
         return self.node.client.withdraw()
+
+
+def check_target(initial: int, target: int) -> None:
+    """SpecError unless the base model's score leaves room to improve up to the target."""
+    if initial >= target:
+        raise SpecError(
+            f"the base model already scores {initial / MAX_SCORE:.4f} on your validation "
+            f"set; set a target above it (at most {MAX_SCORE / MAX_SCORE:.4f})"
+        )
 
 
 def split_own_data(

@@ -16,6 +16,7 @@ from fedlend.errors import FedlendError, NotFoundError
 from fedlend.services.catalog import TITLE
 from fedlend.services.event_cache import EventCache, TimedEvent
 from fedlend.services.lender import LenderService
+from fedlend.services.record_rows import EvaluationRow
 from fedlend.services.spec_cache import specs_for
 from fedlend.types import Digest
 from fl.spec import ModelSpec
@@ -94,7 +95,7 @@ def _model(lender: LenderService, timed: list[TimedEvent]) -> LocalModel:
         if newer is not None and any(newer):
             weights = newer
     spec, error = _spec(lender, created)
-    judged = lender.records.rows("evaluations", model_id=created.model_id)
+    judged = lender.records.rows(EvaluationRow, model_id=created.model_id)
     return LocalModel(
         created=created,
         posted_at=posted_at,

@@ -7,9 +7,7 @@ and are simply missing when those records are (another machine, or a lost databa
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from fedlend.chain.events import (
     BountyReclaimed,
@@ -21,21 +19,8 @@ from fedlend.chain.events import (
 from fedlend.services.catalog import Bounty
 from fedlend.services.event_cache import EventCache, TimedEvent
 from fedlend.services.lender import LenderService
+from fedlend.services.record_rows import EvaluationRow
 from fedlend.types import ModelStatus, UpdateStatus
-
-
-@dataclass(frozen=True)
-class LocalEvaluation:
-    """This machine's record of judging one update (None fields: not known)."""
-
-    reason: str
-    epsilon: float | None
-    delta: float | None
-    n_examples: int | None
-    contribution: float | None  # the update's Shapley value in its round (metric units)
-    metrics: dict[str, float] = field(default_factory=dict)
-    share_bps: int | None = None  # its share of its round's payout
-    std_error: float = 0.0  # of the Shapley estimate (0 when exact)
 
 
 @dataclass(frozen=True)
@@ -50,7 +35,7 @@ class UpdateRow:
     reward_wei: int
     evaluated_at: int | None
     tx_hash: str | None
-    local: LocalEvaluation | None
+    local: EvaluationRow | None  # this machine's record of judging it
     share: float | None  # this update's share of its round's payout (from the local record)
 
     @property
@@ -139,31 +124,11 @@ def model_detail(lender: LenderService, model_id: int, *, events: EventCache) ->
     )
 
 
-def _local_evaluations(lender: LenderService, model_id: int) -> dict[int, LocalEvaluation]:
-    found = {}
-    for row in lender.records.rows("evaluations", model_id=model_id):
-        found[int(row["update_id"])] = LocalEvaluation(
-            reason=row["reason"],
-            epsilon=row["epsilon"],
-            delta=row["delta"],
-            n_examples=row["n_examples"],
-            contribution=row["contribution"],
-            metrics=_metrics(row["metrics"]),
-            share_bps=row.get("share_bps"),
-            std_error=row.get("std_error") or 0.0,
-        )
-    return found
+def _local_evaluations(lender: LenderService, model_id: int) -> dict[int, EvaluationRow]:
+    return {r.update_id: r for r in lender.records.rows(EvaluationRow, model_id=model_id)}
 
 
-def _metrics(text: str | None) -> dict[str, float]:
-    try:
-        value: Any = json.loads(text or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _update_rows(timed: list[TimedEvent], local: dict[int, LocalEvaluation]) -> list[UpdateRow]:
+def _update_rows(timed: list[TimedEvent], local: dict[int, EvaluationRow]) -> list[UpdateRow]:
     verdicts = {t.event.update_id: t for t in timed if isinstance(t.event, UpdateEvaluated)}
     positive = sum(max(0.0, v.contribution or 0.0) for v in local.values())
     rows = []
@@ -175,7 +140,7 @@ def _update_rows(timed: list[TimedEvent], local: dict[int, LocalEvaluation]) -> 
         ev = verdict.event if verdict and isinstance(verdict.event, UpdateEvaluated) else None
         extra = local.get(sub.update_id)
         share = None
-        if extra and extra.share_bps is not None and ev is not None:
+        if extra and ev is not None:
             share = extra.share_bps / 10_000  # of its round's payout, as sent on-chain
         elif extra and extra.contribution is not None and positive > 0:
             share = max(0.0, extra.contribution) / positive

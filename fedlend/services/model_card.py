@@ -12,9 +12,10 @@ from fedlend import __version__
 from fedlend.services.catalog import METRIC_LABELS, VALIDATION_SHA256
 from fedlend.services.lender import LenderService
 from fedlend.services.lender_views import ModelDetail
+from fedlend.services.verified import is_verified, weights_from_blob
 from fedlend.types import MAX_SCORE
 from fl.spec import ModelSpec
-from fl.weights import SPEC_FILE, WEIGHTS_FILE, weights_from_bytes
+from fl.weights import SPEC_FILE, WEIGHTS_FILE, weights_to_bytes
 
 CARD_MD = "MODEL_CARD.md"
 CARD_JSON = "model_card.json"
@@ -176,7 +177,9 @@ def model_archive(lender: LenderService, detail: ModelDetail) -> bytes:
     """A zip of spec.json, weights.safetensors (checked against the spec) and the model card."""
     spec = detail.bounty.require_spec()
     blob = lender.node.get(detail.bounty.record.weights)
-    weights_from_bytes(blob, spec)  # refuse to package weights that do not fit the spec
+    weights = weights_from_blob(blob, spec)  # refuse to package weights that do not fit the spec
+    if is_verified(spec):  # its blob holds the proven felts: package them as safetensors
+        blob = weights_to_bytes(weights, spec=spec)
     card = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.client.address)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

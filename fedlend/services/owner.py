@@ -8,11 +8,8 @@ when training finishes, before submission, so an update that is never submitted 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.rpc import Sent
 from fedlend.errors import (
@@ -20,39 +17,30 @@ from fedlend.errors import (
     FedlendError,
     NotFoundError,
     PrivacyBudgetError,
-    SealingError,
 )
-from fedlend.sealing import UpdateHeader, parse_public_key, seal_update
-from fedlend.sealing.typed import TypedDataSigner
+from fedlend.sealing import parse_public_key
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
+from fedlend.services.contribution import (
+    ContributeJob,
+    Contribution,
+    Trained,
+    contribution,
+    seal,
+    submission_row,
+)
 from fedlend.services.node import Node, state_dir
 from fedlend.services.owner_data import DataCheck, inspect_data
-from fedlend.services.owner_review import Confirm, LocalChange, approved
+from fedlend.services.owner_review import LocalChange, approved
+from fedlend.services.record_rows import DatasetRow, SubmissionRow
 from fedlend.services.records import OWNER, Records
 from fedlend.types import Digest, UpdateRecord, UpdateStatus, Wei
-from fedlend_core.progress import Progress
+from fedlend_core.progress import quiet
 from fl.data import check_trainable, load_loans
 from fl.evaluate import metric_value
 from fl.features import encode
 from fl.privacy import Budget, PrivacyLedger, Spent
-from fl.train import TrainConfig, TrainHooks, train_update, update_to_bytes
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """An update just trained, sealed, stored and submitted."""
-
-    update_id: int
-    model_id: int
-    digest: Digest
-    epsilon: float
-    delta: float
-    n_examples: int
-    local_before: float
-    local_after: float
-    seconds: float
-    sent: Sent[int]
+from fl.train import TrainConfig, TrainHooks, train_update
 
 
 @dataclass(frozen=True)
@@ -93,27 +81,20 @@ class OwnerService:
             tmp.write_bytes(data)
             tmp.replace(path)
         self.records.upsert(
-            "datasets",
-            {
-                "sha256": report.sha256,
-                "name": name[:200] or "dataset",
-                "path": str(path),
-                "rows": report.rows,
-                "at": time.time(),
-            },
+            DatasetRow(report.sha256, name[:200] or "dataset", str(path), report.rows, time.time())
         )
         return report
 
-    def datasets(self) -> list[dict[str, object]]:
+    def datasets(self) -> list[DatasetRow]:
         """The datasets this owner has added, oldest first."""
-        return self.records.rows("datasets", order="at")
+        return self.records.rows(DatasetRow, order="at")
 
     def dataset_bytes(self, sha256: str) -> bytes:
         """A kept dataset's bytes; NotFoundError if unknown."""
-        row = self.records.one("datasets", sha256=sha256)
-        if row is None or not Path(row["path"]).exists():
+        row = self.records.one(DatasetRow, sha256=sha256)
+        if row is None or not Path(row.path).exists():
             raise NotFoundError("that dataset is not on this machine: add the CSV again")
-        return Path(row["path"]).read_bytes()
+        return Path(row.path).read_bytes()
 
     def check_data(self, data: bytes, *, model_id: int | None = None) -> DataCheck:
         """Rows, default rate, missing values; with a model, which required columns fail."""
@@ -142,22 +123,31 @@ class OwnerService:
         self,
         model_id: int,
         sha256: str,
-        *,
-        epsilon: float,
-        delta: float | None = None,
-        epochs: int | None = None,
-        rounds: int = 1,
-        seed: int | None = None,
-        progress: Progress | None = None,
-        cancel: Callable[[], bool] | None = None,
-        charge_key: str | None = None,
-        confirm: Confirm | None = None,
+        config: TrainConfig,
+        job: ContributeJob | None = None,
     ) -> Contribution:
-        """Train on a kept dataset with DP-SGD, seal the update to the lender and submit it.
-
-        `charge_key` (a job id) books the privacy charge once however often the job is retried."""
-        report = progress or (lambda _f, _m: None)
+        """Train on a kept dataset with DP-SGD (`config`: ε is required), seal the update to the
+        lender and submit it; `job` says how the run reports, stops, keys its charge and asks."""
+        job = job or ContributeJob()
+        report = job.progress or quiet
         started = time.perf_counter()
+        done = self._train(model_id, sha256, config, job)
+        approved(done.change, job.confirm)  # a worse local estimate asks the owner first
+        report(0.9, "sealing the update to the lender and storing it")
+        digest = self.node.put(seal(self.node, done))
+        report(0.95, "sending submitUpdate")
+        sent = self._submit(model_id, digest, sha256, job.charge_key, done.change.epsilon)
+        self.records.upsert(submission_row(sha256, digest, done, sent))
+        report(1.0, f"submitted update #{sent.value}")
+        return contribution(done, digest, sent, time.perf_counter() - started)
+
+    def _train(
+        self, model_id: int, sha256: str, config: TrainConfig, job: ContributeJob
+    ) -> Trained:
+        """Load the bounty and the dataset, train with DP (charging the ledger), score locally."""
+        if config.epsilon is None:
+            raise PrivacyBudgetError("a contribution trains with DP: give it an ε budget")
+        report = job.progress or quiet
         bounty = load_bounty(self.node, self.node.client.get_model(model_id))
         if not bounty.accepting:
             raise FedlendError(f"model #{model_id} is {bounty.state}: it no longer takes updates")
@@ -166,21 +156,15 @@ class OwnerService:
         data = encode(spec, load_loans(self.dataset_bytes(sha256)))
         check_trainable(data.y)  # before the ledger charges any epsilon
         base = self.node.weights_at(spec, bounty.record.weights)
-        report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {epsilon:g})")
+        report(0.02, f"training on {data.n:,} loans with DP-SGD (epsilon {config.epsilon:g})")
         hooks = TrainHooks(
             progress=lambda f, m: report(0.02 + 0.85 * f, m),
-            cancel=cancel,
+            cancel=job.cancel,
             account=self.ledger.account(
-                self.node.address, sha256, note=f"model {model_id}", key=charge_key
+                self.node.address, sha256, note=f"model {model_id}", key=job.charge_key
             ),
         )
-        result = train_update(
-            spec,
-            base,
-            data,
-            TrainConfig(epsilon, delta=delta, epochs=epochs, rounds=rounds, seed=seed),
-            hooks=hooks,
-        )
+        result = train_update(spec, base, data, config, hooks=hooks)
         if result.epsilon is None:
             raise PrivacyBudgetError(
                 "training reported no ε for a private run: nothing was submitted; report this bug"
@@ -189,58 +173,7 @@ class OwnerService:
             metric_value(spec, w, data.X, data.labels, spec.metric) for w in (base, result.weights)
         )
         change = LocalChange(model_id, spec.metric, before, after, result.epsilon, result.delta)
-        approved(change, confirm)  # a worse local estimate asks the owner first
-        report(0.9, "sealing the update to the lender and storing it")
-        header = UpdateHeader.create(
-            model_id=model_id,
-            base_digest=bounty.record.weights,
-            chain_id=self.node.chain_id,
-            contract=self.node.client.address,
-            submitter=self.node.address,
-            epsilon=result.epsilon,
-            delta=result.delta,
-            n_examples=result.n_examples,
-        )
-        blob = seal_update(
-            payload=update_to_bytes(spec, result),
-            header=header,
-            owner=_update_signer(self.node.account),
-            lender_public_key=lender_key,
-            max_blob_bytes=self.node.settings.max_blob_bytes,
-        )
-        digest = self.node.put(blob)
-        report(0.95, "sending submitUpdate")
-        sent = self._submit(model_id, digest, sha256, charge_key, result.epsilon)
-        self.records.upsert(
-            "submissions",
-            {
-                "update_id": sent.value,
-                "model_id": model_id,
-                "dataset": sha256,
-                "digest": digest.hex(),
-                "epsilon": result.epsilon,
-                "delta": result.delta,
-                "n_examples": result.n_examples,
-                "local_before": before,
-                "local_after": after,
-                "tx_hash": sent.tx_hash,
-                "gas_used": sent.gas_used,
-                "at": time.time(),
-            },
-        )
-        report(1.0, f"submitted update #{sent.value}")
-        return Contribution(
-            sent.value,
-            model_id,
-            digest,
-            result.epsilon,
-            result.delta,
-            result.n_examples,
-            before,
-            after,
-            time.perf_counter() - started,
-            sent,
-        )
+        return Trained(bounty, lender_key, result, change)
 
     def _submit(
         self, model_id: int, digest: Digest, sha256: str, key: str | None, epsilon: float
@@ -269,19 +202,16 @@ class OwnerService:
         """Every update this account submitted (from chain events), newest first.
 
         One log scan and one read of the local records, however many submissions there are."""
-        local = {int(r["update_id"]): r for r in self.records.rows("submissions")}
+        local = {r.update_id: r for r in self.records.rows(SubmissionRow)}
         out = []
         for record in reversed(self.node.client.updates_by(self.node.address)):
-            row = local.get(record.update_id, {})
-            out.append(
-                Submission(
-                    record,
-                    row.get("dataset"),
-                    row.get("epsilon"),
-                    row.get("n_examples"),
-                    row.get("local_after"),
+            row = local.get(record.update_id)
+            if row is None:  # submitted elsewhere, or the local records were lost
+                out.append(Submission(record, None, None, None, None))
+            else:
+                out.append(
+                    Submission(record, row.dataset, row.epsilon, row.n_examples, row.local_after)
                 )
-            )
         return out
 
     def owed(self) -> Wei:
@@ -310,14 +240,3 @@ class OwnerService:
                 "claim after then if it is still pending"
             )
         return self.node.client.claim_unreviewed(update_id)
-
-
-def _update_signer(account: object) -> LocalAccount | TypedDataSigner:
-    """The account that signs an update: a key, or a wallet that signs EIP-712 typed data."""
-    if isinstance(account, LocalAccount | TypedDataSigner):
-        return account
-    raise SealingError(
-        "this account cannot sign a model update (it neither holds a key nor signs EIP-712 "
-        "typed data): sign in with a wallet that supports eth_signTypedData_v4",
-        reason="no-signer",
-    )

@@ -14,9 +14,9 @@ from desk.scoring import ScoringModel
 from fedlend.errors import DataError, IntegrityError
 from fedlend.services.catalog import Bounty, list_bounties
 from fedlend.services.owner import OwnerService
+from fedlend.services.verified import weights_from_blob
 from fedlend.types import MAX_SCORE
 from fl.data import load_loans, target_vector
-from fl.weights import weights_from_bytes
 
 FINISHED = ("completed", "expired", "reclaimed")
 
@@ -62,7 +62,7 @@ def check_model(owner: OwnerService, model_id: int, sha256: str) -> OwnerCheck:
     y = target_vector(frame.iloc[prepared.scorable_index])
     scorer = ScoringModel(
         spec,
-        weights_from_bytes(blob, spec),
+        weights_from_blob(blob, spec),
         background=prepared.encoded.X,
         name=f"model #{model_id}",
         weights_digest=bytes(bounty.record.weights).hex(),

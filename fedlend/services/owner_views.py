@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fedlend.amounts import eth_rounded
-from fedlend.errors import DataError, FedlendError, NotFoundError, PrivacyBudgetError
+from fedlend.errors import FedlendError, NotFoundError, PrivacyBudgetError
 from fedlend.services.catalog import Bounty, load_bounty
 from fedlend.services.owner import OwnerService, Submission
+from fedlend.services.record_rows import DatasetRow, SubmissionRow
 from fedlend.types import ModelRecord, UpdateStatus
 from fl.data import check_trainable, load_loans
 from fl.dp import DPPlan, plan_dp
@@ -121,20 +122,15 @@ def dataset_views(owner: OwnerService) -> list[DatasetView]:
 
 def dataset_view(owner: OwnerService, sha256: str) -> DatasetView:
     """One kept dataset; NotFoundError if this machine does not hold it."""
-    row = owner.records.one("datasets", sha256=sha256)
+    row = owner.records.one(DatasetRow, sha256=sha256)
     if row is None:
         raise NotFoundError("that dataset is not on this machine: add the CSV on My data")
     return _view(owner, row)
 
 
-def _view(owner: OwnerService, row: dict[str, object]) -> DatasetView:
-    sha, rows, at = str(row["sha256"]), row["rows"], row["at"]
-    if not isinstance(rows, int) or not isinstance(at, int | float):
-        raise DataError(
-            f"the local record of dataset {sha[:12]} is damaged: remove it and add the CSV again"
-        )
-    spent, budget, remaining = owner.privacy(sha)
-    return DatasetView(sha, str(row["name"]), rows, float(at), spent, budget, remaining)
+def _view(owner: OwnerService, row: DatasetRow) -> DatasetView:
+    spent, budget, remaining = owner.privacy(row.sha256)
+    return DatasetView(row.sha256, row.name, row.rows, row.at, spent, budget, remaining)
 
 
 def set_budget(owner: OwnerService, sha256: str, *, epsilon: float) -> DatasetView:
@@ -195,10 +191,10 @@ def preflight(
 def submission_views(owner: OwnerService) -> list[SubmissionView]:
     """This account's submissions, newest first, with titles (one batch of model reads, one
     parsed spec per digest, one read of the local records)."""
-    names = {str(d["sha256"]): str(d["name"]) for d in owner.datasets()}
+    names = {d.sha256: d.name for d in owner.datasets()}
     subs = owner.submissions()
     records = {r.model_id: r for r in owner.node.client.models()} if subs else {}
-    local = {int(r["update_id"]): r for r in owner.records.rows("submissions")}
+    local = {r.update_id: r for r in owner.records.rows(SubmissionRow)}
     now = owner.node.client.chain_time()
     bounties: dict[int, Bounty] = {}
     out = []
@@ -206,7 +202,7 @@ def submission_views(owner: OwnerService) -> list[SubmissionView]:
         model_id = sub.record.model_id
         if model_id not in bounties:
             bounties[model_id] = load_bounty(owner.node, records[model_id], chain_time=now)
-        row = local.get(sub.record.update_id, {})
+        row = local.get(sub.record.update_id)
         bounty = bounties[model_id]
         out.append(
             SubmissionView(
@@ -214,7 +210,7 @@ def submission_views(owner: OwnerService) -> list[SubmissionView]:
                 bounty.title,
                 bounty.metric,
                 names.get(sub.dataset or ""),
-                row.get("local_before"),
+                row.local_before if row else None,
                 int(bounty.record.bounty_wei),
                 claimable=sub.record.status == UpdateStatus.PENDING
                 and now >= bounty.record.review_ends,

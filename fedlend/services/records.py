@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
+from fedlend.errors import DamagedRecordError
+from fedlend.services.record_rows import (
+    DatasetRow,
+    EvaluationRow,
+    NonceRow,
+    RoundRow,
+    SubmissionRow,
+)
 from fedlend.storage import sqlite
+from fedlend.storage.rows import R, Row, columns, decode, encode
 from fedlend.storage.sqlite import Step
 from fedlend.storage.sqlite_pool import ConnectionPool
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -57,7 +67,11 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
 
 
 LENDER, OWNER = "lender", "owner"
-TABLES = {LENDER: ("evaluations", "rounds", "nonces"), OWNER: ("submissions", "datasets")}
+KINDS: dict[str, tuple[type[Row], ...]] = {
+    LENDER: (EvaluationRow, RoundRow, NonceRow),
+    OWNER: (SubmissionRow, DatasetRow),
+}
+TABLES = {role: tuple(kind.TABLE for kind in kinds) for role, kinds in KINDS.items()}
 _NAMED = re.compile(r"(?:TABLE IF NOT EXISTS|ON)\s+(\w+)")
 
 
@@ -77,9 +91,9 @@ def _table_of(statement: str) -> str:
 
 
 class Records:
-    """A tiny row store over one SQLite file (WAL, pooled connections, thread-safe) holding one
-    role's tables (TABLES: the lender's evaluations, rounds and nonces; the owner's submissions
-    and datasets)."""
+    """A tiny typed row store over one SQLite file (WAL, pooled connections, thread-safe) holding
+    one role's tables (TABLES: the lender's evaluations, rounds and nonces; the owner's
+    submissions and datasets), each read and written as its row type (record_rows)."""
 
     def __init__(self, path: Path, role: str) -> None:
         if role not in TABLES:
@@ -100,27 +114,22 @@ class Records:
             self._ensure_schema()
         return self._pool.transaction()
 
-    def upsert(self, table: str, row: Mapping[str, Any]) -> None:
-        """Insert or replace one row (dict values are stored as JSON)."""
-        cols = [_column(c) for c in row]
-        values = [json.dumps(v) if isinstance(v, dict) else v for v in row.values()]
-        marks = ", ".join("?" for _ in cols)
-        # table and column names are checked identifiers; values are bound parameters
-        sql = f"INSERT OR REPLACE INTO {self._table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
-        with self._lock, self._db() as db:
-            db.execute(sql, values)
+    def upsert(self, row: Row) -> None:
+        """Insert or replace one row."""
+        self.upsert_many([row])
 
-    def upsert_many(self, table: str, rows: list[Mapping[str, Any]]) -> None:
-        """Insert or replace several rows in ONE transaction (all or nothing)."""
+    def upsert_many(self, rows: Sequence[Row]) -> None:
+        """Insert or replace several rows of one type in ONE transaction (all or nothing)."""
         if not rows:
             return
-        cols = [_column(c) for c in rows[0]]
+        kind = type(rows[0])
+        if any(type(r) is not kind for r in rows):
+            raise TypeError("upsert_many takes rows of one type")
+        cols = list(columns(kind))
         marks = ", ".join("?" for _ in cols)
-        sql = f"INSERT OR REPLACE INTO {self._table(table)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
-        values = [
-            [json.dumps(v) if isinstance(v, dict) else v for v in (row[c] for c in cols)]
-            for row in rows
-        ]
+        # table and column names come from the row type; values are bound parameters
+        sql = f"INSERT OR REPLACE INTO {self._table(kind)} ({', '.join(cols)}) VALUES ({marks})"  # noqa: S608
+        values = [list(encode(row).values()) for row in rows]
         with self._lock, self._db() as db:
             db.executemany(sql, values)
 
@@ -134,41 +143,49 @@ class Records:
         return {n for i, n in self._nonces(model_id).items() if n and i in judged_ids}
 
     def nonce_ids(self, model_id: int) -> set[int]:
-        """Updates of this model whose nonce is known here (or known to be unreadable)."""
+        """Updates of this model whose nonce is known here (or known to be unreadable).
+
+        A damaged row does not count, so its update's nonce is re-read from the store."""
         return set(self._nonces(model_id))
 
     def _nonces(self, model_id: int) -> dict[int, str | None]:
-        judged, rebuilt = self._table("evaluations"), self._table("nonces")  # the lender's
-        sql = (
-            f"SELECT update_id, nonce FROM {judged} WHERE model_id = ?"  # noqa: S608
-            f" UNION ALL SELECT update_id, nonce FROM {rebuilt} WHERE model_id = ?"
-        )
-        with self._db() as db:
-            found = db.execute(sql, [model_id, model_id]).fetchall()
         out: dict[int, str | None] = {}
-        for r in found:
-            out[r["update_id"]] = out.get(r["update_id"]) or r["nonce"]
+        kinds: tuple[type[EvaluationRow | NonceRow], ...] = (EvaluationRow, NonceRow)
+        for kind in kinds:
+            for r in self.rows(kind, model_id=model_id):
+                out[r.update_id] = out.get(r.update_id) or r.nonce
         return out
 
-    def rows(self, table: str, *, order: str = "rowid", **where: Any) -> list[dict[str, Any]]:
-        """Rows matching equality filters, as dicts."""
+    def rows(self, kind: type[R], *, order: str = "rowid", **where: object) -> list[R]:
+        """Rows of `kind` matching equality filters; a damaged row is logged and left out (the
+        others still read), so a page built from them still shows."""
+        out = []
+        for row in self._select(kind, where, order):
+            try:
+                out.append(decode(kind, row))
+            except DamagedRecordError as exc:
+                log.warning("%s: %s", self.path, exc)
+        return out
+
+    def one(self, kind: type[R], **where: object) -> R | None:
+        """The first matching row, or None; DamagedRecordError (saying why) if it is damaged."""
+        found = self._select(kind, where, "rowid", limit=1)
+        return decode(kind, found[0]) if found else None
+
+    def _select(
+        self, kind: type[Row], where: Mapping[str, object], order: str, limit: int = -1
+    ) -> list[dict[str, object]]:
+        known = columns(kind)
+        for name in (*where, order):
+            if name not in known and name != "rowid":
+                raise ValueError(f"{kind.TABLE} has no column {name!r}")
         clause = " AND ".join(f"{k} = ?" for k in where) or "1"
-        sql = f"SELECT * FROM {self._table(table)} WHERE {clause} ORDER BY {order}"  # noqa: S608
+        # the table and column names are the row type's own; values are bound parameters
+        sql = f"SELECT * FROM {self._table(kind)} WHERE {clause} ORDER BY {order} LIMIT ?"  # noqa: S608
         with self._db() as db:
-            return [dict(r) for r in db.execute(sql, list(where.values()))]
+            return [dict(r) for r in db.execute(sql, [*where.values(), limit])]
 
-    def _table(self, name: str) -> str:
-        if name not in TABLES[self.role]:
-            raise ValueError(f"the {self.role}'s records keep no table {name!r}")
-        return name
-
-    def one(self, table: str, **where: Any) -> dict[str, Any] | None:
-        """The first matching row, or None."""
-        found = self.rows(table, **where)
-        return found[0] if found else None
-
-
-def _column(name: str) -> str:
-    if not name.isidentifier():
-        raise ValueError(f"bad column name {name!r}")
-    return name
+    def _table(self, kind: type[Row]) -> str:
+        if kind.TABLE not in TABLES[self.role]:
+            raise ValueError(f"the {self.role}'s records keep no table {kind.TABLE!r}")
+        return kind.TABLE

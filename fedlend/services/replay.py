@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from fedlend.errors import FedlendError
 from fedlend.services.lender import LenderService
+from fedlend.services.record_rows import NonceRow
 from fedlend.types import UpdateRecord
 
 
@@ -16,12 +16,12 @@ def seen_nonces(
     """Nonces of the model's judged updates: from the records, and for any update the records
     no longer know (deleted or lost), re-read from its sealed blob and remembered again."""
     known = lender.records.nonce_ids(model_id)
-    rebuilt: list[Mapping[str, Any]] = [
-        {"update_id": u.update_id, "model_id": model_id, "nonce": _nonce_of(lender, u)}
+    rebuilt = [
+        NonceRow(u.update_id, model_id, _nonce_of(lender, u))
         for u in judged
         if u.update_id not in known
     ]
-    lender.records.upsert_many("nonces", rebuilt)
+    lender.records.upsert_many(rebuilt)
     return lender.records.seen_nonces(model_id, judged_ids)
 
 

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from fedlend.chain.terms import ModelTerms
 from fedlend.services import catalog
 from fedlend.services.lender import PostedModel
 from fedlend.services.spec_cache import specs_for
@@ -51,12 +52,14 @@ def hostile(market: Market, honest: PostedModel) -> dict[str, int]:
     ids = {}
     for name, make in HOSTILE_SPECS.items():
         ids[name] = node.client.create_model(
-            weights=node.put(b"w"),
-            spec=node.put(make(good)),
-            initial_score=5000,
-            target_score=8000,
-            deadline=node.client.chain_time() + 365 * DAY,
-            bounty_wei=1,
+            ModelTerms(
+                weights=node.put(b"w"),
+                spec=node.put(make(good)),
+                initial_score=5000,
+                target_score=8000,
+                deadline=node.client.chain_time() + 365 * DAY,
+                bounty_wei=1,
+            )
         ).value
     return ids
 
@@ -130,12 +133,14 @@ def test_lists_do_not_fetch_specs_of_models_they_do_not_show(
     node = market.node(ATTACKER)
     expired_spec = node.put(b"[" * 50_000 + b"0" + b"]" * 49_999)
     node.client.create_model(
-        weights=node.put(b"w"),
-        spec=expired_spec,
-        initial_score=5000,
-        target_score=8000,
-        deadline=node.client.chain_time() + 60,
-        bounty_wei=1,
+        ModelTerms(
+            weights=node.put(b"w"),
+            spec=expired_spec,
+            initial_score=5000,
+            target_score=8000,
+            deadline=node.client.chain_time() + 60,
+            bounty_wei=1,
+        )
     )
     advance_time(120)
     reader = market.node(1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from fedlend.services.lender import PostedModel
 from fedlend.types import UpdateStatus
 from fedlend.web import JobState
+from fl.train import TrainConfig
 from lender_app.evaluations import job_kind
 from tests.apps.lender_support import (
     WAIT_S,
@@ -30,7 +31,7 @@ def test_evaluate_now_judges_a_real_contribution_and_pays_it(
     model_id = posted(target=0.8, bounty_wei=2 * 10**18, base="zero").model_id
     owner = market.owner(3)
     sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
-    update_id = owner.contribute(model_id, sha, epsilon=2.0, seed=1).update_id
+    update_id = owner.contribute(model_id, sha, TrainConfig(2.0, seed=1)).update_id
     app = lender_app(market, tmp_path)
     client = app.test_client()
     html = page(client, f"/models/{model_id}")
@@ -117,7 +118,7 @@ def test_automatic_evaluation_is_persisted_polls_and_stops(
     assert "Automatic evaluation is <strong>on</strong>" in page(client, f"/models/{model_id}")
     owner = market.owner(4)
     sha = owner.add_dataset(loan_csvs["owner2"], name="loans").sha256
-    update_id = owner.contribute(model_id, sha, epsilon=2.0, seed=4).update_id
+    update_id = owner.contribute(model_id, sha, TrainConfig(2.0, seed=4)).update_id
     deadline = time.monotonic() + WAIT_S
     while owner.node.client.get_update(update_id).status == UpdateStatus.PENDING:
         assert time.monotonic() < deadline, "the poller never evaluated the update"
@@ -133,7 +134,7 @@ def test_automatic_evaluation_is_persisted_polls_and_stops(
         again.test_client(), f"/models/{model_id}"
     )
     post_action(client, f"/models/{model_id}/auto", enabled="0")
-    second = owner.contribute(model_id, sha, epsilon=2.0, seed=5).update_id
+    second = owner.contribute(model_id, sha, TrainConfig(2.0, seed=5)).update_id
     with app.app_context():
         assert poller.tick() == []  # switched off: nothing is queued
     assert owner.node.client.get_update(second).status == UpdateStatus.PENDING

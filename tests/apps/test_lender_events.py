@@ -16,6 +16,7 @@ from fedlend.chain.events import (
     UpdateEvaluated,
     UpdateSubmitted,
 )
+from fedlend.chain.terms import ModelTerms
 from fedlend.services.event_cache import EventCache
 from fedlend.types import Digest
 from tests.market import Market
@@ -27,16 +28,14 @@ def digest() -> Digest:
     return Digest(os.urandom(32))
 
 
+def _terms(now: int, bounty_wei: int) -> ModelTerms:
+    """A day-long bounty from 5000 to 6000 bps over random digests."""
+    return ModelTerms(digest(), digest(), 5000, 6000, now + DAY, bounty_wei)
+
+
 def test_every_event_kind_round_trips_with_its_block_time(market: Market, tmp_path: Path) -> None:
     lender, owner = market.node(0).client, market.node(7).client
-    model_id = lender.create_model(
-        weights=digest(),
-        spec=digest(),
-        initial_score=5000,
-        target_score=6000,
-        deadline=lender.chain_time() + DAY,
-        bounty_wei=10**15 + 1,
-    ).value
+    model_id = lender.create_model(_terms(lender.chain_time(), 10**15 + 1)).value
     update_id = owner.submit_update(model_id, digest()).value
     lender.evaluate_update(update_id, score=5500, new_weights=digest())  # accepted, half paid
     update_id = owner.submit_update(model_id, digest()).value
@@ -74,14 +73,7 @@ def test_every_event_kind_round_trips_with_its_block_time(market: Market, tmp_pa
 def test_events_undone_by_a_revert_leave_the_cache(market: Market, tmp_path: Path) -> None:
     lender, owner = market.node(0).client, market.node(8).client
     w3: Web3 = lender.w3
-    model_id = lender.create_model(
-        weights=digest(),
-        spec=digest(),
-        initial_score=5000,
-        target_score=6000,
-        deadline=lender.chain_time() + DAY,
-        bounty_wei=10**15,
-    ).value
+    model_id = lender.create_model(_terms(lender.chain_time(), 10**15)).value
     cache = EventCache(tmp_path / "events.sqlite3")
     snapshot = anvil_dev.snapshot(w3)
     owner.submit_update(model_id, digest())

@@ -16,6 +16,7 @@ import torch
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import Evaluation, evaluate_pending
 from fedlend.services.lender import PostedModel
+from fl.train import TrainConfig
 from fl.weights import load_model
 from tests.apps.lender_support import (
     charts,
@@ -52,7 +53,7 @@ def evaluated(market: Market, posted: PostBounty, loan_csvs: LoanCsvs) -> Evalua
     model = posted(target=0.80, bounty_wei=3 * 10**18, base="zero")
     owner = market.owner(1)
     sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
-    owner.contribute(model.model_id, sha, epsilon=2.0, seed=1)
+    owner.contribute(model.model_id, sha, TrainConfig(2.0, seed=1))
     junk = market.node(2)  # a second update in the round that cannot be opened
     junk.client.submit_update(model.model_id, junk.put(b"not a sealed update"))
     verdicts = evaluate_pending(market.lender(), model.model_id)  # one round of two

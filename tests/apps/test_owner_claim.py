@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from flask.testing import FlaskClient
 
+from fedlend.chain.terms import ModelTerms
 from fedlend.types import UpdateStatus
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
 from tests.market import *  # noqa: F403
@@ -34,13 +35,15 @@ def test_an_ignored_update_is_claimed_from_the_app_to_the_wei(
 ) -> None:
     lender, owner = market.node(0), market.node(6)
     model_id = lender.client.create_model(
-        weights=lender.put_weights(*_zero_weights()),
-        spec=lender.put(_SPEC.to_json()),
-        initial_score=5000,
-        target_score=8000,
-        deadline=lender.client.chain_time() + 600,
-        bounty_wei=777_777_777_777_777_777,
-        review_period=REVIEW,
+        ModelTerms(
+            weights=lender.put_weights(*_zero_weights()),
+            spec=lender.put(_SPEC.to_json()),
+            initial_score=5000,
+            target_score=8000,
+            deadline=lender.client.chain_time() + 600,
+            bounty_wei=777_777_777_777_777_777,
+            review_period=REVIEW,
+        )
     ).value
     update_id = owner.client.submit_update(model_id, owner.put(os.urandom(64))).value
     app = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(6))

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from fedlend.storage import sqlite
 from fedlend.web.errorpages import CSRF_MESSAGE
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token
 from tests.market import Market, PostBounty
@@ -224,6 +225,28 @@ def test_a_kept_dataset_is_rechecked_against_any_model(
     assert "Could not check against model #999: model 999 does not exist" in page
     assert "checked without a model" in page
     assert client.get(f"/data/{sha}?model=abc").status_code == 400
+
+
+def test_a_damaged_dataset_record_hides_only_itself_and_says_why(
+    app: Flask, client: FlaskClient, small_csv: bytes
+) -> None:
+    good = kept_sha(client, small_csv)
+    smaller = b"\n".join(small_csv.split(b"\n")[:201]) + b"\n"
+    bad = kept_sha(client, smaller)
+    [path] = Path(app.config["DATA_DIR"]).glob("*/owner.sqlite")
+    db = sqlite.connect(path)
+    db.execute("UPDATE datasets SET rows = 'many' WHERE sha256 = ?", (bad,))
+    db.close()
+    listing = client.get("/data/")
+    assert listing.status_code == 200
+    assert good in text(listing)
+    assert bad not in text(listing)  # the others still list
+    damaged = client.get(f"/data/{bad}")
+    assert damaged.status_code == 500
+    assert f"the local datasets record '{bad}' is damaged: its rows is 'many'" in text(damaged)
+    assert "added again from its CSV" in text(damaged)
+    assert kept_sha(client, smaller) == bad  # adding the CSV again mends the record
+    assert "data-rows>200<" in text(client.get(f"/data/{bad}"))
 
 
 @pytest.mark.parametrize("sha", ["0" * 64, "not-a-sha", "A" * 64])

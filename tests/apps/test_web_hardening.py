@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from fedlend.services.lender import PostedModel
+from fedlend.services.record_rows import DatasetRow, SubmissionRow
 from fedlend.services.records import OWNER, Records
 from fedlend.web.jobs_views import safe_next
 from fedlend.web.serve import check_port
@@ -106,12 +107,12 @@ def test_app_databases_and_their_directory_are_private(tmp_path: Path, which: st
 
 def test_records_deleted_while_running_start_afresh_and_stay_private(tmp_path: Path) -> None:
     records = Records(tmp_path / "state" / "records.sqlite3", OWNER)
-    records.upsert("datasets", {"sha256": "a", "name": "x", "path": "p", "rows": 1, "at": 0.0})
+    records.upsert(DatasetRow("a", "x", "p", 1, 0.0))
     for leftover in records.path.parent.glob("records.sqlite3*"):
         leftover.unlink()
-    assert records.rows("submissions", model_id=1) == []  # no "no such table": a fresh file
-    records.upsert("datasets", {"sha256": "b", "name": "y", "path": "p", "rows": 2, "at": 1.0})
-    assert [r["sha256"] for r in records.rows("datasets")] == ["b"]
+    assert records.rows(SubmissionRow, model_id=1) == []  # no "no such table": a fresh file
+    records.upsert(DatasetRow("b", "y", "p", 2, 1.0))
+    assert [r.sha256 for r in records.rows(DatasetRow)] == ["b"]
     assert stat.S_IMODE(records.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(records.path.parent.stat().st_mode) == 0o700
 

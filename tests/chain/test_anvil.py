@@ -10,6 +10,7 @@ from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess, free_port, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.rpc import connect
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ChainUnavailableError, ConfigError
 from fedlend.types import Digest
 
@@ -22,12 +23,14 @@ def test_state_file_keeps_deployments_across_restarts(tmp_path: Path) -> None:
         client = ModelRepositoryClient.deploy(connect(node.rpc_url), dev_account(0))
         now = client.chain_time()
         model_id = client.create_model(
-            weights=Digest(b"\x01" * 32),
-            spec=Digest(b"\x02" * 32),
-            initial_score=1,
-            target_score=2,
-            deadline=now + 3600,
-            bounty_wei=12345,
+            ModelTerms(
+                weights=Digest(b"\x01" * 32),
+                spec=Digest(b"\x02" * 32),
+                initial_score=1,
+                target_score=2,
+                deadline=now + 3600,
+                bounty_wei=12345,
+            )
         ).value
     assert not node.is_running()
     assert state.stat().st_size > 0

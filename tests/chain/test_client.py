@@ -24,6 +24,7 @@ from fedlend.chain.events import (
 )
 from fedlend.chain.revert import RevertDecoder
 from fedlend.chain.rpc import connect
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ChainUnavailableError, ConfigError, TransactionFailedError
 from fedlend.settings import Settings
 from fedlend.types import Address, Digest, ModelStatus, UpdateRecord, UpdateStatus
@@ -38,12 +39,14 @@ def test_records_round_trip(
 ) -> None:
     weights, spec, deadline = make_digest(), make_digest(), chain_now() + 5000
     created = repo.create_model(
-        weights=weights,
-        spec=spec,
-        initial_score=4321,
-        target_score=8765,
-        deadline=deadline,
-        bounty_wei=4444,
+        ModelTerms(
+            weights=weights,
+            spec=spec,
+            initial_score=4321,
+            target_score=8765,
+            deadline=deadline,
+            bounty_wei=4444,
+        )
     )
     model_id = created.value
     assert model_id == repo.model_count()
@@ -212,12 +215,14 @@ def test_an_account_without_ether_is_told_to_fund_it(
     poor = repo.with_account(Account.create())
     with pytest.raises(TransactionFailedError, match="cannot pay value \\+ gas: fund it"):
         poor.create_model(
-            weights=make_digest(),
-            spec=make_digest(),
-            initial_score=1,
-            target_score=2,
-            deadline=chain_now() + 600,
-            bounty_wei=1,
+            ModelTerms(
+                weights=make_digest(),
+                spec=make_digest(),
+                initial_score=1,
+                target_score=2,
+                deadline=chain_now() + 600,
+                bounty_wei=1,
+            )
         )
 
 

@@ -23,6 +23,7 @@ from web3 import Web3
 
 from fedlend.chain.anvil import advance_time
 from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ContractError
 from fedlend.types import Digest
 from tests.contracts.helpers import read_books
@@ -158,13 +159,15 @@ class Walk:
             "create",
             error,
             lambda: self.clients[lender].create_model(
-                weights=digest,
-                spec=Digest(os.urandom(32)),
-                initial_score=initial,
-                target_score=target,
-                deadline=deadline,
-                bounty_wei=bounty,
-                review_period=review,
+                ModelTerms(
+                    weights=digest,
+                    spec=Digest(os.urandom(32)),
+                    initial_score=initial,
+                    target_score=target,
+                    deadline=deadline,
+                    bounty_wei=bounty,
+                    review_period=review,
+                )
             ),
         )
         if sent is not None:

@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedlend.chain.anvil import set_balance
 from fedlend.chain.client import ModelRepositoryClient
+from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ContractError
 from fedlend.types import Digest
 from tests.contracts.helpers import ContractKit, refused, snapshot_counts
@@ -40,7 +41,7 @@ class World:
             "bounty_wei": 10**15,
             **overrides,
         }
-        return lambda: self.lender.create_model(**args)  # type: ignore[arg-type]
+        return lambda: self.lender.create_model(ModelTerms(**args))  # type: ignore[arg-type]
 
     def submitted(self, model_id: int) -> int:
         return self.owner.submit_update(model_id, self.digest()).value
@@ -373,12 +374,14 @@ def test_bounty_above_uint96_is_refused(
     set_balance(kit.repo.w3, rich.address, 2**97)
     with refused("BountyTooLarge") as info:
         kit.repo.with_account(rich).create_model(
-            weights=kit.digest(),
-            spec=kit.digest(),
-            initial_score=0,
-            target_score=10_000,
-            deadline=chain_now() + 600,
-            bounty_wei=2**96,
+            ModelTerms(
+                weights=kit.digest(),
+                spec=kit.digest(),
+                initial_score=0,
+                target_score=10_000,
+                deadline=chain_now() + 600,
+                bounty_wei=2**96,
+            )
         )
     assert info.value.error_args == (2**96, 2**96 - 1)
 

@@ -17,6 +17,7 @@ from fedlend.chain.anvil import AnvilProcess
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.errors import AlreadyPostedError
 from fedlend.services.bounty_terms import BountyTerms
+from fedlend.services.contribution import ContributeJob
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService
 from fedlend.services.node import open_node
@@ -25,6 +26,7 @@ from fedlend.settings import Settings
 from fedlend.web.db import Database
 from fedlend.web.job_recheck import recheck_jobs
 from fedlend.web.jobs import Job, JobRunner, JobState, current_job
+from fl.train import TrainConfig
 
 DAY = 86_400
 BOUNTY_WEI = 2 * 10**18
@@ -131,7 +133,10 @@ class World:
         sha = owner.add_dataset(self.csvs[f"owner{dev}"], name=f"owner{dev}").sha256
         job = current_job()
         done = owner.contribute(
-            model_id, sha, epsilon=1.0, seed=dev, charge_key=f"job:{job[0]}" if job else None
+            model_id,
+            sha,
+            TrainConfig(1.0, seed=dev),
+            ContributeJob(charge_key=f"job:{job[0]}" if job else None),
         )
         return {"update_id": done.update_id, "epsilon": done.epsilon, "tx_hash": done.sent.tx_hash}
 

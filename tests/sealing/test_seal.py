@@ -21,7 +21,9 @@ from fedlend.sealing import (
     SEAL_MAGIC,
     OpenedUpdate,
     Submission,
+    UpdateClaims,
     UpdateHeader,
+    UpdateTarget,
     hkdf_sha256,
     lender_encryption_keypair,
     open_update,
@@ -67,7 +69,9 @@ def _header(**changes: object) -> UpdateHeader:
         "n_examples": 4096,
     }
     fields.update(changes)
-    return UpdateHeader.create(**fields)  # type: ignore[arg-type]
+    claims = {k: fields.pop(k) for k in ("epsilon", "delta", "n_examples")}
+    stamps = {k: fields.pop(k) for k in ("timestamp", "nonce") if k in fields}
+    return UpdateHeader.create(UpdateTarget(**fields), UpdateClaims(**claims), **stamps)  # type: ignore[arg-type]
 
 
 def _open(blob: bytes, **changes: object) -> OpenedUpdate:

@@ -20,6 +20,7 @@ from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import PostedModel
 from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
+from fl.train import TrainConfig
 from tests.market import Market
 
 Judged = tuple[int, bytes]  # the `judged` fixture: (model id, the lender's audit bundle)
@@ -34,7 +35,7 @@ def judged(
     for dev, part, seed in ((1, "owner1", 21), (2, "owner2", 22)):
         owner = market.owner(dev)
         sha = owner.add_dataset(loan_csvs[part], name=part).sha256
-        owner.contribute(model.model_id, sha, epsilon=3.0, seed=seed)
+        owner.contribute(model.model_id, sha, TrainConfig(3.0, seed=seed))
     junk = market.node(3)
     junk.client.submit_update(model.model_id, junk.put(b"junk"))
     lender = market.lender()
@@ -176,7 +177,7 @@ def wallet_judged(
     node = open_node(market.settings(4), account=_KeyWallet(4))
     owner = OwnerService(node)
     sha = owner.add_dataset(loan_csvs["owner1"], name="owner1").sha256
-    update_id = owner.contribute(model.model_id, sha, epsilon=3.0, seed=31).update_id
+    update_id = owner.contribute(model.model_id, sha, TrainConfig(3.0, seed=31)).update_id
     lender = market.lender()
     [verdict] = evaluate_pending(lender, model.model_id)
     assert verdict.accepted

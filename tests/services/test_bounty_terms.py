@@ -30,6 +30,7 @@ def test_good_terms_have_no_problems() -> None:
         ({"base_fraction": 0.95}, "the share of your data used to train the base model"),
         ({"review_period": 3599}, "the review period must be 1 hour to 30 days"),
         ({"review_period": 30 * 86_400 + 1}, "the review period must be 1 hour to 30 days"),
+        ({"verified": True, "model_kind": "mlp"}, "only a logistic regression can be verified"),
     ],
 )
 def test_each_bad_term_is_named(change: dict[str, object], problem: str) -> None:
@@ -43,3 +44,8 @@ def test_a_zero_base_ignores_the_fraction_and_problems_add_up() -> None:
     assert zero.problems(balance_wei=10**18, chain_time=NOW) == []
     both = dataclasses.replace(GOOD, bounty_wei=0, deadline=NOW - 1)
     assert len(both.problems(balance_wei=10**18, chain_time=NOW)) == 2
+
+
+def test_a_verified_logistic_regression_is_fine() -> None:
+    verified = dataclasses.replace(GOOD, verified=True)
+    assert verified.problems(balance_wei=10**18, chain_time=NOW) == []

@@ -15,7 +15,9 @@ from fedlend.sealing import Submission, open_update, seal_update
 from fedlend.services.evaluation import evaluate_pending
 from fedlend.services.lender import LenderService, PostedModel
 from fedlend.services.owner import Contribution
+from fedlend.services.record_rows import EvaluationRow, RoundRow
 from fedlend.types import UpdateStatus
+from fl.train import TrainConfig
 from tests.market import Market
 
 OWNERS = ((1, "owner1", 11), (2, "owner2", 12), (3, "owner1", 13))
@@ -31,7 +33,7 @@ def _contribute(
     for dev, part, seed in owners:
         owner = market.owner(dev)
         sha = owner.add_dataset(loan_csvs[part], name=part).sha256
-        made.append(owner.contribute(model_id, sha, epsilon=3.0, seed=seed))
+        made.append(owner.contribute(model_id, sha, TrainConfig(3.0, seed=seed)))
     return made
 
 
@@ -59,13 +61,13 @@ def test_one_round_pays_shapley_shares_that_add_up_to_the_payout(
         assert (v.share_bps > 0) == (v.shapley_value > 0) == v.accepted
     gained = [o.owed() - b for o, b in zip(owners, owed, strict=True)]
     assert gained == [v.reward_wei for v in verdicts]
-    rows = {r["update_id"]: r for r in lender.records.rows("evaluations", model_id=model.model_id)}
+    rows = {r.update_id: r for r in lender.records.rows(EvaluationRow, model_id=model.model_id)}
     for v in verdicts:
-        assert rows[v.update_id]["share_bps"] == v.share_bps
-        assert rows[v.update_id]["contribution"] == pytest.approx(v.shapley_value)
-        assert int(rows[v.update_id]["reward_wei"]) == v.reward_wei
-    [round_row] = lender.records.rows("rounds", model_id=model.model_id)
-    assert (round_row["method"], int(round_row["payout_wei"])) == ("exact", summary.payout_wei)
+        assert rows[v.update_id].share_bps == v.share_bps
+        assert rows[v.update_id].contribution == pytest.approx(v.shapley_value)
+        assert rows[v.update_id].reward_wei == v.reward_wei
+    [round_row] = lender.records.rows(RoundRow, model_id=model.model_id)
+    assert (round_row.method, round_row.payout_wei) == ("exact", summary.payout_wei)
 
 
 def test_a_bad_update_is_rejected_with_its_reason_and_the_others_are_judged(

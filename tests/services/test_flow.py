@@ -9,7 +9,9 @@ import pytest
 from fedlend.errors import DataError, FedlendError, PrivacyBudgetError, SpecError
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.evaluation import evaluate_pending, weight_versions
+from fedlend.services.owner import OwnerService
 from fedlend.types import ModelStatus, UpdateStatus
+from fl.train import TrainConfig
 from tests.market import LoanCsvs, Market, PostBounty
 
 
@@ -20,7 +22,7 @@ def test_contribution_is_evaluated_paid_and_withdrawn_to_the_wei(
     owner, lender = market.owner(1), market.lender()
     sha = owner.add_dataset(loan_csvs["owner1"], name="my loans").sha256
     start = owner.node.balance()
-    contribution = owner.contribute(model.model_id, sha, epsilon=2.0, seed=1)
+    contribution = owner.contribute(model.model_id, sha, TrainConfig(2.0, seed=1))
     assert contribution.epsilon == pytest.approx(2.0, rel=0.05)
 
     [verdict] = evaluate_pending(lender, model.model_id)
@@ -51,7 +53,7 @@ def test_an_update_for_one_model_submitted_to_another_is_refused(
     first, second = posted(), posted()
     owner, lender = market.owner(2), market.lender()
     sha = owner.add_dataset(loan_csvs["owner2"], name="loans").sha256
-    c = owner.contribute(first.model_id, sha, epsilon=1.0, seed=2)
+    c = owner.contribute(first.model_id, sha, TrainConfig(1.0, seed=2))
     # a copier (dev 3) resubmits the sealed bytes under its own name to the second model
     copier = market.node(3)
     update_id = copier.client.submit_update(second.model_id, c.digest).value
@@ -63,19 +65,35 @@ def test_an_update_for_one_model_submitted_to_another_is_refused(
     assert copier.client.owed(copier.address) == 0
 
 
+def _owner_with_loans(market: Market, loan_csvs: LoanCsvs) -> tuple[OwnerService, str]:
+    owner = market.owner(4)
+    return owner, owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
+
+
 def test_privacy_budget_is_enforced_across_submissions(
     market: Market, posted: PostBounty, loan_csvs: LoanCsvs
 ) -> None:
     model = posted()
-    owner = market.owner(4)
-    sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
+    owner, sha = _owner_with_loans(market, loan_csvs)
     owner.set_budget(sha, epsilon=1.2)
-    owner.contribute(model.model_id, sha, epsilon=1.0, seed=3)
+    owner.contribute(model.model_id, sha, TrainConfig(1.0, seed=3))
     with pytest.raises(PrivacyBudgetError, match="budget"):
-        owner.contribute(model.model_id, sha, epsilon=1.0, seed=4)
+        owner.contribute(model.model_id, sha, TrainConfig(1.0, seed=4))
     spent, budget, remaining = owner.privacy(sha)
     assert spent.epsilon == pytest.approx(1.0, rel=0.05)
     assert remaining.epsilon == pytest.approx(budget.epsilon - spent.epsilon)
+
+
+def test_a_contribution_without_an_epsilon_is_refused_before_anything_is_spent(
+    market: Market, posted: PostBounty, loan_csvs: LoanCsvs
+) -> None:
+    model = posted()
+    owner, sha = _owner_with_loans(market, loan_csvs)
+    before = owner.privacy(sha)[0]
+    with pytest.raises(PrivacyBudgetError, match="give it an ε budget"):
+        owner.contribute(model.model_id, sha, TrainConfig(None))
+    assert owner.privacy(sha)[0] == before
+    assert all(s.record.model_id != model.model_id for s in owner.submissions())
 
 
 def test_expired_model_refuses_contributions_and_lender_reclaims(
@@ -86,7 +104,7 @@ def test_expired_model_refuses_contributions_and_lender_reclaims(
     sha = owner.add_dataset(loan_csvs["owner2"], name="loans").sha256
     advance_time(3601)
     with pytest.raises(FedlendError, match="expired"):
-        owner.contribute(model.model_id, sha, epsilon=1.0)
+        owner.contribute(model.model_id, sha, TrainConfig(1.0))
     assert lender.reclaim(model.model_id).value == 10**17
     assert lender.node.client.get_model(model.model_id).status == ModelStatus.RECLAIMED
 

@@ -12,6 +12,7 @@ from fedlend.errors import LedgerDamagedError, LedgerError, LedgerMissingError
 from fedlend.services.ledger_rebuild import health, rebuild_owner_ledger
 from fedlend.services.lender import PostedModel
 from fedlend.services.owner import OwnerService
+from fl.train import TrainConfig
 from tests.market import Market
 
 
@@ -22,7 +23,7 @@ def _two_submissions(
     owner = market.owner(dev)
     sha = owner.add_dataset(loan_csvs["owner1"], name="loans").sha256
     for seed in (1, 2):
-        owner.contribute(model.model_id, sha, epsilon=1.0, seed=seed, epochs=2)
+        owner.contribute(model.model_id, sha, TrainConfig(1.0, epochs=2, seed=seed))
     return owner, sha
 
 
@@ -37,7 +38,7 @@ def test_a_deleted_ledger_refuses_training_until_rebuilt_at_no_less(
             restarted.privacy(sha)
         model_id = owner.submissions()[0].record.model_id
         with pytest.raises(LedgerMissingError):
-            restarted.contribute(model_id, sha, epsilon=1.0, seed=3, epochs=2)
+            restarted.contribute(model_id, sha, TrainConfig(1.0, epochs=2, seed=3))
     assert len(owner.submissions()) == 2  # refused before training: nothing submitted
     assert health(owner) == "missing"
     report = rebuild_owner_ledger(owner)

@@ -7,6 +7,7 @@ import pytest
 from fedlend.errors import DataError
 from fedlend.services.owner_data import inspect_data
 from fedlend.services.owner_views import preflight
+from fl.train import TrainConfig
 from tests.market import Market, PostBounty
 
 
@@ -41,7 +42,7 @@ def test_too_small_a_dataset_is_refused_before_any_epsilon_is_charged(
     with pytest.raises(DataError, match="training needs at least 50"):
         preflight(owner, model.model_id, sha, epsilon=1.0)
     with pytest.raises(DataError, match="training needs at least 50"):
-        owner.contribute(model.model_id, sha, epsilon=1.0)
+        owner.contribute(model.model_id, sha, TrainConfig(1.0))
     spent, _, _ = owner.privacy(sha)
     assert spent.charges == 0
     assert spent.epsilon == 0

@@ -13,10 +13,12 @@ from web3 import Web3
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import advance_time
 from fedlend.errors import ChainError, ContractError
+from fedlend.services.contribution import ContributeJob
 from fedlend.services.node import open_node
 from fedlend.services.owner import OwnerService
 from fedlend.wallet.account import WalletAccount
 from fedlend.wallet.bridge import WalletBridge
+from fl.train import TrainConfig
 from tests.market import LoanCsvs, Market, PostBounty
 from tests.wallet_helpers import InjectedWallet
 
@@ -39,7 +41,12 @@ def test_a_submission_refused_before_broadcast_refunds_only_a_keyed_charge(
             advance_time(w3, 2 * HOUR)
 
     with pytest.raises(ContractError) as refused:
-        owner.contribute(model.model_id, sha, epsilon=1.0, seed=3, progress=late, charge_key=key)
+        owner.contribute(
+            model.model_id,
+            sha,
+            TrainConfig(1.0, seed=3),
+            ContributeJob(progress=late, charge_key=key),
+        )
     assert (
         w3.eth.get_transaction_count(Web3.to_checksum_address(owner.node.address)) == txs
     )  # nothing was broadcast
@@ -128,7 +135,10 @@ def test_in_wallet_mode_only_a_refusal_before_broadcast_refunds(
     try:
         with pytest.raises(ChainError) as refused:
             owner.contribute(
-                model.model_id, sha, epsilon=1.0, seed=3, progress=late, charge_key=wallet.job
+                model.model_id,
+                sha,
+                TrainConfig(1.0, seed=3),
+                ContributeJob(progress=late, charge_key=wallet.job),
             )
     finally:
         wallet.stop.set()

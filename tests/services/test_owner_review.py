@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from fedlend.services.contribution import ContributeJob
 from fedlend.services.lender import PostedModel
 from fedlend.services.owner_review import LocalChange, SubmissionDeclinedError, approved
+from fl.train import TrainConfig
 from tests.market import Market, PostBounty
 
 TINY_EPSILON = 0.05  # so much noise that a trained base gets worse on the owner's own loans
@@ -29,7 +31,9 @@ def test_no_keeps_the_update_back_and_says_the_epsilon_stays_spent(
         return False
 
     with pytest.raises(SubmissionDeclinedError, match="Nothing was sent to the lender") as info:
-        owner.contribute(trained_base.model_id, sha, epsilon=TINY_EPSILON, seed=3, confirm=no)
+        owner.contribute(
+            trained_base.model_id, sha, TrainConfig(TINY_EPSILON, seed=3), ContributeJob(confirm=no)
+        )
     [change] = asked
     assert f"ε {change.epsilon:.3g} spent on training stays spent" in str(info.value)
     assert change.worse
@@ -51,7 +55,9 @@ def test_yes_submits_the_worse_update(
         asked.append(change)
         return True
 
-    done = owner.contribute(trained_base.model_id, sha, epsilon=TINY_EPSILON, seed=4, confirm=yes)
+    done = owner.contribute(
+        trained_base.model_id, sha, TrainConfig(TINY_EPSILON, seed=4), ContributeJob(confirm=yes)
+    )
     assert len(asked) == 1
     assert done.local_after < done.local_before
     record = market.node(0).client.get_update(done.update_id)
@@ -68,7 +74,9 @@ def test_an_improving_update_is_submitted_without_asking(
     def never(change: LocalChange) -> bool:
         raise AssertionError(f"asked although the estimate improved: {change}")
 
-    done = owner.contribute(model.model_id, sha, epsilon=3.0, seed=5, confirm=never)
+    done = owner.contribute(
+        model.model_id, sha, TrainConfig(3.0, seed=5), ContributeJob(confirm=never)
+    )
     assert done.local_after > done.local_before
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from fedlend.errors import ConfigError
 from fedlend.services.event_cache import EventCache
+from fedlend.services.record_rows import EvaluationRow, SubmissionRow
 from fedlend.services.records import (
     ADDED_COLUMNS,
     LENDER,
@@ -20,6 +21,8 @@ from fedlend.services.records import (
     migrations,
 )
 from fedlend.storage import sqlite
+from fedlend.storage.rows import Row
+from fedlend.types import Wei
 
 
 def test_a_connection_is_wal_with_foreign_keys_a_busy_timeout_and_an_owner_only_file(
@@ -74,32 +77,34 @@ def test_records_made_by_an_older_release_gain_the_added_columns(tmp_path: Path)
     old = sqlite3.connect(path)
     old.executescript(SCHEMA)  # what the first release made: no migration table, no added columns
     old.close()
-    Records(path, LENDER).upsert("evaluations", _evaluation(share_bps=2500))
+    Records(path, LENDER).upsert(_evaluation(share_bps=2500))
     db = sqlite.connect(path)
     columns = {r["name"] for r in db.execute("PRAGMA table_info(evaluations)")}
     assert {column for _, column, _ in ADDED_COLUMNS} <= columns
     version = db.execute("SELECT version FROM schema_migrations WHERE component = 'records-lender'")
     assert version.fetchone()[0] == len(migrations(LENDER))
-    row = Records(path, LENDER).one("evaluations", update_id=1)
+    row = Records(path, LENDER).one(EvaluationRow, update_id=1)
     assert row is not None
-    assert row["share_bps"] == 2500
+    assert row.share_bps == 2500
 
 
 def test_records_deleted_while_running_start_afresh(tmp_path: Path) -> None:
     path = tmp_path / "lender.sqlite"
     records = Records(path, LENDER)
-    records.upsert("evaluations", _evaluation())
+    records.upsert(_evaluation())
     path.unlink()
-    assert records.rows("evaluations") == []
+    assert records.rows(EvaluationRow) == []
 
 
-@pytest.mark.parametrize(("role", "other"), [(LENDER, "submissions"), (OWNER, "evaluations")])
-def test_each_role_keeps_only_its_own_tables(tmp_path: Path, role: str, other: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "other"), [(LENDER, SubmissionRow), (OWNER, EvaluationRow)], ids=["lender", "owner"]
+)
+def test_each_role_keeps_only_its_own_tables(tmp_path: Path, role: str, other: type[Row]) -> None:
     records = Records(tmp_path / f"{role}.sqlite", role)
     db = sqlite.connect(records.path)
     tables = {r["name"] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables - {"schema_migrations"} == set(TABLES[role])
-    with pytest.raises(ValueError, match=f"the {role}'s records keep no table '{other}'"):
+    with pytest.raises(ValueError, match=f"the {role}'s records keep no table '{other.TABLE}'"):
         records.rows(other)
 
 
@@ -111,18 +116,17 @@ def test_the_event_cache_opens_through_the_same_layer(tmp_path: Path) -> None:
     assert {"events", "cursors", "schema_migrations"} <= tables
 
 
-def _evaluation(**extra: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "update_id": 1,
-        "model_id": 1,
-        "submitter": "0x" + "1" * 40,
-        "status": "accepted",
-        "score": 7000,
-        "reward_wei": "5",
-        "reason": "",
-        "metrics": "{}",
-        "tx_hash": "0x" + "2" * 64,
-        "gas_used": 1,
-        "at": 0.0,
-    }
-    return {**row, **extra}
+def _evaluation(share_bps: int = 0) -> EvaluationRow:
+    return EvaluationRow(
+        update_id=1,
+        model_id=1,
+        submitter="0x" + "1" * 40,
+        status="accepted",
+        score=7000,
+        reward_wei=Wei(5),
+        reason="",
+        tx_hash="0x" + "2" * 64,
+        gas_used=1,
+        at=0.0,
+        share_bps=share_bps,
+    )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fedlend.services.record_rows import NonceRow
 from fedlend.services.records import LENDER, Records
 from fedlend.storage.sqlite_pool import ConnectionPool
 
@@ -44,11 +45,11 @@ def test_a_failed_use_rolls_back_and_is_not_reused(tmp_path: Path) -> None:
 
 def test_records_deleted_while_running_start_afresh(tmp_path: Path) -> None:
     records = Records(tmp_path / "lender.sqlite", LENDER)
-    records.upsert("nonces", {"update_id": 1, "model_id": 2, "nonce": "n"})
+    records.upsert(NonceRow(1, 2, "n"))
     assert records.nonce_ids(2) == {1}
     (tmp_path / "lender.sqlite").unlink()
     assert records.nonce_ids(2) == set()  # the pooled connection to the old file is dropped
-    records.upsert("nonces", {"update_id": 3, "model_id": 2, "nonce": "m"})
+    records.upsert(NonceRow(3, 2, "m"))
     assert Records(tmp_path / "lender.sqlite", LENDER).nonce_ids(2) == {
         3
     }  # written to the new file

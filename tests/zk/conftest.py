@@ -19,6 +19,7 @@ from web3 import Web3
 
 from fedlend.chain.client import ModelRepositoryClient, RoundReceipt
 from fedlend.chain.rpc import Sent
+from fedlend.chain.terms import ModelTerms, ProofClaim
 from fedlend.chain.zk_verifier import DeployedVerifier, deploy_round_verifier
 from fedlend.settings import SHIPPED_LOANS
 from fedlend.types import Digest
@@ -165,16 +166,16 @@ def create_verified(
     spec: Digest | None = None,
 ) -> int:
     """Post a verified model of BOUNTY wei whose initial score `claim` proves; its id."""
-    return repo.create_verified_model(
+    terms = ModelTerms(
         weights=Digest(claim.new_weights),
         spec=spec or Digest(hashlib.sha256(b"spec").digest()),
         initial_score=claim.score,
         target_score=TARGET,
         deadline=deadline,
         bounty_wei=BOUNTY,
-        verifier=verifier,
-        proof=claim.proof,
-        instances=claim.instances,
+    )
+    return repo.create_verified_model(
+        terms, verifier, ProofClaim(claim.proof, tuple(claim.instances))
     ).value
 
 
@@ -188,8 +189,7 @@ def prove_round(
         [share],
         score=claim.score,
         new_weights=Digest(claim.new_weights),
-        proof=claim.proof,
-        instances=claim.instances,
+        claim=ProofClaim(claim.proof, tuple(claim.instances)),
     )
 
 

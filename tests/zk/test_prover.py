@@ -13,10 +13,17 @@ import pytest
 from fedlend.errors import ProofError
 from tests.zk.conftest import ZkRound
 from zk.circuit import CircuitShape
-from zk.fixed import FixedPoint, decode_weights, encode_set, encode_weights, scores
+from zk.fixed import (
+    FixedPoint,
+    ValidationSet,
+    decode_weights,
+    encode_set,
+    encode_weights,
+    scores,
+)
 from zk.keys import CircuitKeys
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_blob
-from zk.prover import read_proof, verify
+from zk.prover import prove, read_proof, verify
 from zk.srs import SrsConfig, resolve_srs
 
 
@@ -31,7 +38,8 @@ def test_the_proof_outputs_the_exact_rank_sums_and_weights(
 ) -> None:
     outputs = honest.proof.outputs(zk_keys)
     z = scores(honest.data, honest.weights)
-    assert (outputs.rank_up, outputs.rank_low, outputs.positives) == rank_sums(z, honest.data.y)
+    r_up, r_lo, positives = rank_sums(z, honest.data.y)
+    assert (outputs.rank_sum, outputs.positives) == (r_up + r_lo, positives)
     assert outputs.weights == tuple(int(w) for w in honest.weights)
     expected = _exact_auc(z, honest.data.y) * 10_000
     assert honest.proof.score(zk_keys) == expected.numerator // expected.denominator
@@ -39,7 +47,8 @@ def test_the_proof_outputs_the_exact_rank_sums_and_weights(
 
 def test_ties_count_one_half() -> None:
     z, y = np.array([1, 1, 2, 3]), np.array([1, 0, 0, 1])
-    outputs = PublicOutputs((0,), *rank_sums(z, y))
+    r_up, r_lo, positives = rank_sums(z, y)
+    outputs = PublicOutputs((0,), r_up + r_lo, positives)
     assert score_bps(outputs, rows=4) == 6_250  # 1 ties 1 (1/2), 1 loses to 2, 3 beats both: 2.5/4
 
 
@@ -95,10 +104,10 @@ def test_a_hostile_proof_file_is_refused(raw: bytes) -> None:
 @pytest.mark.parametrize(
     ("outputs", "rows"),
     [
-        (PublicOutputs((0,), 3, 3, 0), 4),  # no defaults
-        (PublicOutputs((0,), 10, 10, 4), 4),  # all defaults
-        (PublicOutputs((0,), 1, 1, 2), 4),  # below the least rank sum
-        (PublicOutputs((0,), 2**200, 0, 2), 4),  # a field element, not a rank sum
+        (PublicOutputs((0,), 6, 0), 4),  # no defaults
+        (PublicOutputs((0,), 20, 4), 4),  # all defaults
+        (PublicOutputs((0,), 2, 2), 4),  # below the least rank sum
+        (PublicOutputs((0,), 2**200, 2), 4),  # a field element, not a rank sum
     ],
 )
 def test_impossible_outputs_are_refused(outputs: PublicOutputs, rows: int) -> None:
@@ -126,6 +135,29 @@ def test_a_bad_circuit_shape_is_refused(rows: int, features: int) -> None:
         CircuitShape(rows=rows, features=features)
 
 
+def test_the_circuit_counts_a_default_only_where_the_label_is_1(
+    zk_sets: tuple[ValidationSet, ValidationSet], zk_weights: np.ndarray, zk_keys: CircuitKeys
+) -> None:
+    data = zk_sets[0]
+    odd = data.y.copy()
+    odd[np.flatnonzero(data.y == 0)[:3]] = [2, -1, 7]  # committed, yet not defaults
+    proof = prove(ValidationSet(x=data.x, y=odd), zk_weights, zk_keys)
+    z = scores(data, zk_weights)
+    r_up, r_lo, positives = rank_sums(z, data.y)
+    assert (proof.outputs(zk_keys).rank_sum, proof.outputs(zk_keys).positives) == (
+        r_up + r_lo,
+        positives,
+    )
+
+
+def test_weights_whose_scores_the_sorts_cannot_order_are_refused_before_proving(
+    zk_sets: tuple[ValidationSet, ValidationSet], zk_keys: CircuitKeys
+) -> None:
+    weights = np.full(zk_keys.shape.weight_count, (1 << 24) - 1, dtype=np.int64)
+    with pytest.raises(ProofError, match="span"):
+        prove(zk_sets[0], weights, zk_keys)
+
+
 def test_labels_other_than_0_and_1_are_refused() -> None:
     with pytest.raises(ProofError, match="0 or 1"):
         encode_set(np.zeros((3, 2)), np.array([0, 1, 2]), FixedPoint())
@@ -134,4 +166,4 @@ def test_labels_other_than_0_and_1_are_refused() -> None:
 def test_settings_record_the_integer_circuit(zk_keys: CircuitKeys) -> None:
     settings = json.loads(Path(zk_keys.file("settings.json")).read_text())
     assert settings["run_args"]["input_visibility"] == "KZGCommit"
-    assert settings["model_output_scales"] == [0] * 5
+    assert settings["model_output_scales"] == [0] * 4

@@ -1,0 +1,94 @@
+"""A circuit's on-chain verifiers: deployed once per (chain, repository, circuit), then reused.
+
+The addresses live in the lender's private state (verifiers.json); before reuse the chain is
+asked again (a restarted Anvil forgets contracts): the RoundVerifier must still have code and
+report the circuit's verifying-key digest and rows, else it is deployed anew.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from fedlend.chain.compile import load_artifact
+from fedlend.chain.zk_verifier import deploy_round_verifier
+from fedlend.errors import ConfigError, ProofError
+from fedlend.private_files import private_file
+from fedlend.services.node import Node
+from fedlend_core.bounded_json import loads_bounded
+from fedlend_core.progress import Progress, quiet
+from zk.keys import CircuitKeys
+
+REGISTRY = "verifiers.json"
+MAX_REGISTRY_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The RoundVerifier a verified model names, and what deploying it cost (0: reused)."""
+
+    address: str
+    deploy_gas: int
+
+
+def round_verifier(
+    node: Node,
+    keys: CircuitKeys,
+    state: Path,
+    *,
+    data_points: Callable[[], int],
+    progress: Progress = quiet,
+) -> Verifier:
+    """The circuit's RoundVerifier on this chain and repository (deployed now if unknown);
+    `data_points()`: how many G1 points open each proof and commit to the data."""
+    key = f"{node.chain_id}:{node.contract.lower()}:{keys.directory.name}"
+    path = state / REGISTRY
+    known = _read(path)
+    address = known.get(key)
+    if isinstance(address, str) and _still_there(node, address, keys):
+        progress(1.0, f"reusing the circuit's verifier {address}")
+        return Verifier(address, 0)
+    account = node.account
+    if not isinstance(account, LocalAccount):
+        raise ConfigError(
+            "verified models need the lender app in key mode (FEDLEND_PRIVATE_KEY or a "
+            "keystore): the verifier deployment and proofs are not prepared for a browser wallet"
+        )
+    progress(0.1, "compiling and deploying the circuit's verifier contracts")
+    deployed = deploy_round_verifier(node.client.w3, account, keys, data_points=data_points())
+    known[key] = deployed.round_verifier
+    _write(path, known)
+    progress(1.0, f"verifier deployed at {deployed.round_verifier}")
+    return Verifier(deployed.round_verifier, deployed.deploy_gas)
+
+
+def _still_there(node: Node, address: str, keys: CircuitKeys) -> bool:
+    w3 = node.client.w3
+    if not w3.is_address(address) or not w3.eth.get_code(w3.to_checksum_address(address)):
+        return False
+    artifact = load_artifact("RoundVerifier")
+    contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=artifact.abi)
+    digest = bytes(contract.functions.vkDigest().call())
+    rows = int(contract.functions.rows().call())
+    return digest == keys.vk_digest and rows == keys.shape.rows
+
+
+def _read(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    doc = loads_bounded(
+        path.read_bytes(), error=ProofError, what=str(path), max_bytes=MAX_REGISTRY_BYTES
+    )
+    if not isinstance(doc, dict):
+        raise ProofError(f"{path} is not a JSON object: delete it (verifiers are redeployed)")
+    return doc
+
+
+def _write(path: Path, known: dict[str, object]) -> None:
+    tmp = private_file(path.with_suffix(".tmp"))
+    tmp.write_text(json.dumps(known, indent=2, sort_keys=True))
+    tmp.replace(path)

@@ -1,0 +1,136 @@
+"""The lender app with verified models: the form posts one (key mode), its evaluation job shows
+the proof's stages, and a verified MLP or wallet mode is refused with what to do."""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from fedlend.services.verified import is_verified
+from fedlend.types import UpdateStatus
+from fedlend.web import JobState
+from fl.data import POLICY_COLUMN, REFERENCE_DATE, TARGET, load_loans
+from fl.spec import ModelSpec
+from fl.train import TrainConfig
+from fl.weights import SPEC_FILE, WEIGHTS_FILE, weights_from_bytes
+from lender_app.evaluations import job_kind
+from tests.apps.lender_support import (
+    WAIT_S,
+    lender_app,
+    page,
+    post_action,
+    post_bounty_form,
+    wait_job,
+)
+from tests.apps.test_wallet_views import sign_in, wallet_app
+from tests.market import *  # noqa: F403  (the market fixtures)
+from tests.market import LoanCsvs, Market
+from tests.zk.conftest import CACHE, COLUMNS
+
+
+@pytest.fixture(scope="module")
+def narrow_csv(small_lender_csv: bytes) -> bytes:
+    """The 64 small-test loans with only the four test features: the 64 x 4 test circuit."""
+    frame: pd.DataFrame = load_loans(small_lender_csv)
+    return frame[[*COLUMNS, TARGET, POLICY_COLUMN, REFERENCE_DATE]].to_csv(index=False).encode()
+
+
+def test_the_form_posts_a_verified_model_with_a_proven_score(
+    market: Market, tmp_path: Path, narrow_csv: bytes, loan_csvs: LoanCsvs
+) -> None:
+    settings = market.settings(0).with_(zk_cache=CACHE)
+    app = lender_app(market, tmp_path, FEDLEND_SETTINGS=settings)
+    client = app.test_client()
+    assert "Verified (zero-knowledge proofs of every round's score)" in page(
+        client, "/bounties/new"
+    )
+    response = post_bounty_form(
+        client, csv=narrow_csv, base="zero", verified="on", target="0.9", bounty_eth="0.5"
+    )
+    assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-3000:]
+    job_id = response.headers["Location"].rsplit("/", 1)[-1]
+    job = wait_job(app, job_id)
+    assert job.state == "done", job.error
+    assert job.result["verified"] is True
+    model_id = job.result["model_id"]
+    with app.app_context():
+        from lender_app.context import get_lender
+
+        node = get_lender().node
+        record = node.client.get_model(model_id)
+        assert node.client.get_verification(model_id) is not None
+        assert is_verified(node.spec_of(record))
+    assert (record.best_score, record.remaining_wei) == (5_000, 5 * 10**17)
+    _evaluate_with_proof(app, market, model_id, loan_csvs["owner2"])
+
+
+def _messages(client: FlaskClient, job_id: str) -> list[str]:
+    """Poll the job's JSON as jobs.js does; every message it showed, until it finished."""
+    seen: list[str] = []
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        state = client.get(f"/jobs/{job_id}").get_json()
+        if not seen or seen[-1] != state["message"]:
+            seen.append(state["message"])
+        if state["state"] not in ("queued", "running"):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"the job did not finish: {seen}")
+
+
+def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: bytes) -> None:
+    owner = market.owner(4)
+    sha = owner.add_dataset(owner_csv, name="loans").sha256
+    update_id = owner.contribute(model_id, sha, TrainConfig(2.0, seed=3)).update_id
+    client = app.test_client()
+    post_action(client, f"/models/{model_id}/evaluate")
+    [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
+    shown = _messages(client, job.id)
+    for stage in ("computing the witness", "proving (2^", "verifying"):
+        assert any(m.startswith("proving round 1: ") and stage in m for m in shown), shown
+    job = wait_job(app, job.id)
+    assert job.state == JobState.DONE, job.error
+    assert job.result["proven"] is True
+    assert "the score was proven in zero knowledge" in job.message
+    assert owner.node.client.update_status(update_id) is not UpdateStatus.PENDING
+    page(client, f"/models/{model_id}")  # the model page reads the felt weights and proof
+    archive = client.get(f"/models/{model_id}/model.zip")  # decoded weights as safetensors
+    assert archive.status_code == 200, archive.get_data(as_text=True)[:500]
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:
+        spec = ModelSpec.from_json(bundle.read(SPEC_FILE))
+        weights = weights_from_bytes(bundle.read(WEIGHTS_FILE), spec)
+    assert is_verified(spec)
+    assert weights["linear.weight"].shape == (1, len(COLUMNS))
+
+
+def test_a_verified_mlp_is_refused_on_the_form(
+    market: Market, tmp_path: Path, narrow_csv: bytes
+) -> None:
+    app = lender_app(market, tmp_path)
+    response = post_bounty_form(app.test_client(), csv=narrow_csv, model_kind="mlp", verified="on")
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert 'id="error-verified"' in body
+    assert "Only a logistic regression can be verified" in body
+    assert not app.extensions["fedlend_jobs"].recent(kind="post")
+
+
+def test_wallet_mode_refuses_a_verified_bounty_and_says_why(
+    market: Market, tmp_path: Path, narrow_csv: bytes
+) -> None:
+    app = wallet_app("lender", market, tmp_path)
+    client = app.test_client()
+    assert sign_in(client)[0] == 200
+    response = post_bounty_form(client, csv=narrow_csv, base="zero", verified="on", target="0.9")
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "key mode only" in body
+    assert not app.extensions["fedlend_jobs"].recent(kind="post")
