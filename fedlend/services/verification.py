@@ -26,6 +26,7 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import UpdateEvaluated, block_pages
 from fedlend.chain.head import HeadMemo
 from fedlend.chain.rpc import rpc_errors
+from fedlend.errors import ContractError
 from fedlend.services.verifier_check import Claimed, VerifierCheck, check_verifier
 from fedlend.types import MAX_SCORE, UpdateStatus
 
@@ -124,7 +125,10 @@ def _verification(
         (client.address, "check", fixed.claimed),
         lambda: check_verifier(client.w3, fixed.claimed),
     )
-    stored = client.get_verification(model_id)
+    try:
+        stored = client.get_verification(model_id)
+    except ContractError:  # the event names a model the contract does not have
+        stored = None
     if stored is None or not _same(stored, fixed):
         check = VerifierCheck(
             False, "the contract's getVerification disagrees with its ModelVerificationFixed event"

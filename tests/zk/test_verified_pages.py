@@ -14,10 +14,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Page
 
 from fedlend.chain.zk_verifier import DeployedVerifier
 from fedlend.types import Digest
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
+from tests.axe import assert_accessible
+from tests.browser_helpers import LiveServer
 from tests.conftest import DAY
 from tests.contracts.helpers import deploy_helper
 from tests.market import Market, PostBounty
@@ -200,3 +203,25 @@ def test_the_audit_command_prints_the_verifier_check(
     out = capsys.readouterr().out
     assert f"verifier check FAILED: {FAILED}" in out
     assert f"MISMATCH verifier: {FAILED}" in out
+
+
+@pytest.mark.browser
+def test_the_verified_views_pass_axe(
+    shown: Shown,
+    market: Market,
+    tmp_path: Path,
+    live_server: Callable[[Flask], LiveServer],
+    page: Page,
+) -> None:
+    for dev, which, paths in (
+        (1, "owner", ["/bounties/", "/contributions/"]),
+        (0, "lender", [f"/models/{shown.verified}", f"/models/{shown.forged}"]),
+    ):
+        app = build_app(
+            which, tmp_path / which, FEDLEND_SETTINGS=market.settings(dev), TESTING=False
+        )
+        server = live_server(app)
+        for path in paths:
+            page.goto(server.url(path))
+            assert page.locator("[data-verification]").count() > 0, path
+            assert_accessible(page, f"{which} {path}")
