@@ -1,15 +1,20 @@
 """Print what proving a round's ROC-AUC costs: setup, prove and verify seconds, peak RSS, proof
-bytes and the gas of a real evaluateVerifiedRound on a fresh Anvil, for one circuit size.
+bytes, the verifier's deployment gas and the gas of a real createVerifiedModel and
+evaluateVerifiedRound on a fresh Anvil, for one circuit size; and the AUC the fixed-point
+circuit proves beside the float AUC of the same weights.
 
 The validation set is the shipped loans' 2,375-loan validation split (fl.splits), encoded by the
 spec (144 columns), cut to --rows x --features; the weights are a logistic regression fitted on
-an owner's loans. The SRS is the insecure local kind (chain 31337). Keys are cached under
-build/zk-cache, so a second run skips setup unless --fresh. Peak RSS is this process's high-water
-mark after each phase (EZKL runs in-process). "seconds" is wall time on a shared machine.
+an owner's loans. `--demo` instead takes exactly the demo lender's spec, base model and private
+validation set (`fedlend demo`: 2,375 loans x 144 features). The SRS is the insecure local kind
+(chain 31337). Keys are cached under build/zk-cache, so a second run skips setup unless --fresh.
+Peak RSS is this process's high-water mark after each phase (EZKL runs in-process); "seconds"
+is wall time on a shared machine, so the load average is printed at the start and the end.
 
     .venv/bin/python scripts/bench_zk.py                          # 64 x 4 (the tests' circuit)
-    .venv/bin/python scripts/bench_zk.py --rows 1024 --features 16
-    .venv/bin/python scripts/bench_zk.py --rows 2375 --features 144   # the demo's full LR: ~12 GB
+    .venv/bin/python scripts/bench_zk.py --rows 1024 --features 32
+    .venv/bin/python scripts/bench_zk.py --rows 2375 --features 144 --fresh   # the full LR
+    .venv/bin/python scripts/bench_zk.py --demo --fresh          # the demo's own set and model
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,9 +40,19 @@ sys.path.insert(0, str(ROOT))
 from fedlend.chain.terms import ModelTerms, ProofClaim  # noqa: E402
 from fedlend.settings import SHIPPED_LOANS  # noqa: E402
 from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights  # noqa: E402
-from zk.keys import CircuitKeys, circuit_keys  # noqa: E402
+from zk.keys import CircuitKeys, circuit_keys, circuit_logrows  # noqa: E402
 from zk.prover import Proof, commitment_digest, commitment_points, prove, verify  # noqa: E402
-from zk.srs import SrsConfig  # noqa: E402
+from zk.srs import SrsConfig, resolve_srs  # noqa: E402
+
+
+@dataclass(frozen=True)
+class BenchInputs:
+    """The circuit's integer set and weights, and the float AUC of the unrounded weights."""
+
+    data: ValidationSet
+    weights: np.ndarray
+    float_auc: float
+    source: str
 
 
 def peak_gb() -> float:
@@ -42,7 +60,18 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def real_inputs(rows: int, features: int) -> tuple[ValidationSet, np.ndarray]:
+def load() -> str:
+    """The 1, 5 and 15 minute load averages (2 cores here: above 2, others were working)."""
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _encoded(x: np.ndarray, y: np.ndarray, coef: np.ndarray, bias: float) -> tuple[Any, ...]:
+    fixed = FixedPoint()
+    float_auc = float(roc_auc_score(y, x @ coef + bias))
+    return encode_set(x, y.astype(int), fixed), encode_weights(coef, bias, fixed), float_auc
+
+
+def real_inputs(rows: int, features: int) -> BenchInputs:
     """The validation split cut to rows x features, and fitted LR weights, as integers."""
     from sklearn.linear_model import LogisticRegression
 
@@ -50,20 +79,44 @@ def real_inputs(rows: int, features: int) -> tuple[ValidationSet, np.ndarray]:
     from fl.splits import SplitConfig, split_loans
 
     split = split_loans(load_loans(SHIPPED_LOANS), SplitConfig(owners=2, split="random"))
-    fixed = FixedPoint()
     x, y = split.validation.X[:rows, :features], split.validation.y
     train = split.owners[0]
     if y is None or train.y is None:
         raise SystemExit("the split has no labels: check the shipped loans")
     fit = LogisticRegression(max_iter=500).fit(train.X[:, :features], train.y)
-    weights = encode_weights(fit.coef_.ravel(), float(fit.intercept_[0]), fixed)
-    return encode_set(x, y[:rows].astype(int), fixed), weights
+    data, weights, auc = _encoded(x, y[:rows], fit.coef_.ravel(), float(fit.intercept_[0]))
+    return BenchInputs(data, weights, auc, f"validation split, {rows} x {features}")
 
 
-DATA_POINTS = 2  # X and y, one KZG column each at these sizes (checked in measure)
+def demo_inputs() -> BenchInputs:
+    """The demo lender's validation set and base model, built as LenderService.post_bounty does."""
+    from fedlend.demo.run import DemoConfig, split_parties
+    from fedlend.services.bounty_terms import BountyTerms
+    from fedlend.services.lender import split_own_data
+    from fl.data import load_loans
+    from fl.features import SpecOptions, build_spec, encode
+    from fl.models import init_weights
+    from fl.train import TrainConfig, train_update
+
+    csv, _, _ = split_parties(load_loans(SHIPPED_LOANS), DemoConfig())
+    terms = BountyTerms(title="bench", target_score=10_000, bounty_wei=1, deadline=0)
+    frame, sha = load_loans(csv), hashlib.sha256(csv).hexdigest()
+    options = SpecOptions(model=terms.model_kind, metric=terms.metric, training=terms.training)
+    spec = build_spec(frame, options)
+    train, validation = split_own_data(frame, sha, f"own-data:{terms.base_fraction:g}")
+    if train is None:
+        raise SystemExit("the demo's lender keeps no base-training part: check BountyTerms")
+    weights = train_update(spec, init_weights(spec), train, TrainConfig(None, seed=0)).weights
+    encoded = encode(spec, validation)
+    if encoded.y is None:
+        raise SystemExit("the demo's validation set has no labels: check the shipped loans")
+    coef = weights["linear.weight"].detach().numpy().astype(np.float64).ravel()
+    bias = float(weights["linear.bias"].detach().numpy().ravel()[0])
+    data, ints, auc = _encoded(encoded.X.astype(np.float64), encoded.y, coef, bias)
+    return BenchInputs(data, ints, auc, f"the demo lender's set and base model, {encoded.X.shape}")
 
 
-def chain_gas(keys: CircuitKeys, proof: Proof) -> dict[str, int]:
+def chain_gas(keys: CircuitKeys, proof: Proof, data_points: int) -> dict[str, int]:
     """Gas of a verified model's creation (its initial score proven by `proof`) and of a round of
     one update judged with the same proof (a proven rejection), beside the same unverified."""
     from fedlend.chain.accounts import dev_accounts
@@ -79,7 +132,7 @@ def chain_gas(keys: CircuitKeys, proof: Proof) -> dict[str, int]:
         w3 = connect(node.rpc_url)
         lender, owner = dev_accounts(2)
         repo = ModelRepositoryClient.deploy(w3, lender)
-        deployed = deploy_round_verifier(w3, lender, keys, data_points=DATA_POINTS)
+        deployed = deploy_round_verifier(w3, lender, keys, data_points=data_points)
         score, new_weights = proof.score(keys), Digest(weights_digest(proof.outputs(keys).weights))
         terms: dict[str, Any] = {
             "weights": new_weights,
@@ -123,12 +176,16 @@ def chain_gas(keys: CircuitKeys, proof: Proof) -> dict[str, int]:
         node.stop()
 
 
-def measure(rows: int, features: int, cache: Path) -> dict[str, Any]:
+def measure(inputs: BenchInputs, cache: Path) -> dict[str, Any]:
     """Every figure for one circuit size."""
-    data, weights = real_inputs(rows, features)
+    data, weights = inputs.data, inputs.weights
+    figures: dict[str, Any] = {"inputs": inputs.source, "load at start": load()}
+    started = time.perf_counter()
+    resolve_srs(SrsConfig(chain_id=31337), circuit_logrows(data.shape), cache / "srs")
+    figures["SRS s (made once per k, shared)"] = time.perf_counter() - started
     started = time.perf_counter()
     keys = circuit_keys(data.shape, SrsConfig(chain_id=31337), cache, _progress)
-    figures: dict[str, Any] = {"rows": rows, "features": features, "logrows": keys.logrows}
+    figures.update({"rows": data.shape.rows, "features": data.shape.features, "k": keys.logrows})
     figures["setup s"] = time.perf_counter() - started
     figures["peak GB after setup"] = peak_gb()
     started = time.perf_counter()
@@ -138,15 +195,19 @@ def measure(rows: int, features: int, cache: Path) -> dict[str, Any]:
     started = time.perf_counter()
     if not verify(proof, keys):
         raise SystemExit("the proof did not verify: this is a bug")
-    figures["verify s"] = time.perf_counter() - started
+    figures["verify s (off-chain)"] = time.perf_counter() - started
     figures["proof bytes"] = len(proof.data)
-    figures["score bps"] = proof.score(keys)
+    figures["float AUC of the same weights, bps"] = inputs.float_auc * 10_000
+    figures["proven AUC (fixed point), bps"] = proof.score(keys)
+    figures["gap: float - proven, bps"] = inputs.float_auc * 10_000 - proof.score(keys)
     points = commitment_points(data, weights, keys)
-    if len(points) != 64 * DATA_POINTS or not proof.data.startswith(points):
+    if not points or not proof.data.startswith(points):
         raise SystemExit("the data commitment is not where RoundVerifier reads it: a bug")
+    figures["commitment points"] = len(points) // 64
     figures["commitment"] = commitment_digest(points).hex()[:16] + "..."
-    figures.update(chain_gas(keys, proof))
+    figures.update(chain_gas(keys, proof, len(points) // 64))
     figures["srs"] = keys.srs.label
+    figures["load at end"] = load()
     return figures
 
 
@@ -158,12 +219,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--features", type=int, default=4)
+    parser.add_argument("--demo", action="store_true", help="the demo lender's set and model")
     parser.add_argument("--fresh", action="store_true", help="set up in a new cache (time setup)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    inputs = demo_inputs() if args.demo else real_inputs(args.rows, args.features)
+    shared = ROOT / "build" / "zk-cache"
     with tempfile.TemporaryDirectory() as tmp:
-        cache = Path(tmp) if args.fresh else ROOT / "build" / "zk-cache"
-        figures = measure(args.rows, args.features, cache)
+        cache = Path(tmp) if args.fresh else shared
+        if args.fresh:  # new keys, but the SRS of each k is made once and kept
+            (shared / "srs").mkdir(parents=True, exist_ok=True)
+            (cache / "srs").symlink_to(shared / "srs")
+        figures = measure(inputs, cache)
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0

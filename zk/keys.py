@@ -73,6 +73,11 @@ def circuit_keys(
     return CircuitKeys(shape=shape, directory=directory, srs=srs, logrows=logrows)
 
 
+def circuit_logrows(shape: CircuitShape) -> int:
+    """The k (2**k rows) of the circuit for `shape`: what its SRS must cover."""
+    return _logrows(build_graph(shape))
+
+
 def _run_args(logrows: int) -> ezkl.PyRunArgs:
     args = ezkl.PyRunArgs()
     for name, value in RUN_ARGS.items():
