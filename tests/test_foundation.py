@@ -27,6 +27,14 @@ def test_settings_read_environment_and_hide_secrets(tmp_path: Path) -> None:
     assert "11" * 32 not in repr(settings)
 
 
+def test_settings_name_the_zk_srs_and_key_cache(tmp_path: Path) -> None:
+    plain = Settings.from_env({"FEDLEND_HOME": str(tmp_path)})
+    assert (plain.zk_srs, plain.zk_cache_dir) == (None, tmp_path / "zk-cache")
+    env = {"FEDLEND_ZK_SRS": str(tmp_path / "kzg.srs"), "FEDLEND_ZK_CACHE": str(tmp_path / "k")}
+    chosen = Settings.from_env(env)
+    assert (chosen.zk_srs, chosen.zk_cache_dir) == (tmp_path / "kzg.srs", tmp_path / "k")
+
+
 def test_settings_reject_non_integer_account() -> None:
     with pytest.raises(ConfigError, match="FEDLEND_DEV_ACCOUNT"):
         Settings.from_env({"FEDLEND_DEV_ACCOUNT": "two"})

@@ -87,8 +87,11 @@ def weights_from_blob(blob: bytes, spec: ModelSpec) -> Weights:
     """A model's weights from its stored blob: felts for a verified spec, else safetensors."""
     if not is_verified(spec):
         return weights_from_bytes(blob, spec)
-    ints = np.array(parse_weights_blob(blob, weight_shape(spec)), dtype=np.int64)
-    w, bias = decode_weights(ints, fixed_point(spec))
+    fixed = fixed_point(spec)
+    parsed = parse_weights_blob(blob, weight_shape(spec))
+    if any(abs(value) >= fixed.limit for value in parsed):  # never proven: encode_weights' bound
+        raise ProofError("a weights blob holds a weight too large for the circuit: fetch it again")
+    w, bias = decode_weights(np.array(parsed, dtype=np.int64), fixed)
     return {
         "linear.weight": torch.tensor(w, dtype=torch.float32).reshape(1, -1),
         "linear.bias": torch.tensor([bias], dtype=torch.float32),

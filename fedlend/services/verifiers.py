@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
+from web3.exceptions import Web3Exception
 
 from fedlend.chain.compile import load_artifact
 from fedlend.chain.zk_verifier import deploy_round_verifier
@@ -72,8 +73,11 @@ def _still_there(node: Node, address: str, keys: CircuitKeys) -> bool:
         return False
     artifact = load_artifact("RoundVerifier")
     contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=artifact.abi)
-    digest = bytes(contract.functions.vkDigest().call())
-    rows = int(contract.functions.rows().call())
+    try:  # a reset chain may hold another contract at the same address
+        digest = bytes(contract.functions.vkDigest().call())
+        rows = int(contract.functions.rows().call())
+    except (Web3Exception, ValueError):
+        return False
     return digest == keys.vk_digest and rows == keys.shape.rows
 
 

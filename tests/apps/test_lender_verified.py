@@ -94,8 +94,9 @@ def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: b
     post_action(client, f"/models/{model_id}/evaluate")
     [job] = app.extensions["fedlend_jobs"].recent(kind=job_kind(model_id))
     shown = _messages(client, job.id)
-    for stage in ("computing the witness", "proving (2^", "verifying"):
-        assert any(m.startswith("proving round 1: ") and stage in m for m in shown), shown
+    # polled, so a fast stage can pass between two polls: every stage is checked in
+    # tests/services/test_verified.py from the progress callback itself
+    assert any(m.startswith("proving round 1: ") for m in shown), shown
     job = wait_job(app, job.id)
     assert job.state == JobState.DONE, job.error
     assert job.result["proven"] is True

@@ -70,19 +70,6 @@ def test_a_verified_model_is_posted_with_its_proven_initial_score(
     assert all(not v.any() for v in loaded.values())
 
 
-def test_a_second_verified_model_reuses_the_circuits_verifier(
-    zk_lender: LenderService,
-    small_lender_csv: bytes,
-    verified: PostedModel,
-    verified_terms: Callable[..., BountyTerms],
-) -> None:
-    again = zk_lender.post_bounty(small_lender_csv, verified_terms(target=TARGET, title="again"))
-    assert again.verified is not None
-    assert verified.verified is not None
-    assert again.verified.verifier == verified.verified.verifier
-    assert again.verified.deploy_gas == 0 < verified.verified.deploy_gas
-
-
 def test_an_owners_round_on_the_decoded_weights_is_proven_and_paid_in_wei(
     market: Market, zk_lender: LenderService, verified: PostedModel, loan_csvs: LoanCsvs
 ) -> None:

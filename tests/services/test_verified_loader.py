@@ -46,6 +46,8 @@ def _with(**metadata: str) -> ModelSpec:
             "outside the field",
             id="felt at the modulus",
         ),
+        pytest.param(SPEC, weights_blob([1 << 24, 0, 0, 0]), "too large", id="huge weight"),
+        pytest.param(SPEC, weights_blob([0, 0, 0, -(1 << 200)]), "too large", id="huge bias"),
         pytest.param(_with(**{VERIFIED: "other"}), weights_blob(INTS), "scheme", id="scheme"),
         pytest.param(_with(**{FEATURE_BITS: "99"}), weights_blob(INTS), "0-16", id="bits"),
         pytest.param(_with(**{FEATURE_BITS: "-1"}), weights_blob(INTS), "0-16", id="negative"),
