@@ -48,7 +48,11 @@ def show(model_id: int) -> str:
         score_chart=_score_chart(detail),
         paid_chart=_paid_chart(detail),
         verification=verification,
-        proven_chart=_proven_chart(verification) if verification and verification.rounds else None,
+        proven_chart=(
+            _proven_chart(verification, detail.bounty.record.initial_score)
+            if verification and verification.rounds
+            else None
+        ),
         local_chain=lender.node.chain_id == LOCAL_CHAIN_ID,
         auto=get_evaluations().auto_enabled(lender, model_id) if detail.is_own else False,
         jobs=get_jobs().recent(kind=job_kind(model_id), limit=3),
@@ -98,10 +102,12 @@ def _score_chart(detail: ModelDetail) -> dict[str, Any]:
     )
 
 
-def _proven_chart(verification: Verification) -> dict[str, Any]:
+def _proven_chart(verification: Verification, initial_score: int) -> dict[str, Any]:
+    """The proven score at posting (createVerifiedModel proves it) and after each proven round."""
+    scores = [initial_score] + [r.score for r in verification.rounds]
     return line_chart_data(
-        [f"round {i}" for i, _ in enumerate(verification.rounds, start=1)],
-        {"proven score": [r.score / MAX_SCORE for r in verification.rounds]},
+        ["posted"] + [f"round {i}" for i, _ in enumerate(verification.rounds, start=1)],
+        {"proven score": [s / MAX_SCORE for s in scores]},
         y_label="proven ROC-AUC",
         x_label="proven round",
     )

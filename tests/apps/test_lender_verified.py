@@ -102,7 +102,9 @@ def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: b
     assert job.result["proven"] is True
     assert "the score was proven in zero knowledge" in job.message
     assert owner.node.client.update_status(update_id) is not UpdateStatus.PENDING
-    page(client, f"/models/{model_id}")  # the model page reads the felt weights and proof
+    shown_page = page(client, f"/models/{model_id}")  # reads the felt weights and proof
+    assert 'data-verifier-check="passed"' in shown_page  # the service's verifier is ours
+    assert shown_page.count("data-proven-round=") == 1
     archive = client.get(f"/models/{model_id}/model.zip")  # decoded weights as safetensors
     assert archive.status_code == 200, archive.get_data(as_text=True)[:500]
     with zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -177,6 +178,8 @@ def test_the_lender_model_page_shows_the_verifier_and_each_proven_round(
     proven = found(rf'<tr data-proven-round="{shown.round_tx}".*?</tr>', card, re.S).group(0)
     assert f'data-gas="{shown.round_gas}"' in proven
     assert f"fedlend audit --model-id {shown.verified}" in card
+    chart = found(r"data-chart-data='(.*?)'", card).group(1)
+    assert json.loads(chart)["labels"] == ["posted", "round 1"]
     plain = _page(lender_client, f"/models/{shown.plain}")
     assert 'data-verification="unverified"' in plain
     forged = _page(lender_client, f"/models/{shown.forged}")
