@@ -4,29 +4,23 @@ Composition is honest and conservative (fl.composition). The ledger stores every
 dataset, the running composed state, so a check or a charge reads one row and adds one curve:
 O(1) in the history, one transaction per charge. A charge with a key (a job or submission id) is
 booked once however often it is retried. Training is checked against the budget BEFORE it runs,
-and the charge re-checks atomically.
-
-A ledger never resets silently: once created, it is opened read-write only (a deleted file is
-not re-created empty), a damaged or missing one refuses every check with a LedgerError saying
-how to rebuild it (fl.ledger_rebuild), and its per-dataset states are cross-checked against the
-charges they summarise.
+and the charge re-checks atomically. The file itself (opened read-write only, never re-created
+empty, every total checked against its charges) is fl.ledger_file's.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fedlend_core.errors import LedgerDamagedError, LedgerMissingError, PrivacyBudgetError
+from fedlend_core.errors import PrivacyBudgetError
 from fl.composition import Charge, Composed, Spent, compose
 from fl.dp import DPPlan, Mechanism
-from fl.ledger_schema import SELECT_HISTORY, booked, charge_of, initialise, insert, require_format
+from fl.ledger_file import LedgerFile, damaged, write
+from fl.ledger_schema import booked, initialise, insert
 
 if TYPE_CHECKING:
     from fl.train import TrainResult
@@ -36,10 +30,6 @@ __all__ = ["Budget", "Charge", "Composed", "LedgerAccount", "PrivacyLedger", "Sp
 DEFAULT_EPSILON_BUDGET = 10.0
 DEFAULT_DELTA_BUDGET = 1e-4
 SLACK = 1e-9
-REBUILD_HINT = (
-    "Training is refused until it is rebuilt from your own submissions: run "
-    "`fedlend ledger rebuild` (it keeps the old file aside and never lowers what was spent)"
-)
 
 
 @dataclass(frozen=True)
@@ -78,85 +68,23 @@ class PrivacyLedger:
         durable: bool = True,
     ) -> None:
         self.path = Path(path)
-        self.durable = durable
         self.default = Budget(default_epsilon, default_delta)
-        self._keeper: tuple[int, sqlite3.Connection] | None = None
-        self._keeper_lock = threading.Lock()
+        self._file = LedgerFile(self.path, durable=durable)
         if create and not self.path.exists():
             initialise(self.path)
 
-    # --- connections and integrity -------------------------------------------------------------
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if not self.path.is_file():
-            raise LedgerMissingError(
-                f"the privacy ledger {self.path} is missing, so what your datasets already spent "
-                f"is unknown. {REBUILD_HINT}"
-            )
-        try:
-            self._keep_open()
-            db = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
-            db.isolation_level = None
-            if not self.durable:
-                db.execute("PRAGMA synchronous=OFF")
-        except sqlite3.Error as exc:
-            raise _damaged(self.path, exc) from exc
-        try:
-            require_format(db)
-            yield db
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise PrivacyBudgetError("the privacy ledger is busy: try again") from exc
-            raise _damaged(self.path, exc) from exc
-        except sqlite3.DatabaseError as exc:
-            raise _damaged(self.path, exc) from exc
-        finally:
-            db.close()
-
-    def _keep_open(self) -> None:
-        """Hold one idle connection to this very file, so closing each call's connection is not
-        the last close (which checkpoints the write-ahead log: ~5 ms a call). Reopened if the
-        file was replaced; a deleted file is still refused by the is_file check above."""
-        inode = self.path.stat().st_ino
-        with self._keeper_lock:
-            if self._keeper is not None and self._keeper[0] == inode:
-                return
-            if self._keeper is not None:
-                self._keeper[1].close()
-            keeper = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, check_same_thread=False)
-            self._keeper = (inode, keeper)
-
-    def _state(self, db: sqlite3.Connection, owner: str, dataset: str) -> Composed:
-        """The stored composed state, checked against the newest charge it claims to include."""
-        row = db.execute(
-            "SELECT last_id, state FROM composed WHERE owner=? AND dataset=?", (owner, dataset)
-        ).fetchone()
-        (newest,) = db.execute(
-            "SELECT MAX(id) FROM charges WHERE owner=? AND dataset=?", (owner, dataset)
-        ).fetchone()
-        if row is None and newest is None:
-            return Composed()
-        if row is None or row[0] != newest:
-            raise _damaged(self.path, f"dataset {dataset[:12]}'s total disagrees with its charges")
-        try:
-            return Composed.from_json(row[1])
-        except ValueError as exc:
-            raise _damaged(self.path, f"dataset {dataset[:12]}'s total: {exc}") from exc
-
     def verify(self, owner: str, dataset: str) -> Spent:
         """Re-compose the full history once and compare with the stored state (an audit)."""
-        with self._connect() as db:
-            stored = self._state(db, owner, dataset)
-            recomposed = Composed()
-            for charge in self._history(db, owner, dataset):
-                recomposed = recomposed.add(charge)
+        with self._file.connect() as db:
+            stored = self._file.state(db, owner, dataset)
+            recomposed = self._file.recomposed(db, owner, dataset)
         if recomposed.to_json() != stored.to_json():
-            raise _damaged(self.path, f"dataset {dataset[:12]}'s total disagrees with its charges")
+            raise damaged(self.path, f"dataset {dataset[:12]}'s total disagrees with its charges")
         return stored.spent()
 
     def datasets(self) -> list[tuple[str, str]]:
         """Every (owner, dataset) with a charge or a stored total."""
-        with self._connect() as db:
+        with self._file.connect() as db:
             rows = db.execute(
                 "SELECT owner, dataset FROM charges UNION SELECT owner, dataset FROM composed"
             ).fetchall()
@@ -167,7 +95,7 @@ class PrivacyLedger:
         """Set the total allowance for one owner's dataset."""
         if not (epsilon >= 0 and 0 <= delta < 1):
             raise PrivacyBudgetError("a budget needs epsilon >= 0 and 0 <= delta < 1")
-        with self._connect() as db:
+        with self._file.connect() as db:
             db.execute(
                 "INSERT INTO budgets VALUES (?,?,?,?) ON CONFLICT(owner, dataset) "
                 "DO UPDATE SET epsilon=excluded.epsilon, delta=excluded.delta",
@@ -176,7 +104,7 @@ class PrivacyLedger:
 
     def budget(self, owner: str, dataset: str) -> Budget:
         """The allowance (the ledger default unless set)."""
-        with self._connect() as db:
+        with self._file.connect() as db:
             return self._budget(db, owner, dataset)
 
     def _budget(self, db: sqlite3.Connection, owner: str, dataset: str) -> Budget:
@@ -188,29 +116,21 @@ class PrivacyLedger:
     # --- reading --------------------------------------------------------------------------------
     def history(self, owner: str, dataset: str) -> list[Charge]:
         """Every charge for this owner's dataset, oldest first (refused if its total is damaged)."""
-        with self._connect() as db:
-            self._state(db, owner, dataset)
-            return self._history(db, owner, dataset)
-
-    @staticmethod
-    def _history(db: sqlite3.Connection, owner: str, dataset: str) -> list[Charge]:
-        rows = db.execute(
-            SELECT_HISTORY,
-            (owner, dataset),
-        ).fetchall()
-        return [charge_of(row) for row in rows]
+        with self._file.connect() as db:
+            self._file.state(db, owner, dataset)
+            return self._file.history(db, owner, dataset)
 
     def spent(self, owner: str, dataset: str) -> Spent:
         """Composed spend so far (one stored state, not the history)."""
-        with self._connect() as db:
-            return self._state(db, owner, dataset).spent()
+        with self._file.connect() as db:
+            return self._file.state(db, owner, dataset).spent()
 
     def remaining(self, owner: str, dataset: str) -> Budget:
         """What is left of the allowance (never negative)."""
-        with self._connect() as db:
+        with self._file.connect() as db:
             budget, spent = (
                 self._budget(db, owner, dataset),
-                self._state(db, owner, dataset).spent(),
+                self._file.state(db, owner, dataset).spent(),
             )
         return Budget(
             max(0.0, budget.epsilon - spent.epsilon), max(0.0, budget.delta - spent.delta)
@@ -227,8 +147,8 @@ class PrivacyLedger:
         mechanism: Mechanism | None = None,
     ) -> Spent:
         """The spend after one more charge; PrivacyBudgetError (with the numbers) if over budget."""
-        with self._connect() as db:
-            state = self._state(db, owner, dataset)
+        with self._file.connect() as db:
+            state = self._file.state(db, owner, dataset)
             new = Charge(epsilon, delta, mechanism, "", 0.0)
             return self._project(db, owner, dataset, state, new)[1].spent()
 
@@ -265,59 +185,29 @@ class PrivacyLedger:
         new = Charge(
             float(spend.epsilon), float(spend.delta), spend.mechanism, spend.note, time.time()
         )
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                state = self._state(db, owner, dataset)
-                if key is not None and booked(db, owner, dataset, key, new):
-                    db.execute("ROLLBACK")
-                    return state.spent()
-                if enforce:
-                    after_state = self._project(db, owner, dataset, state, new)[1]
-                else:
-                    after_state = state.add(new)
-                insert(db, owner, dataset, new, key, after_state)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._file.connect() as db, write(db):
+            state = self._file.state(db, owner, dataset)
+            if key is not None and booked(db, owner, dataset, key, new):
+                return state.spent()  # booked before: nothing written
+            if enforce:
+                after_state = self._project(db, owner, dataset, state, new)[1]
+            else:
+                after_state = state.add(new)
+            insert(db, owner, dataset, new, key, after_state)
         return after_state.spent()
 
     def refund(self, owner: str, dataset: str, *, key: str) -> bool:
         """Take back a keyed charge whose result provably never left (its transaction was never
         broadcast); the total is re-composed from the charges left. False if none had that key."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                self._state(db, owner, dataset)  # refuse a damaged ledger, as every write does
-                gone = db.execute(
-                    "DELETE FROM charges WHERE owner=? AND dataset=? AND key=?",
-                    (owner, dataset, key),
-                ).rowcount
-                if gone:
-                    self._recompose(db, owner, dataset)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._file.connect() as db, write(db):
+            self._file.state(db, owner, dataset)  # refuse a damaged ledger, as every write does
+            gone = db.execute(
+                "DELETE FROM charges WHERE owner=? AND dataset=? AND key=?",
+                (owner, dataset, key),
+            ).rowcount
+            if gone:
+                self._file.store_recomposed(db, owner, dataset)
         return bool(gone)
-
-    def _recompose(self, db: sqlite3.Connection, owner: str, dataset: str) -> None:
-        state = Composed()
-        for charge in self._history(db, owner, dataset):
-            state = state.add(charge)
-        (newest,) = db.execute(
-            "SELECT MAX(id) FROM charges WHERE owner=? AND dataset=?", (owner, dataset)
-        ).fetchone()
-        if newest is None:
-            db.execute("DELETE FROM composed WHERE owner=? AND dataset=?", (owner, dataset))
-            return
-        db.execute(
-            "UPDATE composed SET last_id=?, state=? WHERE owner=? AND dataset=?",
-            (newest, state.to_json(), owner, dataset),
-        )
 
     def account(
         self, owner: str, dataset: str, *, note: str = "", key: str | None = None
@@ -352,10 +242,3 @@ class LedgerAccount:
             raise PrivacyBudgetError("a run without DP cannot be booked against a privacy budget")
         spend = Spend(result.epsilon, result.delta, result.mechanism, self.note)
         self.ledger.charge(self.owner, self.dataset, spend, key=self.key)
-
-
-def _damaged(path: Path, cause: object) -> LedgerDamagedError:
-    return LedgerDamagedError(
-        f"the privacy ledger {path} is damaged ({str(cause)[:200]}), so what your datasets "
-        f"already spent cannot be trusted. {REBUILD_HINT}"
-    )

@@ -1,175 +1,57 @@
-"""Read ModelRepository history from logs, page by page, decoded into one dataclass per event."""
+"""Read ModelRepository history from logs, page by page, decoded into one dataclass per event
+(the dataclasses: fedlend.chain.event_types, importable from here too)."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
 from web3 import Web3
 from web3._utils.events import get_event_data
 
+from fedlend.chain.event_types import (
+    EVENT_TYPES,
+    RENAMES,
+    BountyReclaimed,
+    ChainEvent,
+    LogPosition,
+    ModelCompleted,
+    ModelCreated,
+    ReviewWindowClosed,
+    RoundEvaluated,
+    UpdateEvaluated,
+    UpdateSubmitted,
+    Withdrawn,
+)
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ChainError
-from fedlend.types import Address, BasisPoints, Digest, UpdateStatus, Wei
+from fedlend.types import UpdateStatus
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "EVENT_TYPES",
+    "BountyReclaimed",
+    "ChainEvent",
+    "EventCursor",
+    "EventReader",
+    "LogPosition",
+    "ModelCompleted",
+    "ModelCreated",
+    "ReviewWindowClosed",
+    "RoundEvaluated",
+    "UpdateEvaluated",
+    "UpdateSubmitted",
+    "Withdrawn",
+    "block_pages",
+]
 
 DEFAULT_PAGE_SIZE = 2_000
 MAX_DECODED = 200_000  # decoded logs remembered per process
 _DECODED: OrderedDict[tuple[bytes, int, str, bytes], Any] = OrderedDict()
 _DECODED_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class LogPosition:
-    """Where an event was emitted; events sort by (block_number, log_index)."""
-
-    block_number: int
-    log_index: int
-    tx_hash: str
-
-
-@dataclass(frozen=True)
-class ModelCreated:
-    """A lender escrowed a bounty for a model."""
-
-    at: LogPosition
-    model_id: int
-    lender: Address
-    weights: Digest
-    spec: Digest
-    bounty_wei: Wei
-    initial_score: BasisPoints
-    target_score: BasisPoints
-    deadline: int
-    review_period: int
-
-
-@dataclass(frozen=True)
-class UpdateSubmitted:
-    """A data owner offered an update to a model."""
-
-    at: LogPosition
-    model_id: int
-    update_id: int
-    submitter: Address
-    digest: Digest
-    submitted_at: int
-
-
-@dataclass(frozen=True)
-class UpdateEvaluated:
-    """The lender scored an update; accepted ones carry the reward and the new weights."""
-
-    at: LogPosition
-    model_id: int
-    update_id: int
-    submitter: Address
-    status: UpdateStatus
-    score: BasisPoints
-    reward_wei: Wei
-    new_weights: Digest
-
-
-@dataclass(frozen=True)
-class RoundEvaluated:
-    """The lender judged several updates at once; `accepted` of them shared `payout_wei`."""
-
-    at: LogPosition
-    model_id: int
-    score: BasisPoints
-    previous_best: BasisPoints
-    payout_wei: Wei
-    updates: int
-    accepted: int
-    new_weights: Digest
-
-
-@dataclass(frozen=True)
-class ReviewWindowClosed:
-    """The review window closed: each unjudged update may claim `claim_share_wei`."""
-
-    at: LogPosition
-    model_id: int
-    remaining_wei: Wei
-    pending_count: int
-    claim_share_wei: Wei
-
-
-@dataclass(frozen=True)
-class ModelCompleted:
-    """A model reached its target score."""
-
-    at: LogPosition
-    model_id: int
-    best_score: BasisPoints
-    weights: Digest
-    remaining_wei: Wei
-
-
-@dataclass(frozen=True)
-class BountyReclaimed:
-    """The lender took back what was left of a bounty."""
-
-    at: LogPosition
-    model_id: int
-    lender: Address
-    amount_wei: Wei
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    """An account was paid everything credited to it."""
-
-    at: LogPosition
-    account: Address
-    amount_wei: Wei
-
-
-ChainEvent = (
-    ModelCreated
-    | UpdateSubmitted
-    | UpdateEvaluated
-    | RoundEvaluated
-    | ReviewWindowClosed
-    | ModelCompleted
-    | BountyReclaimed
-    | Withdrawn
-)
-EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        ModelCreated,
-        UpdateSubmitted,
-        UpdateEvaluated,
-        RoundEvaluated,
-        ReviewWindowClosed,
-        ModelCompleted,
-        BountyReclaimed,
-        Withdrawn,
-    )
-}
-# contract argument name -> dataclass field name, where they differ
-_RENAMES = {
-    "modelId": "model_id",
-    "updateId": "update_id",
-    "bounty": "bounty_wei",
-    "initialScore": "initial_score",
-    "targetScore": "target_score",
-    "submittedAt": "submitted_at",
-    "reward": "reward_wei",
-    "newWeights": "new_weights",
-    "bestScore": "best_score",
-    "remaining": "remaining_wei",
-    "amount": "amount_wei",
-    "reviewPeriod": "review_period",
-    "previousBest": "previous_best",
-    "payout": "payout_wei",
-    "pendingCount": "pending_count",
-    "claimShare": "claim_share_wei",
-}
 
 
 class EventReader:
@@ -269,7 +151,7 @@ class EventReader:
         if abi is None:
             raise ChainError(f"log with unknown topic in tx {Web3.to_hex(log['transactionHash'])}")
         data = get_event_data(self.w3.codec, abi, log)
-        fields = {_RENAMES.get(k, k): v for k, v in data["args"].items()}
+        fields = {RENAMES.get(k, k): v for k, v in data["args"].items()}
         if "status" in fields:
             fields["status"] = UpdateStatus(fields["status"])
         at = LogPosition(

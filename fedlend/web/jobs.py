@@ -10,12 +10,18 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
-from enum import StrEnum
 from typing import Any
 
 from fedlend.errors import FedlendError, JobCancelledError, NotFoundError, WalletRejectedError
 from fedlend.web.db import Database
+from fedlend.web.job_records import (
+    MIGRATIONS,
+    Job,
+    JobState,
+    Reporter,
+    dump_result,
+    job_from_row,
+)
 from fedlend_core.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -23,24 +29,6 @@ log = logging.getLogger(__name__)
 INTERRUPTED_MESSAGE = "interrupted by restart: the app stopped while this job ran; start it again"
 CANCELLED_MESSAGE = "cancelled by user"
 
-MIGRATIONS: list[str] = [
-    """CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        title TEXT NOT NULL,
-        state TEXT NOT NULL,
-        progress REAL NOT NULL DEFAULT 0,
-        message TEXT NOT NULL DEFAULT '',
-        error TEXT,
-        result TEXT,
-        cancel_requested INTEGER NOT NULL DEFAULT 0,
-        created_at REAL NOT NULL,
-        started_at REAL,
-        finished_at REAL
-    )""",
-    "CREATE INDEX jobs_by_kind ON jobs (kind, created_at)",
-    "ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
-]
 _CURRENT = threading.local()  # the job the current worker thread runs: (id, owner, cancelled)
 
 
@@ -49,56 +37,7 @@ def current_job() -> tuple[str, str, Callable[[], bool]] | None:
     return getattr(_CURRENT, "job", None)
 
 
-class JobState(StrEnum):
-    """Where a job is in its life; the last three are final."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
-
-
 JobFn = Callable[[Progress, Callable[[], bool]], Any]
-
-
-@dataclass(frozen=True)
-class Job:
-    """One job as stored: `error` is the user-facing failure text, `result` what fn returned."""
-
-    id: str
-    kind: str
-    title: str
-    state: JobState
-    progress: float
-    message: str
-    error: str | None
-    result: Any
-    cancel_requested: bool
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    owner: str = ""  # lower-case address of the account that started it ('' = none)
-
-    @property
-    def finished(self) -> bool:
-        """True once the job is done, failed or cancelled."""
-        return self.state in FINAL_STATES
-
-    @property
-    def active(self) -> bool:
-        """True while the job is queued or running."""
-        return not self.finished
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (what GET /jobs/<id> returns)."""
-        data = asdict(self)
-        data["state"] = str(self.state)
-        data["finished"] = self.finished
-        return data
 
 
 class JobRunner:
@@ -160,7 +99,7 @@ class JobRunner:
         )
         if row is None:
             raise NotFoundError(f"no job {job_id!r}: it may belong to another app or data dir")
-        return _job_from_row(row)
+        return job_from_row(row)
 
     def recent(self, *, kind: str | None = None, limit: int = 20) -> list[Job]:
         """The most recent jobs, newest first, optionally of one kind."""
@@ -175,7 +114,7 @@ class JobRunner:
                 "SELECT * FROM jobs WHERE kind = ? AND owner = ? ORDER BY created_at DESC LIMIT ?",
                 (kind, owner, limit),
             )
-        return [_job_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     def done_with_tx(self, *, limit: int = 50) -> list[Job]:
         """The newest done jobs (of every account) whose result names a transaction."""
@@ -183,7 +122,7 @@ class JobRunner:
             "SELECT * FROM jobs WHERE state = ? AND result LIKE ? ORDER BY created_at DESC LIMIT ?",
             (JobState.DONE, '%"tx_hash"%', limit),
         )
-        return [_job_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     def mark_lost(self, job_id: str, note: str) -> None:
         """A done job whose transaction the chain no longer holds: failed, with `note` saying
@@ -194,7 +133,7 @@ class JobRunner:
             result["lost"] = note
         self.db.execute(
             "UPDATE jobs SET state = ?, error = ?, result = ? WHERE id = ? AND state = ?",
-            (JobState.FAILED, note, _dump(result), job_id, JobState.DONE),
+            (JobState.FAILED, note, dump_result(result), job_id, JobState.DONE),
         )
 
     def cancel(self, job_id: str) -> Job:
@@ -262,7 +201,7 @@ class JobRunner:
         if not started:  # cancelled while queued
             self._cancel_events.pop(job_id, None)
             return
-        reporter = _Reporter(self.db, job_id, event, min_interval_s=self._min_interval_s)
+        reporter = Reporter(self.db, job_id, event, min_interval_s=self._min_interval_s)
         try:
             with self._context():
                 result = fn(reporter, event.is_set)
@@ -301,7 +240,7 @@ class JobRunner:
             (
                 state,
                 error,
-                _dump(result),
+                dump_result(result),
                 time.time(),
                 message,
                 state == JobState.DONE,
@@ -317,55 +256,5 @@ class JobRunner:
         )
 
 
-class _Reporter:
-    """The `progress` callable handed to a job: throttled writes, raises once cancelled."""
-
-    def __init__(
-        self, db: Database, job_id: str, event: threading.Event, *, min_interval_s: float
-    ) -> None:
-        self._db = db
-        self._job_id = job_id
-        self._event = event
-        self._min_interval_s = min_interval_s
-        self._last_write = 0.0
-        self._last_message: str | None = None
-
-    def __call__(self, fraction: float, message: str = "") -> None:
-        if self._event.is_set():
-            raise JobCancelledError("the job was cancelled")
-        now = time.monotonic()
-        if message == self._last_message and now - self._last_write < self._min_interval_s:
-            return
-        self._last_write, self._last_message = now, message
-        self._db.execute(
-            "UPDATE jobs SET progress = ?, message = ? WHERE id = ?",
-            (min(1.0, max(0.0, float(fraction))), message, self._job_id),
-        )
-
-
 def _generic_error(incident: str) -> str:
     return f"an unexpected error stopped this job (incident {incident}); the server log has details"
-
-
-def _dump(result: Any) -> str | None:
-    if result is None:
-        return None
-    return json.dumps(result, default=str)
-
-
-def _job_from_row(row: Any) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        title=row["title"],
-        state=JobState(row["state"]),
-        progress=row["progress"],
-        message=row["message"],
-        error=row["error"],
-        result=json.loads(row["result"]) if row["result"] is not None else None,
-        cancel_requested=bool(row["cancel_requested"]),
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        owner=row["owner"],
-    )
