@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ import numpy as np
 
 from fedlend_core.bounded_json import loads_bounded
 from fedlend_core.errors import ProofError
-from fedlend_core.progress import Progress, quiet
+from fedlend_core.progress import Progress, quiet, ticking, within
+from zk import prove_time
 from zk.field import felt_from_hex, g1_point
 from zk.fixed import ValidationSet, scores
 from zk.keys import DECOMPOSITION_RANGE, CircuitKeys
@@ -65,21 +67,33 @@ def prove(
     with tempfile.TemporaryDirectory() as tmp:
         progress(0.05, "computing the witness")
         _witness(data, weights, keys, Path(tmp))
-        progress(0.15, f"proving (2^{keys.logrows} rows)")
+        stage = f"proving (2^{keys.logrows} rows)"
+        progress(0.15, stage)
         proof_path = Path(tmp, "proof.json")
-        try:
-            ezkl.prove(
-                str(Path(tmp, "witness.json")),
-                keys.file("circuit.ezkl"),
-                keys.file("pk.key"),
-                str(proof_path),
-                str(keys.srs.path),
-            )
-        except RuntimeError as exc:
-            raise ProofError(f"EZKL could not prove the round: {exc}") from exc
+        started = time.monotonic()
+        ticking(
+            lambda: _ezkl_prove(Path(tmp), proof_path, keys),
+            within(progress, 0.15, 0.95, stage),
+            estimate_s=prove_time.estimate(keys),
+        )
+        prove_time.record(keys, time.monotonic() - started)
         proof = read_proof(proof_path.read_bytes())
     progress(1.0, "proof ready")
     return proof
+
+
+def _ezkl_prove(tmp: Path, proof_path: Path, keys: CircuitKeys) -> None:
+    """ezkl.prove: blocks for the whole proof (minutes at full size) without reporting."""
+    try:
+        ezkl.prove(
+            str(tmp / "witness.json"),
+            keys.file("circuit.ezkl"),
+            keys.file("pk.key"),
+            str(proof_path),
+            str(keys.srs.path),
+        )
+    except RuntimeError as exc:
+        raise ProofError(f"EZKL could not prove the round: {exc}") from exc
 
 
 def check_span(data: ValidationSet, weights: np.ndarray) -> None:

@@ -17,7 +17,13 @@ import pandas as pd
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import AnvilProcess, advance_time, port_in_use, rpc_chain_id
 from fedlend.chain.client import ModelRepositoryClient
-from fedlend.demo.verified import PROOF_STAGES, check_proven, note_posting, note_round
+from fedlend.demo.verified import (
+    PROOF_STAGES,
+    TICK_LINE_S,
+    check_proven,
+    note_posting,
+    note_round,
+)
 from fedlend.errors import ChainError, FedlendError
 from fedlend.redact import redact_url
 from fedlend.services.bounty_terms import BountyTerms
@@ -401,12 +407,15 @@ def _save_final(
 
 def _bar(say: Say, label: str) -> Callable[[float, str], None]:
     last: list[object] = [-1, ""]
+    printed = [0.0]  # when the last line was said
 
     def report(fraction: float, message: str) -> None:
         step = int(fraction * 4)
         stage = message.split(" (")[0] if message.startswith(PROOF_STAGES) else ""
-        if step != last[0] or stage != last[1]:  # each proof stage (minutes long) gets a line
-            last[:] = [step, stage]
+        now = time.monotonic()
+        ticked = " s elapsed" in message and now - printed[0] >= TICK_LINE_S
+        if step != last[0] or stage != last[1] or ticked:  # a proof stage ticks while it runs
+            last[:], printed[0] = [step, stage], now
             say(f"{label}: {fraction:4.0%} {message}")
 
     return report

@@ -20,6 +20,7 @@ from fedlend.types import MAX_SCORE
 
 Say = Callable[[str], None]
 PROOF_STAGES = ("circuit", "verifier", "proving")  # progress messages of the proofs' stages
+TICK_LINE_S = 2.0  # while a proof runs, a progress line at most this often
 
 
 def note_posting(posted: PostedModel, verified: dict[str, Any], say: Say) -> None:
