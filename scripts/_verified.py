@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench_zk import DATA_POINTS, real_inputs
+from bench_zk import real_inputs
 
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.terms import ModelTerms, ProofClaim
@@ -20,7 +20,7 @@ from fedlend.settings import ROOT, Settings
 from fedlend.types import Digest
 from zk.keys import circuit_keys
 from zk.outputs import weights_digest
-from zk.prover import prove
+from zk.prover import commitment_points, prove
 from zk.srs import SrsConfig
 
 CACHE = Path(ROOT) / "build" / "zk-cache"
@@ -29,11 +29,12 @@ ROWS, FEATURES = 64, 4
 
 def post_verified(settings: Settings, spec: Digest, count: int, deadline: int) -> list[int]:
     """`count` verified models (bounty 0.001 ETH each) with `spec`; their ids, oldest first."""
-    data, weights = real_inputs(ROWS, FEATURES)
-    keys = circuit_keys(data.shape, SrsConfig(chain_id=31337), CACHE)
-    proof = prove(data, weights, keys)
+    inputs = real_inputs(ROWS, FEATURES)
+    keys = circuit_keys(inputs.data.shape, SrsConfig(chain_id=31337), CACHE)
+    proof = prove(inputs.data, inputs.weights, keys)
+    points = len(commitment_points(inputs.data, inputs.weights, keys)) // 64
     lender = open_node(settings).client
-    deployed = deploy_round_verifier(lender.w3, dev_account(0), keys, data_points=DATA_POINTS)
+    deployed = deploy_round_verifier(lender.w3, dev_account(0), keys, data_points=points)
     score, digest = proof.score(keys), Digest(weights_digest(proof.outputs(keys).weights))
     claim = ProofClaim(proof.data, tuple(proof.instances))
     ids = [
