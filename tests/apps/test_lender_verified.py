@@ -87,6 +87,7 @@ def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: b
     # polled, so a fast stage can pass between two polls: every stage is checked in
     # tests/services/test_verified.py from the progress callback itself
     assert any(m.startswith("proving round 1: ") for m in shown), shown
+    assert any(" s elapsed" in m for m in shown), shown  # the ticker while EZKL proves
     job = wait_job(app, job.id)
     assert job.state == JobState.DONE, job.error
     assert job.result["proven"] is True
