@@ -36,11 +36,6 @@ from lender_app.context import get_lender
 bp = Blueprint("bounties", __name__, url_prefix="/bounties")
 JOB_KIND = "post"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-WALLET_VERIFIED = (
-    "Verified bounties can be posted in key mode only for now: the circuit's verifier "
-    "contracts are deployed by the app's own account, which a browser wallet does not lend. "
-    "Untick “verified”, or run the lender app with FEDLEND_PRIVATE_KEY (or a keystore)."
-)
 MAX_UPLOADS = 8  # previews kept for the form to come back filled in
 UPLOAD_TTL_S = 24 * 3600
 MIGRATIONS = [
@@ -108,8 +103,6 @@ def submit() -> ResponseReturnValue:
             values, chain_time=node.chain_time(), balance_wei=node.balance()
         )
         errors.update(problems)
-        if terms is not None and terms.verified and wallet_mode.wallet_mode():
-            errors["verified"] = WALLET_VERIFIED
         if terms is not None and not errors and upload is not None:
             if _needs_confirm(terms):
                 return _render(values, errors, preview, upload, confirm=terms)

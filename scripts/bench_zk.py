@@ -8,8 +8,8 @@ spec (144 columns), cut to --rows x --features; the weights are a logistic regre
 an owner's loans. `--demo` instead takes exactly the demo lender's spec, base model and private
 validation set (`fedlend demo`: 2,375 loans x 144 features). The SRS is the insecure local kind
 (chain 31337). Keys are cached under build/zk-cache, so a second run skips setup unless --fresh.
-Peak RSS is this process's high-water mark after each phase (EZKL runs in-process); "seconds"
-is wall time on a shared machine, so the load average is printed at the start and the end.
+Peak RSS is the high-water mark of this process or of the proof's child process after each phase;
+"seconds" is wall time on a shared machine, so the load average is printed at the start and the end.
 
     .venv/bin/python scripts/bench_zk.py                          # 64 x 4 (the tests' circuit)
     .venv/bin/python scripts/bench_zk.py --rows 1024 --features 32
@@ -56,8 +56,11 @@ class BenchInputs:
 
 
 def peak_gb() -> float:
-    """This process's peak resident memory so far, in GB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    """The peak resident memory so far of this process or its largest child (the proof runs
+    in a child: zk/prover.py), in GB (Linux reports KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, child) / 1024**2
 
 
 def load() -> str:

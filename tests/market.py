@@ -25,7 +25,16 @@ from fedlend.services.owner import OwnerService
 from fedlend.settings import SHIPPED_LOANS, Settings
 from fl.data import load_loans
 
-__all__ = ["LoanCsvs", "Market", "PostBounty", "loan_csvs", "market", "posted", "small_lender_csv"]
+__all__ = [
+    "LoanCsvs",
+    "Market",
+    "PostBounty",
+    "loan_csvs",
+    "market",
+    "narrow_csv",
+    "posted",
+    "small_lender_csv",
+]
 DAY = 86_400
 LoanCsvs = dict[str, bytes]  # the `loan_csvs` fixture: "lender", "owner1".. -> CSV bytes
 PostBounty = Callable[..., PostedModel]  # the `posted` fixture: posted(target=.., ...) -> a bounty
@@ -79,6 +88,16 @@ def small_lender_csv() -> bytes:
     the zk tests' 64-row circuit (build/zk-cache)."""
     frame = load_loans(SHIPPED_LOANS).sample(frac=1.0, random_state=7)
     return _csv(frame.iloc[5600:5664])
+
+
+@pytest.fixture(scope="session")
+def narrow_csv(small_lender_csv: bytes) -> bytes:
+    """The 64 small-test loans with only the four test features: the 64 x 4 test circuit."""
+    from fl.data import POLICY_COLUMN, REFERENCE_DATE, TARGET
+    from tests.zk.conftest import COLUMNS  # imported here: the zk fixtures load EZKL
+
+    frame: pd.DataFrame = load_loans(small_lender_csv)
+    return frame[[*COLUMNS, TARGET, POLICY_COLUMN, REFERENCE_DATE]].to_csv(index=False).encode()
 
 
 def _csv(frame: pd.DataFrame) -> bytes:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from zk.keys import DECOMPOSITION_RANGE, CircuitKeys
 from zk.outputs import PublicOutputs, score_bps
 
 MAX_PROOF_FILE = 1 << 20
+PROVE_CHILD = "import sys, ezkl; ezkl.prove(*sys.argv[1:6])"  # argv: witness circuit pk proof srs
+PROVE_TIMEOUT_S = 6 * 3600.0
 MAX_WITNESS_FILE = 1 << 28
 
 
@@ -83,17 +87,23 @@ def prove(
 
 
 def _ezkl_prove(tmp: Path, proof_path: Path, keys: CircuitKeys) -> None:
-    """ezkl.prove: blocks for the whole proof (minutes at full size) without reporting."""
+    """ezkl.prove in a child process: it blocks for the whole proof (minutes at full size) and
+    holds the GIL, so in-process no ticker thread could report meanwhile."""
+    args = [str(tmp / "witness.json"), keys.file("circuit.ezkl"), keys.file("pk.key")]
+    args += [str(proof_path), str(keys.srs.path)]
     try:
-        ezkl.prove(
-            str(tmp / "witness.json"),
-            keys.file("circuit.ezkl"),
-            keys.file("pk.key"),
-            str(proof_path),
-            str(keys.srs.path),
+        done = subprocess.run(
+            [sys.executable, "-c", PROVE_CHILD, *args],
+            capture_output=True,
+            text=True,
+            timeout=PROVE_TIMEOUT_S,
+            check=False,
         )
-    except RuntimeError as exc:
+    except (OSError, subprocess.TimeoutExpired) as exc:
         raise ProofError(f"EZKL could not prove the round: {exc}") from exc
+    if done.returncode != 0 or not proof_path.is_file():
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        raise ProofError(f"EZKL could not prove the round: {lines[-1][:300]}")
 
 
 def check_span(data: ValidationSet, weights: np.ndarray) -> None:

@@ -14,12 +14,17 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
+from fedlend.chain.review_words import SUMMARIES
 from fedlend.chain.rpc import GAS_MARGIN, node_refusals, rpc_errors, wait_receipt
 from fedlend.errors import TransactionFailedError
 
 # function name -> what it does, in the words the review screen shows
 PLAIN_WORDS: dict[str, str] = {
     "createModel": "Post a bounty: escrow the amount below in the contract until the deadline",
+    "createVerifiedModel": (
+        "Post a verified bounty: escrow the amount below; it pays rounds only with a "
+        "zero-knowledge proof of their score"
+    ),
     "submitUpdate": "Offer your sealed model update to bounty #{0}",
     "evaluateUpdate": (
         "Record your score for update #{0}; if it improved the model, its owner is paid from "
@@ -70,8 +75,8 @@ class PreparedTx:
         return data
 
     def wallet_params(self) -> dict[str, str]:
-        """The eth_sendTransaction parameter object (hex quantities)."""
-        return {
+        """The eth_sendTransaction parameter object (hex quantities; no `to`: a deployment)."""
+        params = {
             "from": self.sender,
             "to": self.to,
             "data": self.data,
@@ -79,6 +84,9 @@ class PreparedTx:
             "gas": hex(self.gas),
             "chainId": hex(self.chain_id),
         }
+        if not self.to:
+            del params["to"]
+        return params
 
 
 class ExternalSigner(Protocol):
@@ -90,25 +98,47 @@ class ExternalSigner(Protocol):
     def send(self, w3: Web3, call: Any, *, value: int = 0) -> dict[str, Any]: ...
 
 
+class ExternalDeployer(ExternalSigner, Protocol):
+    """An ExternalSigner that also sends contract creations (a verified model's verifiers)."""
+
+    def deploy(self, w3: Web3, constructor: Any, *, summary: str) -> dict[str, Any]: ...
+
+
 def prepare_call(w3: Web3, sender: str, call: Any, *, value: int = 0) -> PreparedTx:
     """Estimate gas for a call from `sender` (a revert raises web3's ContractLogicError)."""
+    name = str(call.fn_name)
+    words = SUMMARIES.get(name)
+    if words is not None:
+        summary = words(w3, sender, call, value)
+    else:
+        summary = PLAIN_WORDS.get(name, name).format(*call.args)
+    return _prepared(w3, sender, call, value=value, function=name, summary=summary)
+
+
+def prepare_deploy(w3: Web3, sender: str, constructor: Any, *, summary: str) -> PreparedTx:
+    """A contract creation from `sender` (web3's ContractConstructor), `to` left empty."""
+    return _prepared(w3, sender, constructor, value=0, function="deploy", summary=summary)
+
+
+def _prepared(
+    w3: Web3, sender: str, call: Any, *, value: int, function: str, summary: str
+) -> PreparedTx:
     with rpc_errors(), node_refusals(sender):
         tx = call.build_transaction({"from": sender, "value": value})
         block = w3.eth.get_block("latest")
         base_fee = int(block.get("baseFeePerGas", 0) or 0)
         tip = int(w3.eth.max_priority_fee)
         chain_id = int(w3.eth.chain_id)
-    name = str(call.fn_name)
     return PreparedTx(
         sender=Web3.to_checksum_address(sender),
-        to=Web3.to_checksum_address(tx["to"]),
+        to=Web3.to_checksum_address(tx["to"]) if tx.get("to") else "",
         data=Web3.to_hex(tx["data"]) if not isinstance(tx["data"], str) else tx["data"],
         value=int(value),
         gas=int(int(tx["gas"]) * GAS_MARGIN),
         max_fee_per_gas=2 * base_fee + tip,
         chain_id=chain_id,
-        function=name,
-        summary=PLAIN_WORDS.get(name, name).format(*call.args),
+        function=function,
+        summary=summary,
     )
 
 
@@ -120,8 +150,12 @@ def follow(w3: Web3, prepared: PreparedTx, tx_hash: str, call: Any) -> dict[str,
     """
     with rpc_errors():
         tx = w3.eth.get_transaction(HexStr(tx_hash))
-    if (tx["to"] or "").lower() != prepared.to.lower() or tx["from"].lower() != (
-        prepared.sender.lower()
+    sent_data = Web3.to_hex(tx["input"])
+    other_code = not prepared.to and sent_data.lower() != prepared.data.lower()
+    if (
+        (tx["to"] or "").lower() != prepared.to.lower()
+        or tx["from"].lower() != prepared.sender.lower()
+        or other_code  # a deployment of other code than the prepared one
     ):
         raise TransactionFailedError(
             f"transaction {tx_hash} is not the one prepared (it goes from {tx['from']} to "
@@ -131,7 +165,7 @@ def follow(w3: Web3, prepared: PreparedTx, tx_hash: str, call: Any) -> dict[str,
         return wait_receipt(w3, bytes.fromhex(tx_hash.removeprefix("0x")))
     except TransactionFailedError:
         receipt = w3.eth.get_transaction_receipt(HexStr(tx_hash))
-        if receipt is not None and receipt["status"] == 0:
+        if receipt is not None and receipt["status"] == 0 and prepared.to:
             replay = {"from": prepared.sender, "value": prepared.value}
             try:
                 call.call(replay, block_identifier=receipt["blockNumber"] - 1)

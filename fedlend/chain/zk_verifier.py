@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from fedlend.chain.compile import compile_source, load_artifact
+from fedlend.chain.prepared import ExternalDeployer
 from fedlend.chain.rpc import send_call
 from fedlend.errors import ProofError
 from zk.evm import VERIFIER_CONTRACT, VERIFIER_FILE, verifier_source
 from zk.keys import CircuitKeys
 
 VERIFIER_EVM_VERSION = "cancun"  # what EZKL's generated assembly is written for
+HALO2_WORDS = (
+    "Deploy the circuit's proof verifier (EZKL's Halo2Verifier, 1 of 2): it checks the "
+    "zero-knowledge proofs of your verified bounty's scores. No ETH moves, only the fee; "
+    "deployed once per circuit and reused by later verified bounties"
+)
+ROUND_WORDS = (
+    "Deploy the RoundVerifier (2 of 2) wrapping verifier {halo2}: it recomputes each proven score "
+    "for a {rows}-row validation set (verifying key {digest}…). No ETH moves, only the fee"
+)
 
 
 @dataclass(frozen=True)
@@ -26,10 +37,11 @@ class DeployedVerifier:
 
 
 def deploy_round_verifier(
-    w3: Web3, account: LocalAccount, keys: CircuitKeys, *, data_points: int
+    w3: Web3, account: LocalAccount | ExternalDeployer, keys: CircuitKeys, *, data_points: int
 ) -> DeployedVerifier:
     """Compile EZKL's verifier with solc-js, deploy it and a RoundVerifier wrapping it;
-    `data_points`: the G1 points opening every proof that commit to X and y."""
+    `data_points`: the G1 points opening every proof that commit to X and y. A browser wallet
+    (ExternalDeployer) reviews and sends both creations: two asks."""
     artifacts = compile_source(
         VERIFIER_FILE, verifier_source(keys), evm_version=VERIFIER_EVM_VERSION
     )
@@ -37,7 +49,7 @@ def deploy_round_verifier(
         raise ProofError("the generated verifier has no Halo2Verifier contract: rerun the setup")
     halo2 = artifacts[VERIFIER_CONTRACT]
     factory = w3.eth.contract(abi=halo2.abi, bytecode=halo2.bytecode)
-    first = send_call(w3, account, factory.constructor())
+    first = _deploy(w3, account, factory.constructor(), HALO2_WORDS)
     wrapper = load_artifact("RoundVerifier")
     factory = w3.eth.contract(abi=wrapper.abi, bytecode=wrapper.bytecode)
     call = factory.constructor(
@@ -47,9 +59,23 @@ def deploy_round_verifier(
         keys.shape.weight_count,
         data_points,
     )
-    second = send_call(w3, account, call)
+    words = ROUND_WORDS.format(
+        halo2=first["contractAddress"], rows=keys.shape.rows, digest=keys.vk_digest.hex()[:16]
+    )
+    second = _deploy(w3, account, call, words)
     return DeployedVerifier(
         halo2=str(first["contractAddress"]),
         round_verifier=str(second["contractAddress"]),
         deploy_gas=int(first["gasUsed"]) + int(second["gasUsed"]),
     )
+
+
+def _deploy(
+    w3: Web3, account: LocalAccount | ExternalDeployer, constructor: Any, words: str
+) -> dict[str, Any]:
+    if isinstance(account, LocalAccount):
+        return send_call(w3, account, constructor)
+    receipt = account.deploy(w3, constructor, summary=words)
+    if not receipt.get("contractAddress"):
+        raise ProofError("the wallet's deployment created no contract: post the bounty again")
+    return receipt

@@ -407,15 +407,19 @@ def _save_final(
 
 def _bar(say: Say, label: str) -> Callable[[float, str], None]:
     last: list[object] = [-1, ""]
-    printed = [0.0]  # when the last line was said
+    printed = [0.0]  # when the last tick line was said
 
     def report(fraction: float, message: str) -> None:
         step = int(fraction * 4)
         stage = message.split(" (")[0] if message.startswith(PROOF_STAGES) else ""
         now = time.monotonic()
-        ticked = " s elapsed" in message and now - printed[0] >= TICK_LINE_S
-        if step != last[0] or stage != last[1] or ticked:  # a proof stage ticks while it runs
-            last[:], printed[0] = [step, stage], now
+        tick = " s elapsed" in message
+        if tick and now - printed[0] < TICK_LINE_S:
+            return
+        if step != last[0] or stage != last[1] or tick:  # a proof stage ticks while it runs
+            last[:] = [step, stage]
+            if tick:
+                printed[0] = now
             say(f"{label}: {fraction:4.0%} {message}")
 
     return report

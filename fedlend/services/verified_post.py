@@ -1,11 +1,14 @@
 """Posting a verified model: commit the validation set, prove the base model's score, escrow.
 
 After the spec and base weights are built as for any model (LenderService.post_bounty), the
-committed set's circuit keys are set up (or read from the cache), the circuit's verifier is
-deployed once per (chain, repository, circuit), the base weights are quantized and proven, the
-felt weights blob is stored as the model's weights and createVerifiedModel is sent with the
-PROVEN initial score. Nothing is sent before the proof holds: a crash before the send leaves
-at most a cached circuit and a deployed verifier (both reused by a retry), never an escrow.
+committed set's circuit keys are set up (or read from the cache), the base weights are quantized
+and proven (the proof kept in the lender's state: fedlend/services/proof_cache.py), then the
+circuit's verifier is deployed once per (chain, repository, circuit), the felt weights blob is
+stored as the model's weights and createVerifiedModel is sent with the PROVEN initial score.
+In wallet mode the wallet is asked only after the proof: the two verifier deployments (the
+first time a circuit is used on a chain) and createVerifiedModel. Nothing is sent before the
+proof holds: a crash, a rejected signature or a reload before the send leaves at most cached
+keys, a cached proof and a deployed verifier (all reused by a retry), never an escrow.
 """
 
 from __future__ import annotations
@@ -13,10 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
-
 from fedlend.chain.terms import ModelTerms, ProofClaim
-from fedlend.errors import ConfigError, StorageError
+from fedlend.errors import StorageError
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService, PostedModel, check_target
 from fedlend.services.verified_proofs import circuit_of, prove_weights
@@ -50,25 +51,23 @@ def post_verified(
 ) -> PostedModel:
     """Prove the base model's score on the committed set and send createVerifiedModel."""
     node = lender.node
-    if not isinstance(node.account, LocalAccount):  # refused before minutes of proving
-        raise ConfigError(
-            "verified bounties are posted in key mode only (FEDLEND_PRIVATE_KEY or a keystore): "
-            "the circuit's verifier contracts are deployed by the server's account, which a "
-            "browser wallet does not lend; post an unverified bounty or switch to key mode"
-        )
     circuit = circuit_of(lender, spec, within(progress, 0.8, 0.86, "circuit"))
-    verifier = round_verifier(
+    proven = prove_weights(
+        circuit,
+        spec,
+        weights,
+        within(progress, 0.86, 0.95, "proving the base model's score"),
+        cache=lender.state,
+    )
+    check_target(proven.score, terms.target_score)
+    recheck()  # proving took a while: was this very posting mined meanwhile?
+    verifier = round_verifier(  # after the proof: a wallet is asked nothing before it holds
         node,
         circuit.keys,
         lender.state,
         data_points=lambda: circuit.data_points(weights, spec),
-        progress=within(progress, 0.86, 0.9, "verifier"),
+        progress=within(progress, 0.95, 0.97, "verifier"),
     )
-    proven = prove_weights(
-        circuit, spec, weights, within(progress, 0.9, 0.97, "proving the base model's score")
-    )
-    check_target(proven.score, terms.target_score)
-    recheck()  # proving took a while: was this very posting mined meanwhile?
     progress(0.97, "storing the spec and proven weights, sending createVerifiedModel")
     spec_digest = node.put(spec.to_json())
     weights_digest = node.put(proven.blob)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from fedlend.errors import ProofError
-from fedlend.services import catalog
+from fedlend.services import catalog, proof_cache
 from fedlend.services.lender import LenderService
 from fedlend.services.verified import integer_weights, validation_set, weights_from_blob
 from fedlend.types import BasisPoints, Digest
@@ -75,12 +76,25 @@ def circuit_of(lender: LenderService, spec: ModelSpec, progress: Progress = quie
 
 
 def prove_weights(
-    circuit: Circuit, spec: ModelSpec, weights: Weights, progress: Progress = quiet
+    circuit: Circuit,
+    spec: ModelSpec,
+    weights: Weights,
+    progress: Progress = quiet,
+    *,
+    cache: Path | None = None,
 ) -> Proven:
-    """Quantize `weights`, prove their AUC on the committed set; the proof checked before use."""
+    """Quantize `weights`, prove their AUC on the committed set; the proof checked before use.
+    With `cache` (the lender's state) a proof of the same inputs is reused, a new one kept."""
     started = time.monotonic()
     ints = integer_weights(spec, weights)
-    proof = prove(circuit.data, ints, circuit.keys, progress)
+    path = proof_cache.proof_path(cache, circuit.keys, circuit.data, ints) if cache else None
+    proof = proof_cache.load(path, circuit.keys) if path else None
+    if proof is not None:
+        progress(1.0, "reusing the proof made for these weights before (nothing re-proven)")
+    else:
+        proof = prove(circuit.data, ints, circuit.keys, progress)
+        if path is not None:
+            proof_cache.save(path, proof)
     outputs = proof.outputs(circuit.keys)
     if list(outputs.weights) != ints.tolist():
         raise ProofError("the proof's public weights are not the weights proven: rerun the proof")

@@ -5,8 +5,9 @@ After the Shapley strategy picks the aggregate, it is quantized and proven; the 
 round is a rejection, proven too: the contract checks that proof exactly like a paid one
 (`newWeights` = sha256 of the proof's public weights, `score` = its score) and pays nothing.
 With no valid update the current weights are proven again (a rejection at the best score).
-Nothing is sent before the proof holds off-chain: a crash or a cancel before the send leaves
-nothing on-chain, and a retry proves again.
+Nothing is sent before the proof holds off-chain: a crash, a cancel or a rejected wallet
+signature before the send leaves nothing on-chain, and a retry reuses the kept proof of the
+same aggregate (fedlend/services/proof_cache.py). In wallet mode the send is the one ask.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def prove_round(
     candidate = result.weights if result else lender.node.weights_at(spec, model.weights)
     circuit = circuit_of(lender, spec, within(progress, 0.5, 0.6, f"{label}: circuit keys"))
     _check(cancel, label)
-    proven = prove_weights(circuit, spec, candidate, within(progress, 0.6, 0.85, label))
+    proving = within(progress, 0.6, 0.85, label)
+    proven = prove_weights(circuit, spec, candidate, proving, cache=lender.state)
     progress(0.86, f"{label}: verifying")
     if not verify(proven.proof, circuit.keys):
         raise ProofError(f"{label}: the proof does not verify off-chain; nothing was sent")

@@ -2,7 +2,8 @@
 
 The addresses live in the lender's private state (verifiers.json); before reuse the chain is
 asked again (a restarted Anvil forgets contracts): the RoundVerifier must still have code and
-report the circuit's verifying-key digest and rows, else it is deployed anew.
+report the circuit's verifying-key digest and rows, else it is deployed anew: by the server's
+account in key mode, or prepared for the lender's browser wallet to review and send.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import Web3Exception
 
 from fedlend.chain.compile import load_artifact
+from fedlend.chain.prepared import ExternalDeployer
 from fedlend.chain.zk_verifier import deploy_round_verifier
 from fedlend.errors import ConfigError, ProofError
 from fedlend.private_files import private_file
@@ -54,13 +57,14 @@ def round_verifier(
         progress(1.0, f"reusing the circuit's verifier {address}")
         return Verifier(address, 0)
     account = node.account
-    if not isinstance(account, LocalAccount):
+    if not isinstance(account, LocalAccount) and not callable(getattr(account, "deploy", None)):
         raise ConfigError(
-            "verified models need the lender app in key mode (FEDLEND_PRIVATE_KEY or a "
-            "keystore): the verifier deployment and proofs are not prepared for a browser wallet"
+            "this account cannot deploy the circuit's verifier contracts: use the lender app "
+            "with a browser wallet or in key mode (FEDLEND_PRIVATE_KEY or a keystore)"
         )
     progress(0.1, "compiling and deploying the circuit's verifier contracts")
-    deployed = deploy_round_verifier(node.client.w3, account, keys, data_points=data_points())
+    deployer = cast("LocalAccount | ExternalDeployer", account)
+    deployed = deploy_round_verifier(node.client.w3, deployer, keys, data_points=data_points())
     known[key] = deployed.round_verifier
     _write(path, known)
     progress(1.0, f"verifier deployed at {deployed.round_verifier}")

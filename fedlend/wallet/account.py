@@ -14,7 +14,7 @@ from typing import Any
 
 from web3 import Web3
 
-from fedlend.chain.prepared import PreparedTx, follow, prepare_call
+from fedlend.chain.prepared import PreparedTx, follow, prepare_call, prepare_deploy
 from fedlend.errors import WalletError
 from fedlend.sealing import EncryptionKeypair
 from fedlend.wallet.bridge import WalletBridge
@@ -42,6 +42,14 @@ class WalletAccount:
         prepared = prepare_call(w3, self.address, call, value=value)
         tx_hash = self._ask("send_transaction", [prepared.wallet_params()], _tx_review(prepared))
         return follow(w3, prepared, tx_hash, call)
+
+    def deploy(self, w3: Web3, constructor: Any, *, summary: str) -> dict[str, Any]:
+        """A contract creation (web3's ContractConstructor) reviewed with `summary`, sent by the
+        wallet and followed to its receipt (the wallet must send exactly the prepared code)."""
+        prepared = prepare_deploy(w3, self.address, constructor, summary=summary)
+        review = {"title": "Review the deployment", **prepared.to_json()}
+        tx_hash = self._ask("send_transaction", [prepared.wallet_params()], review)
+        return follow(w3, prepared, tx_hash, constructor)
 
     # --- TypedDataSigner -----------------------------------------------------------------------
     def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes:

@@ -1,5 +1,6 @@
 """The lender app with verified models: the form posts one (key mode), its evaluation job shows
-the proof's stages, and a verified MLP or wallet mode is refused with what to do."""
+the proof's stages, and a verified MLP is refused with what to do (wallet mode:
+tests/e2e/test_wallet_verified.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ import time
 import zipfile
 from pathlib import Path
 
-import pandas as pd
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from fedlend.services.verified import is_verified
 from fedlend.types import UpdateStatus
 from fedlend.web import JobState
-from fl.data import POLICY_COLUMN, REFERENCE_DATE, TARGET, load_loans
 from fl.spec import ModelSpec
 from fl.train import TrainConfig
 from fl.weights import SPEC_FILE, WEIGHTS_FILE, weights_from_bytes
@@ -30,17 +28,9 @@ from tests.apps.lender_support import (
     post_bounty_form,
     wait_job,
 )
-from tests.apps.test_wallet_views import sign_in, wallet_app
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import LoanCsvs, Market
 from tests.zk.conftest import CACHE, COLUMNS
-
-
-@pytest.fixture(scope="module")
-def narrow_csv(small_lender_csv: bytes) -> bytes:
-    """The 64 small-test loans with only the four test features: the 64 x 4 test circuit."""
-    frame: pd.DataFrame = load_loans(small_lender_csv)
-    return frame[[*COLUMNS, TARGET, POLICY_COLUMN, REFERENCE_DATE]].to_csv(index=False).encode()
 
 
 def test_the_form_posts_a_verified_model_with_a_proven_score(
@@ -97,6 +87,7 @@ def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: b
     # polled, so a fast stage can pass between two polls: every stage is checked in
     # tests/services/test_verified.py from the progress callback itself
     assert any(m.startswith("proving round 1: ") for m in shown), shown
+    assert any(" s elapsed" in m for m in shown), shown  # the ticker while EZKL proves
     job = wait_job(app, job.id)
     assert job.state == JobState.DONE, job.error
     assert job.result["proven"] is True
@@ -123,17 +114,4 @@ def test_a_verified_mlp_is_refused_on_the_form(
     assert response.status_code == 400
     assert 'id="error-verified"' in body
     assert "Only a logistic regression can be verified" in body
-    assert not app.extensions["fedlend_jobs"].recent(kind="post")
-
-
-def test_wallet_mode_refuses_a_verified_bounty_and_says_why(
-    market: Market, tmp_path: Path, narrow_csv: bytes
-) -> None:
-    app = wallet_app("lender", market, tmp_path)
-    client = app.test_client()
-    assert sign_in(client)[0] == 200
-    response = post_bounty_form(client, csv=narrow_csv, base="zero", verified="on", target="0.9")
-    body = html.unescape(response.get_data(as_text=True))
-    assert response.status_code == 400
-    assert "key mode only" in body
     assert not app.extensions["fedlend_jobs"].recent(kind="post")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from web3 import Web3
@@ -41,6 +42,8 @@ def test_the_verified_demo_proves_every_round_and_says_so(
     assert result.verified["verifier_deploy_gas"] > 0
     assert len(result.verified["prove_seconds"]) == 2  # the initial score, then round 1
     assert any("proving round 1: computing the witness" in line for line in lines)
+    # while EZKL proves, the ticker's lines say how long it has run (fedlend_core.progress)
+    assert any(re.search(r"proving \(2\^\d+ rows\): \d+ s elapsed", line) for line in lines), lines
     text = summary(result)
     assert "INSECURE SRS" in text
     assert "rounds proven (RoundProven events): 1 of 1" in text

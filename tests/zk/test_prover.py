@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -167,3 +169,20 @@ def test_settings_record_the_integer_circuit(zk_keys: CircuitKeys) -> None:
     settings = json.loads(Path(zk_keys.file("settings.json")).read_text())
     assert settings["run_args"]["input_visibility"] == "KZGCommit"
     assert settings["model_output_scales"] == [0] * 4
+
+
+def test_a_real_proof_reports_its_elapsed_seconds_while_ezkl_runs(
+    honest: ZkRound, zk_keys: CircuitKeys
+) -> None:
+    seen: list[tuple[str, str]] = []
+    proof = prove(
+        honest.data,
+        honest.weights,
+        zk_keys,
+        lambda _f, m: seen.append((m, threading.current_thread().name)),
+    )
+    assert proof == honest.proof or verify(proof, zk_keys)
+    ticks = [m for m, thread in seen if thread == "progress-ticker"]
+    assert ticks, seen  # the proof runs in a child process: the ticker is not starved of the GIL
+    assert all(re.fullmatch(r"proving \(2\^\d+ rows\): \d+ s elapsed.*", m) for m in ticks)
+    assert seen[-1] == ("proof ready", threading.current_thread().name)  # ticks stop before it
