@@ -31,11 +31,13 @@ def ticking(
     *,
     estimate_s: float | None = None,
     every_s: float = 1.0,
+    interrupt: Callable[[], None] | None = None,
 ) -> T:
     """Run `work()` (a call that blocks without reporting) while a ticker thread reports the
     elapsed seconds, and the estimate if one is known, every `every_s`; the ticker stops when
-    `work` returns or raises. A progress callback that raises (a cancelled job) stops the ticker
-    and its error is raised once `work` has returned (a blocking call cannot be interrupted)."""
+    `work` returns or raises. A progress callback that raises (a cancelled job) stops the ticker,
+    calls `interrupt()` (if given: what ends `work` early, e.g. killing its child process) and
+    its error is raised once `work` has returned, in place of whatever `work` returned or raised."""
     stop = threading.Event()
     failed: list[BaseException] = []
     started = time.monotonic()
@@ -47,18 +49,29 @@ def ticking(
                 progress(tick_fraction(elapsed, estimate_s), tick_message(elapsed, estimate_s))
             except Exception as exc:  # handed to the caller's thread below
                 failed.append(exc)
+                if interrupt is not None:
+                    interrupt()
                 return
 
     ticker = threading.Thread(target=tick, name="progress-ticker", daemon=True)
     ticker.start()
     try:
-        result = work()
-    finally:
+        result, error = _outcome(work)
+    finally:  # KeyboardInterrupt too: the ticker never outlives the call
         stop.set()
         ticker.join()
     if failed:
-        raise failed[0]
-    return result
+        raise failed[0] from error
+    if error is not None:
+        raise error
+    return result  # type: ignore[return-value]  # None only with an error, raised above
+
+
+def _outcome(work: Callable[[], T]) -> tuple[T | None, Exception | None]:
+    try:
+        return work(), None
+    except Exception as exc:  # raised by the caller once the ticker has stopped
+        return None, exc
 
 
 def tick_fraction(elapsed: float, estimate_s: float | None) -> float:

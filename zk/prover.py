@@ -75,34 +75,49 @@ def prove(
         progress(0.15, stage)
         proof_path = Path(tmp, "proof.json")
         started = time.monotonic()
-        ticking(
-            lambda: _ezkl_prove(Path(tmp), proof_path, keys),
-            within(progress, 0.15, 0.95, stage),
-            estimate_s=prove_time.estimate(keys),
-        )
+        _ezkl_prove(Path(tmp), proof_path, keys, within(progress, 0.15, 0.95, stage))
         prove_time.record(keys, time.monotonic() - started)
         proof = read_proof(proof_path.read_bytes())
     progress(1.0, "proof ready")
     return proof
 
 
-def _ezkl_prove(tmp: Path, proof_path: Path, keys: CircuitKeys) -> None:
+def _ezkl_prove(tmp: Path, proof_path: Path, keys: CircuitKeys, progress: Progress) -> None:
     """ezkl.prove in a child process: it blocks for the whole proof (minutes at full size) and
-    holds the GIL, so in-process no ticker thread could report meanwhile."""
+    holds the GIL, so in-process no ticker thread could report meanwhile. A progress callback
+    that raises (a cancelled job) kills the child at once."""
     args = [str(tmp / "witness.json"), keys.file("circuit.ezkl"), keys.file("pk.key")]
     args += [str(proof_path), str(keys.srs.path)]
     try:
-        done = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-c", PROVE_CHILD, *args],
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=PROVE_TIMEOUT_S,
-            check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ProofError(f"EZKL could not prove the round: {exc}") from exc
-    if done.returncode != 0 or not proof_path.is_file():
-        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+    except OSError as exc:
+        raise ProofError(f"EZKL could not start the proof: {exc}") from exc
+    try:
+        ticking(
+            lambda: _finished(child, proof_path),
+            progress,
+            estimate_s=prove_time.estimate(keys),
+            interrupt=child.kill,
+        )
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _finished(child: subprocess.Popen[str], proof_path: Path) -> None:
+    try:
+        _, stderr = child.communicate(timeout=PROVE_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        hours = PROVE_TIMEOUT_S / 3600
+        raise ProofError(f"the proof ran over {hours:.0f} hours and was stopped") from exc
+    if child.returncode != 0 or not proof_path.is_file():
+        lines = stderr.strip().splitlines() or [f"exit status {child.returncode}"]
         raise ProofError(f"EZKL could not prove the round: {lines[-1][:300]}")
 
 

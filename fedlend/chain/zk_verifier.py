@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -27,6 +27,14 @@ ROUND_WORDS = (
 )
 
 
+class Halo2Memory(Protocol):
+    """Where a deployed Halo2Verifier's address is kept until its RoundVerifier exists."""
+
+    def recall(self) -> str | None: ...
+
+    def keep(self, address: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class DeployedVerifier:
     """The addresses of one circuit's verifiers and the gas their deployment used."""
@@ -37,19 +45,32 @@ class DeployedVerifier:
 
 
 def deploy_round_verifier(
-    w3: Web3, account: LocalAccount | ExternalDeployer, keys: CircuitKeys, *, data_points: int
+    w3: Web3,
+    account: LocalAccount | ExternalDeployer,
+    keys: CircuitKeys,
+    *,
+    data_points: int,
+    halo2_known: Halo2Memory | None = None,
 ) -> DeployedVerifier:
     """Compile EZKL's verifier with solc-js, deploy it and a RoundVerifier wrapping it;
     `data_points`: the G1 points opening every proof that commit to X and y. A browser wallet
-    (ExternalDeployer) reviews and sends both creations: two asks."""
+    (ExternalDeployer) reviews and sends both creations: two asks. With `halo2_known`, a
+    Halo2Verifier deployed before (whose RoundVerifier never followed: a rejected second
+    signature, a crash) is reused if its code is exactly this circuit's compiled verifier."""
     artifacts = compile_source(
         VERIFIER_FILE, verifier_source(keys), evm_version=VERIFIER_EVM_VERSION
     )
     if VERIFIER_CONTRACT not in artifacts:
         raise ProofError("the generated verifier has no Halo2Verifier contract: rerun the setup")
     halo2 = artifacts[VERIFIER_CONTRACT]
-    factory = w3.eth.contract(abi=halo2.abi, bytecode=halo2.bytecode)
-    first = _deploy(w3, account, factory.constructor(), HALO2_WORDS)
+    earlier = halo2_known.recall() if halo2_known else None
+    if earlier is not None and _has_code(w3, earlier, halo2.deployed_bytecode):
+        first: dict[str, Any] = {"contractAddress": earlier, "gasUsed": 0}
+    else:
+        factory = w3.eth.contract(abi=halo2.abi, bytecode=halo2.bytecode)
+        first = _deploy(w3, account, factory.constructor(), HALO2_WORDS)
+        if halo2_known is not None:
+            halo2_known.keep(str(first["contractAddress"]))
     wrapper = load_artifact("RoundVerifier")
     factory = w3.eth.contract(abi=wrapper.abi, bytecode=wrapper.bytecode)
     call = factory.constructor(
@@ -68,6 +89,13 @@ def deploy_round_verifier(
         round_verifier=str(second["contractAddress"]),
         deploy_gas=int(first["gasUsed"]) + int(second["gasUsed"]),
     )
+
+
+def _has_code(w3: Web3, address: str, runtime: str) -> bool:
+    if not w3.is_address(address):
+        return False
+    code = bytes(w3.eth.get_code(w3.to_checksum_address(address)))
+    return code == bytes.fromhex(runtime.removeprefix("0x"))
 
 
 def _deploy(

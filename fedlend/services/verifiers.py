@@ -64,11 +64,34 @@ def round_verifier(
         )
     progress(0.1, "compiling and deploying the circuit's verifier contracts")
     deployer = cast("LocalAccount | ExternalDeployer", account)
-    deployed = deploy_round_verifier(node.client.w3, deployer, keys, data_points=data_points())
+    halo2 = _Halo2Entry(path, f"halo2:{key}")
+    deployed = deploy_round_verifier(
+        node.client.w3, deployer, keys, data_points=data_points(), halo2_known=halo2
+    )
+    known = _read(path)
     known[key] = deployed.round_verifier
+    known.pop(halo2.key, None)
     _write(path, known)
     progress(1.0, f"verifier deployed at {deployed.round_verifier}")
     return Verifier(deployed.round_verifier, deployed.deploy_gas)
+
+
+@dataclass(frozen=True)
+class _Halo2Entry:
+    """The registry's note of a Halo2Verifier deployed before its RoundVerifier (a retry after
+    a rejected second signature reuses it instead of paying for it again)."""
+
+    path: Path
+    key: str
+
+    def recall(self) -> str | None:
+        address = _read(self.path).get(self.key)
+        return address if isinstance(address, str) else None
+
+    def keep(self, address: str) -> None:
+        known = _read(self.path)
+        known[self.key] = address
+        _write(self.path, known)
 
 
 def _still_there(node: Node, address: str, keys: CircuitKeys) -> bool:

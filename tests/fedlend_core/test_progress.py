@@ -78,6 +78,24 @@ def test_a_cancelled_job_stops_the_ticker_and_is_raised_once_the_call_returns() 
     assert len(calls) == 1  # the ticker stopped at the first refusal
 
 
+def test_a_refusal_interrupts_the_blocking_call_and_is_raised_in_its_place() -> None:
+    woken = threading.Event()
+
+    def refuse(_fraction: float, _message: str) -> None:
+        raise JobCancelledError("the job was cancelled")
+
+    def waits_to_be_woken() -> None:
+        if not woken.wait(10):
+            raise AssertionError("never interrupted")
+        raise OSError("killed")  # what an interrupted call raises is replaced by the refusal
+
+    started = time.monotonic()
+    with pytest.raises(JobCancelledError) as caught:
+        ticking(waits_to_be_woken, refuse, every_s=0.05, interrupt=woken.set)
+    assert time.monotonic() - started < 2
+    assert isinstance(caught.value.__cause__, OSError)
+
+
 @pytest.mark.parametrize(
     ("elapsed", "estimate", "fraction", "words"),
     [

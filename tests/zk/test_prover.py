@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
+import time
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fedlend.errors import ProofError
+from fedlend.errors import JobCancelledError, ProofError
 from tests.zk.conftest import ZkRound
 from zk.circuit import CircuitShape
 from zk.fixed import (
@@ -186,3 +188,35 @@ def test_a_real_proof_reports_its_elapsed_seconds_while_ezkl_runs(
     assert ticks, seen  # the proof runs in a child process: the ticker is not starved of the GIL
     assert all(re.fullmatch(r"proving \(2\^\d+ rows\): \d+ s elapsed.*", m) for m in ticks)
     assert seen[-1] == ("proof ready", threading.current_thread().name)  # ticks stop before it
+
+
+def test_a_cancel_during_the_proof_kills_it_at_once(honest: ZkRound, zk_keys: CircuitKeys) -> None:
+    ticks: list[str] = []
+    began: list[float] = []
+
+    def cancel_at_first_tick(_fraction: float, message: str) -> None:
+        if message.startswith("proving (2^") and not began:
+            began.append(time.monotonic())
+        if "elapsed" in message:
+            ticks.append(message)
+            raise JobCancelledError("the job was cancelled")
+
+    with pytest.raises(JobCancelledError):
+        prove(honest.data, honest.weights, zk_keys, cancel_at_first_tick)
+    assert len(ticks) == 1  # the ticker stopped; the child proof was killed, none left running
+    assert time.monotonic() - began[0] < 3  # a whole proof takes longer here (prove_seconds.json)
+    assert not _proving_children()
+
+
+def _proving_children() -> list[str]:
+    """The command lines of this process's children that run a proof (zk.prover.PROVE_CHILD)."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                line = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except FileNotFoundError:  # ended meanwhile
+                continue
+            if "ezkl.prove" in line:
+                found.append(line)
+    return found
