@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from fedlend.chain.rpc import Sent
-from fedlend.chain.terms import ModelTerms
 from fedlend.errors import (
     AlreadyPostedError,
     DataError,
@@ -200,15 +199,7 @@ class LenderService:
         spec_digest = self.node.put(spec.to_json())
         weights_digest = self.node.put_weights(spec, weights)
         sent = self.node.client.create_model(
-            ModelTerms(
-                weights=weights_digest,
-                spec=spec_digest,
-                initial_score=initial,
-                target_score=terms.target_score,
-                deadline=terms.deadline,
-                bounty_wei=terms.bounty_wei,
-                review_period=terms.review_period,
-            )
+            terms.model_terms(weights=weights_digest, spec=spec_digest, initial_score=initial)
         )
         progress(1.0, f"model #{sent.value} posted")
         return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)
