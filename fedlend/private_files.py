@@ -32,3 +32,13 @@ def private_file(path: Path) -> Path:
     except OSError as exc:
         raise ConfigError(f"cannot create {path}: {exc}; check the directory's owner") from exc
     return path
+
+
+def keep_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` once, atomically, in a 0700 directory; an existing file is kept."""
+    if not path.exists():
+        private_dir(path.parent)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path

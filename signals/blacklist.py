@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fedlend_core.bounded_file import FileLimit, read_bounded
 from fedlend_core.errors import DataError
 from signals.dataset import is_hex_address
 
 MAX_LIST_BYTES = 16 << 20
+LIST_FILE = FileLimit(
+    MAX_LIST_BYTES, DataError, "the blacklist", "check the path, one address a line"
+)
 
 
 def parse_list(text: str, *, source: str = "the list") -> frozenset[str]:
@@ -29,13 +33,7 @@ def parse_list(text: str, *, source: str = "the list") -> frozenset[str]:
 def read_list(path: str | Path) -> frozenset[str]:
     """A plain-text list from a file (size-bounded)."""
     file = Path(path)
-    try:
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_LIST_BYTES + 1)
-    except OSError as exc:
-        raise DataError(f"cannot read the blacklist {file}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_LIST_BYTES:
-        raise DataError(f"the blacklist {file} is larger than {MAX_LIST_BYTES >> 20} MiB")
+    raw = read_bounded(file, LIST_FILE)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fedlend_core.bounded_file import FileLimit, read_bounded
 from fedlend_core.errors import DataError
 
 ADDRESS = "Address"
@@ -18,6 +19,7 @@ DATA_FILE = (
     Path(__file__).resolve().parent.parent / "data/ethereum_addresses/eth_addresses_dev.csv.gz"
 )
 MAX_CSV_BYTES = 64 << 20
+CSV_FILE = FileLimit(MAX_CSV_BYTES, DataError, "", "check the path; split a larger file")
 MAX_ROWS = 200_000
 
 # Every column the models may use, in the shipped data's spelling (constant columns left out;
@@ -159,13 +161,7 @@ def is_hex_address(text: str) -> bool:
 
 
 def _read_bounded(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CSV_BYTES + 1)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}; check the path") from exc
-    if len(raw) > MAX_CSV_BYTES:
-        raise DataError(f"{path} is larger than {MAX_CSV_BYTES >> 20} MiB: split it")
+    raw = read_bounded(path, CSV_FILE)
     if raw[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:

@@ -12,6 +12,7 @@ import numpy as np
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
+from fedlend_core.bounded_file import FileLimit, read_bounded
 from fedlend_core.errors import SpecError
 from signals.dataset import FEATURES
 from signals.profile import ARRAY_NAMES as PROFILE_ARRAYS
@@ -172,14 +173,5 @@ def _check_spec(spec: object) -> None:
 
 
 def _read(file: Path, limit: int) -> bytes:
-    try:
-        with file.open("rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise SpecError(
-            f"cannot read the signals model file {file} ({exc.strerror or exc}): "
-            "build it with `fedlend signals train`"
-        ) from exc
-    if len(raw) > limit:
-        raise SpecError(f"{file} is larger than {limit >> 20} MiB: not a signals model")
-    return raw
+    advice = "build it with `fedlend signals train`"
+    return read_bounded(file, FileLimit(limit, SpecError, "the signals model file", advice))

@@ -37,6 +37,7 @@ from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ChainUnavailableError
 from fedlend.settings import Settings
 from fedlend.types import Digest
+from tests.contracts.helpers import ContractKit
 
 DAY = 86_400
 HOUR = 3_600
@@ -189,3 +190,19 @@ def chain_settings(
         return Settings(**values)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture
+def kit(
+    repo: ModelRepositoryClient,
+    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
+    dev_accounts: list[LocalAccount],
+    new_model: Callable[..., int],
+    make_digest: Callable[[], Digest],
+    advance_time: Callable[[int], int],
+    chain_now: Callable[[], int],
+) -> ContractKit:
+    """repo, client_for, dev_accounts, new_model, make_digest, advance_time, chain_now in one."""
+    return ContractKit(
+        repo, client_for, dev_accounts, new_model, make_digest, advance_time, chain_now
+    )

@@ -1,4 +1,4 @@
-"""`fedlend demo`: the whole loop on a local chain (run), the ghost-lender scenario, the report."""
+"""`fedlend demo`: the loop on a local chain (cast, rounds, finish), the ghost lender, a report."""
 
 from fedlend.demo.report import summary
 from fedlend.demo.run import DemoConfig, DemoResult, run_demo

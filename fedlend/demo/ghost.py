@@ -8,10 +8,9 @@ accounted for against the owners' balances and the lender's credit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fedlend.chain.accounts import dev_account
 from fedlend.chain.anvil import advance_time
+from fedlend.demo.records import Say
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService
 from fedlend.services.node import Node
@@ -19,7 +18,6 @@ from fedlend.services.owner import OwnerService
 from fedlend.types import HOUR, MAX_SCORE, MIN_REVIEW_PERIOD, WEI_PER_ETH
 from fl.train import TrainConfig
 
-Say = Callable[[str], None]
 GHOST_OWNERS = (6, 7, 8)  # dev accounts not used by the main demo
 GHOST_BOUNTY_WEI = 10**18 + 2  # 3 claims of 333333333333333334 wei: nothing is lost to rounding
 

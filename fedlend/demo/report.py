@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fedlend.demo.run import DemoResult
+from fedlend.demo.records import DemoResult
 from fedlend.demo.verified import verified_lines
 from fedlend.redact import redact_url
 from fedlend.types import MAX_SCORE, WEI_PER_ETH

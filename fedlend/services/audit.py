@@ -25,7 +25,7 @@ from fedlend.sealing import verify_inner
 from fedlend.sealing.header import same_address
 from fedlend.services import catalog
 from fedlend.services.audit_bundle import BundledUpdate
-from fedlend.services.lender import BASE_META, split_own_data
+from fedlend.services.lender_data import validation_part
 from fedlend.services.node import Node
 from fedlend.services.verification import verification_of
 from fedlend.services.verified import is_verified, proven_digest, proven_score
@@ -162,8 +162,6 @@ def _audit_proofs(
 
 
 def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | None:
-    from fl.data import load_loans
-
     sha = hashlib.sha256(data).hexdigest()
     committed = spec.metadata.get(catalog.VALIDATION_SHA256, "")
     report.expect(
@@ -171,8 +169,7 @@ def _validation(spec: ModelSpec, data: bytes, report: AuditReport) -> tuple | No
     )
     if sha != committed:
         return None
-    _, val = split_own_data(load_loans(data), sha, spec.metadata.get(BASE_META, "zero"))
-    encoded = encode(spec, val)
+    encoded = encode(spec, validation_part(data, sha, spec))
     return encoded.X, encoded.y
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fedlend.types import DEFAULT_REVIEW_PERIOD, MAX_REVIEW_PERIOD, MAX_SCORE, MIN_REVIEW_PERIOD
+from fedlend.chain.terms import ModelTerms
+from fedlend.types import (
+    DEFAULT_REVIEW_PERIOD,
+    MAX_REVIEW_PERIOD,
+    MAX_SCORE,
+    MIN_REVIEW_PERIOD,
+    Digest,
+)
 from fl.spec import TrainingDefaults
 
 BASE_KINDS = ("own-data", "zero")
@@ -62,3 +69,15 @@ class BountyTerms:
                 "supported): choose logistic regression or untick verified"
             )
         return found
+
+    def model_terms(self, *, weights: Digest, spec: Digest, initial_score: int) -> ModelTerms:
+        """These terms as createModel takes them, for the stored base weights and spec."""
+        return ModelTerms(
+            weights=weights,
+            spec=spec,
+            initial_score=initial_score,
+            target_score=self.target_score,
+            deadline=self.deadline,
+            bounty_wei=self.bounty_wei,
+            review_period=self.review_period,
+        )

@@ -18,8 +18,9 @@ from desk.explain import importance
 from desk.policy import TradeoffRow, tradeoffs
 from desk.scoring import Batch, Desk, ScoringModel
 from fedlend.errors import DataError, IntegrityError
-from fedlend.services.catalog import VALIDATION_SHA256, Bounty
-from fedlend.services.lender import BASE_META, LenderService, split_own_data
+from fedlend.services.catalog import Bounty
+from fedlend.services.lender import LenderService
+from fedlend.services.lender_data import read_validation
 from fedlend.services.verified import weights_from_blob
 from fedlend.types import ModelStatus
 from fl.data import load_loans
@@ -172,11 +173,7 @@ def blend_models(lender: LenderService, a_id: int, b_id: int) -> BlendView:
 
 def validation_frame(lender: LenderService, spec: ModelSpec) -> pd.DataFrame:
     """The raw validation loans behind lender.validation(spec) (same file, same split)."""
-    lender.validation(spec)  # refuses a missing or modified file, with the reason
-    sha = spec.metadata.get(VALIDATION_SHA256, "")
-    data = (lender.state / "data" / f"{sha}.csv").read_bytes()
-    _, frame = split_own_data(load_loans(data), sha, spec.metadata.get(BASE_META, "zero"))
-    return frame
+    return read_validation(lender.state, spec)
 
 
 def score_blend_one(view: BlendView, fields: Mapping[str, str], desk: Desk) -> list[BlendedRow]:

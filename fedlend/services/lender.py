@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from fedlend.chain.rpc import Sent
-from fedlend.chain.terms import ModelTerms
 from fedlend.errors import (
     AlreadyPostedError,
     DataError,
@@ -33,6 +32,16 @@ from fedlend.sealing import (
 from fedlend.services import catalog
 from fedlend.services.bounty_terms import BASE_KINDS, BountyTerms
 from fedlend.services.catalog import Bounty, load_bounty
+from fedlend.services.lender_data import (
+    BASE_META,
+    SpecPreview,
+    base_meta_of,
+    base_weights,
+    keep_dataset,
+    labelled,
+    read_validation,
+    split_own_data,
+)
 from fedlend.services.node import Node, state_dir
 from fedlend.services.records import LENDER, Records
 from fedlend.services.verified import verified_metadata
@@ -49,39 +58,22 @@ from fedlend_core.progress import Progress, quiet
 from fl.data import load_loans
 from fl.evaluate import Metrics, score, score_bps
 from fl.features import EncodedData, SpecOptions, build_spec, encode
-from fl.models import Weights, init_weights
 from fl.spec import ModelSpec
-from fl.train import TrainConfig, TrainHooks, train_update
 from zk.fixed import FixedPoint
 
 if TYPE_CHECKING:
     from fedlend.services.verified_post import VerifiedPosting
 
+__all__ = [
+    "BASE_META",
+    "LenderService",
+    "PostedModel",
+    "SpecPreview",
+    "check_target",
+    "split_own_data",
+]
+
 POST_ID = "post_id"  # spec metadata: the client-side id of one posting (found again after a crash)
-REALISTIC_LIFT_BPS = (50, 300)
-BASE_META = "base"  # spec metadata: "zero" or "own-data:<fraction>" (split seeded by the data hash)
-
-
-@dataclass(frozen=True)
-class SpecPreview:
-    """What the lender's CSV yields, shown before posting."""
-
-    spec: ModelSpec
-    rows: int
-    default_rate: float
-    sha256: str
-    base_score: BasisPoints | None = None  # what the base model scores on the validation part
-
-    @property
-    def target_range(self) -> tuple[BasisPoints, BasisPoints] | None:
-        """A realistic target: base + 0.005 to base + 0.03 (what federated DP updates added on
-        this repository's data: pooled 0.704 vs best single owner 0.683 ROC-AUC, README)."""
-        if self.base_score is None:
-            return None
-        low = min(MAX_SCORE, self.base_score + REALISTIC_LIFT_BPS[0])
-        return BasisPoints(low), BasisPoints(
-            min(MAX_SCORE, self.base_score + REALISTIC_LIFT_BPS[1])
-        )
 
 
 @dataclass(frozen=True)
@@ -148,10 +140,10 @@ class LenderService:
         sha = hashlib.sha256(data).hexdigest()
         base_score = None
         if base in BASE_KINDS:
-            base_meta = "zero" if base == "zero" else f"own-data:{base_fraction:g}"
+            base_meta = base_meta_of(base, base_fraction)
             train_part, val = split_own_data(frame, sha, base_meta)
-            weights = self._base_weights(spec, train_part, quiet)
-            base_score = score_bps(spec, score(spec, weights, *self._xy(encode(spec, val))))
+            weights = base_weights(spec, train_part, quiet)
+            base_score = score_bps(spec, score(spec, weights, *labelled(encode(spec, val))))
         return SpecPreview(spec, len(frame), float(np.mean(y)), sha, base_score)
 
     def post_bounty(
@@ -172,8 +164,8 @@ class LenderService:
         self._check_not_posted(post_id)
         progress(0.02, "reading the validation data")
         frame = load_loans(data)
-        sha = self._keep_dataset(data)
-        base_meta = "zero" if terms.base == "zero" else f"own-data:{terms.base_fraction:g}"
+        sha = keep_dataset(self.state, data)
+        base_meta = base_meta_of(terms.base, terms.base_fraction)
         options = SpecOptions(
             model=terms.model_kind,
             metric=terms.metric,
@@ -192,9 +184,9 @@ class LenderService:
             }
         )
         train_part, _ = split_own_data(frame, sha, base_meta)
-        weights = self._base_weights(spec, train_part, progress)
+        weights = base_weights(spec, train_part, progress)
         progress(0.8, "scoring the base model on the validation set")
-        metrics = score(spec, weights, *self._xy(self.validation(spec)))
+        metrics = score(spec, weights, *labelled(self.validation(spec)))
         initial = score_bps(spec, metrics)
         check_target(initial, terms.target_score)
         if terms.verified:  # imported here: verified_post builds on this module's PostedModel
@@ -207,15 +199,7 @@ class LenderService:
         spec_digest = self.node.put(spec.to_json())
         weights_digest = self.node.put_weights(spec, weights)
         sent = self.node.client.create_model(
-            ModelTerms(
-                weights=weights_digest,
-                spec=spec_digest,
-                initial_score=initial,
-                target_score=terms.target_score,
-                deadline=terms.deadline,
-                bounty_wei=terms.bounty_wei,
-                review_period=terms.review_period,
-            )
+            terms.model_terms(weights=weights_digest, spec=spec_digest, initial_score=initial)
         )
         progress(1.0, f"model #{sent.value} posted")
         return PostedModel(sent.value, initial, metrics, spec_digest, weights_digest, sent)
@@ -241,52 +225,12 @@ class LenderService:
                 "createModel of this very bounty): wait for it, then reload before retrying"
             )
 
-    def _base_weights(
-        self, spec: ModelSpec, train_part: pd.DataFrame | None, progress: Progress
-    ) -> Weights:
-        weights = init_weights(spec)
-        if train_part is None:
-            return weights
-
-        def scaled(f: float, m: str) -> None:
-            progress(0.1 + 0.7 * f, f"training the base model on your own loans: {m}")
-
-        plain, hooks = TrainConfig(None, seed=0), TrainHooks(progress=scaled)
-        return train_update(spec, weights, train_part, plain, hooks=hooks).weights
-
-    def _keep_dataset(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        path = self.state / "data" / f"{sha}.csv"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        return sha
-
     # --- validation data -----------------------------------------------------------------------
     def validation(self, spec: ModelSpec) -> EncodedData:
         """The lender's private validation set for a spec (kept on this machine only)."""
         if spec.digest not in self._validation_cache:
-            sha = spec.metadata.get(catalog.VALIDATION_SHA256, "")
-            path = self.state / "data" / f"{sha}.csv"
-            if not sha or not path.exists():
-                raise NotFoundError(
-                    "this machine does not hold the validation data of that model: open the "
-                    "lender app on the machine (and data directory) that posted it"
-                )
-            data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != sha:
-                raise DataError(f"{path} was modified since the model was posted; restore it")
-            _, val = split_own_data(load_loans(data), sha, spec.metadata.get(BASE_META, "zero"))
-            self._validation_cache[spec.digest] = encode(spec, val)
+            self._validation_cache[spec.digest] = encode(spec, read_validation(self.state, spec))
         return self._validation_cache[spec.digest]
-
-    @staticmethod
-    def _xy(data: EncodedData) -> tuple[np.ndarray, np.ndarray]:
-        if data.y is None:
-            raise DataError("the validation data has no `default` labels")
-        return data.X, data.y
 
     # --- following models ----------------------------------------------------------------------
     def models(self) -> list[Bounty]:
@@ -332,21 +276,3 @@ def check_target(initial: int, target: int) -> None:
             f"the base model already scores {initial / MAX_SCORE:.4f} on your validation "
             f"set; set a target above it (at most {MAX_SCORE / MAX_SCORE:.4f})"
         )
-
-
-def split_own_data(
-    frame: pd.DataFrame, sha256: str, base_meta: str
-) -> tuple[pd.DataFrame | None, pd.DataFrame]:
-    """(base-training part or None, validation part), split reproducibly from the data hash."""
-    if not base_meta.startswith("own-data:"):
-        return None, frame
-    try:
-        fraction = float(base_meta.split(":", 1)[1])
-    except ValueError as exc:
-        raise SpecError(f"bad base setting {base_meta!r} in the model spec") from exc
-    seed = int(sha256[:16], 16)
-    order = np.random.default_rng(seed).permutation(len(frame))
-    cut = round(len(frame) * fraction)
-    if cut < 1 or cut >= len(frame):
-        raise DataError("too few loans to split into base-training and validation parts")
-    return frame.iloc[order[:cut]], frame.iloc[order[cut:]]

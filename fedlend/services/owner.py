@@ -18,6 +18,7 @@ from fedlend.errors import (
     NotFoundError,
     PrivacyBudgetError,
 )
+from fedlend.private_files import keep_bytes
 from fedlend.sealing import parse_public_key
 from fedlend.services import catalog
 from fedlend.services.catalog import Bounty, load_bounty
@@ -74,12 +75,7 @@ class OwnerService:
     def add_dataset(self, data: bytes, *, name: str) -> DataCheck:
         """Check and keep a CSV in this machine's data directory (identified by its sha256)."""
         report = self.check_data(data)
-        path = self.state / "data" / f"{report.sha256}.csv"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        path = keep_bytes(self.state / "data" / f"{report.sha256}.csv", data)
         self.records.upsert(
             DatasetRow(report.sha256, name[:200] or "dataset", str(path), report.rows, time.time())
         )

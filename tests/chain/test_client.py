@@ -27,17 +27,13 @@ from fedlend.chain.rpc import connect
 from fedlend.chain.terms import ModelTerms
 from fedlend.errors import ChainUnavailableError, ConfigError, TransactionFailedError
 from fedlend.settings import Settings
-from fedlend.types import Address, Digest, ModelStatus, UpdateRecord, UpdateStatus
+from fedlend.types import Address, ModelStatus, UpdateRecord, UpdateStatus
+from tests.contracts.helpers import ContractKit
 
 
-def test_records_round_trip(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    make_digest: Callable[[], Digest],
-    chain_now: Callable[[], int],
-) -> None:
-    weights, spec, deadline = make_digest(), make_digest(), chain_now() + 5000
+def test_records_round_trip(kit: ContractKit) -> None:
+    repo, make_digest = kit.repo, kit.digest
+    weights, spec, deadline = make_digest(), make_digest(), kit.now() + 5000
     created = repo.create_model(
         ModelTerms(
             weights=weights,
@@ -66,7 +62,7 @@ def test_records_round_trip(
     assert (model.review_period, model.pending_count, model.window_closed) == (7 * 86400, 0, False)
     assert model.review_ends == deadline + 7 * 86400
 
-    owner = client_for(dev_accounts[1])
+    owner = kit.client_for(kit.accounts[1])
     digest = make_digest()
     submitted = owner.submit_update(model_id, digest)
     update = owner.get_update(submitted.value)
@@ -89,22 +85,16 @@ def test_records_round_trip(
     assert repo.models()[model_id - 1] == repo.get_model(model_id)
 
 
-def test_events_rebuild_the_history_page_by_page(
-    repo: ModelRepositoryClient,
-    client_for: Callable[[LocalAccount | None], ModelRepositoryClient],
-    dev_accounts: list[LocalAccount],
-    new_model: Callable[..., int],
-    make_digest: Callable[[], Digest],
-    advance_time: Callable[[int], int],
-) -> None:
+def test_events_rebuild_the_history_page_by_page(kit: ContractKit) -> None:
+    repo, make_digest = kit.repo, kit.digest
     start = repo.w3.eth.block_number + 1
-    owner = client_for(dev_accounts[2])
-    model_id = new_model(bounty_wei=1000, initial=0, target=100, duration=200)
+    owner = kit.client_for(kit.accounts[2])
+    model_id = kit.new_model(bounty_wei=1000, initial=0, target=100, duration=200)
     first = owner.submit_update(model_id, make_digest()).value
     second = owner.submit_update(model_id, make_digest()).value
     repo.evaluate_update(first, score=40, new_weights=make_digest())
     repo.evaluate_update(second, score=100, new_weights=make_digest())
-    advance_time(201)
+    kit.advance_time(201)
     repo.reclaim(model_id)  # completed with nothing pending: no review window to wait for
     owner.withdraw()
     end = repo.w3.eth.block_number
@@ -209,18 +199,16 @@ def test_digests_must_be_32_bytes(repo: ModelRepositoryClient, digest: object) -
         repo.submit_update(1, digest)  # type: ignore[arg-type]
 
 
-def test_an_account_without_ether_is_told_to_fund_it(
-    repo: ModelRepositoryClient, make_digest: Callable[[], Digest], chain_now: Callable[[], int]
-) -> None:
-    poor = repo.with_account(Account.create())
+def test_an_account_without_ether_is_told_to_fund_it(kit: ContractKit) -> None:
+    poor = kit.repo.with_account(Account.create())
     with pytest.raises(TransactionFailedError, match="cannot pay value \\+ gas: fund it"):
         poor.create_model(
             ModelTerms(
-                weights=make_digest(),
-                spec=make_digest(),
+                weights=kit.digest(),
+                spec=kit.digest(),
                 initial_score=1,
                 target_score=2,
-                deadline=chain_now() + 600,
+                deadline=kit.now() + 600,
                 bounty_wei=1,
             )
         )

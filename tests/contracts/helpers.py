@@ -97,3 +97,4 @@ class ContractKit:
     new_model: Callable[..., int]
     digest: Callable[[], Digest]
     advance_time: Callable[[int], int]
+    now: Callable[[], int]  # the chain's clock (chain_now)

@@ -6,7 +6,9 @@ import dataclasses
 
 import pytest
 
+from fedlend.chain.terms import ModelTerms
 from fedlend.services.bounty_terms import BountyTerms
+from fedlend.types import Digest
 
 NOW = 1_000_000
 GOOD = BountyTerms("Default model", target_score=8000, bounty_wei=10**18, deadline=NOW + 3600)
@@ -49,3 +51,18 @@ def test_a_zero_base_ignores_the_fraction_and_problems_add_up() -> None:
 def test_a_verified_logistic_regression_is_fine() -> None:
     verified = dataclasses.replace(GOOD, verified=True)
     assert verified.problems(balance_wei=10**18, chain_time=NOW) == []
+
+
+def test_the_terms_become_what_create_model_takes() -> None:
+    terms = dataclasses.replace(GOOD, review_period=2 * 3600)
+    weights, spec = Digest(b"\x01" * 32), Digest(b"\x02" * 32)
+    sent = terms.model_terms(weights=weights, spec=spec, initial_score=6100)
+    assert sent == ModelTerms(
+        weights=weights,
+        spec=spec,
+        initial_score=6100,
+        target_score=8000,
+        deadline=NOW + 3600,
+        bounty_wei=10**18,
+        review_period=7200,
+    )
