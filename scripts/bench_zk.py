@@ -59,6 +59,13 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def cpu_s() -> float:
+    """CPU seconds this process used so far, all threads (wall time on an idle machine is about
+    this over the cores EZKL keeps busy; on a loaded one, wall time is longer)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load() -> str:
     """The 1, 5 and 15 minute load averages (2 cores here: above 2, others were working)."""
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -181,14 +188,16 @@ def measure(inputs: BenchInputs, cache: Path) -> dict[str, Any]:
     started = time.perf_counter()
     resolve_srs(SrsConfig(chain_id=31337), circuit_logrows(data.shape), cache / "srs")
     figures["SRS s (made once per k, shared)"] = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     keys = circuit_keys(data.shape, SrsConfig(chain_id=31337), cache, _progress)
     figures.update({"rows": data.shape.rows, "features": data.shape.features, "k": keys.logrows})
     figures["setup s"] = time.perf_counter() - started
+    figures["setup CPU s"] = cpu_s() - cpu
     figures["peak GB after setup"] = peak_gb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     proof = prove(data, weights, keys, _progress)
     figures["prove s"] = time.perf_counter() - started
+    figures["prove CPU s"] = cpu_s() - cpu
     figures["peak GB after prove"] = peak_gb()
     started = time.perf_counter()
     if not verify(proof, keys):
