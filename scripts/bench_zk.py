@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fedlend.settings import SHIPPED_LOANS  # noqa: E402
-from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights  # noqa: E402
+from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights, scores  # noqa: E402
 from zk.keys import CircuitKeys, circuit_keys, circuit_logrows  # noqa: E402
+from zk.outputs import PublicOutputs, rank_sums, score_bps  # noqa: E402
 from zk.prover import Proof, commitment_digest, commitment_points, prove, verify  # noqa: E402
 from zk.srs import SrsConfig, resolve_srs  # noqa: E402
 
@@ -154,6 +155,7 @@ def chain_gas(keys: CircuitKeys, proof: Proof, data_points: int) -> dict[str, in
         made = repo.create_model(**terms)
         gas = {
             "deploy verifiers": deployed.deploy_gas,
+            "verifyProof alone (Halo2Verifier, a tx's gas)": _verify_gas(w3, deployed.halo2, proof),
             "createVerifiedModel (initial proven)": created.gas_used,
             "createModel (unverified)": made.gas_used,
         }
@@ -181,6 +183,42 @@ def chain_gas(keys: CircuitKeys, proof: Proof, data_points: int) -> dict[str, in
         node.stop()
 
 
+def _verify_gas(w3: Any, halo2: str, proof: Proof) -> int:
+    """Gas of a transaction that only verifies `proof` with EZKL's verifier (what the notes call
+    verification gas): base cost, calldata and the pairing check."""
+    abi = [
+        {
+            "name": "verifyProof",
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [
+                {"name": "proof", "type": "bytes"},
+                {"name": "instances", "type": "uint256[]"},
+            ],
+            "outputs": [{"name": "", "type": "bool"}],
+        }
+    ]
+    verifier = w3.eth.contract(address=halo2, abi=abi)
+    return int(verifier.functions.verifyProof(proof.data, list(proof.instances)).estimate_gas())
+
+
+def quantization(inputs: BenchInputs) -> dict[str, Any]:
+    """The AUC the circuit would prove, computed exactly without a proof (the zk tests check the
+    circuit outputs these very rank sums), beside the float AUC of the unrounded weights."""
+    data = inputs.data
+    z = scores(data, inputs.weights)
+    r_up, r_lo, positives = rank_sums(z, data.y)
+    outputs = PublicOutputs(tuple(int(w) for w in inputs.weights), r_up + r_lo, positives)
+    proven = score_bps(outputs, data.shape.rows)
+    return {
+        "inputs": inputs.source,
+        "float AUC of the same weights, bps": inputs.float_auc * 10_000,
+        "fixed-point AUC the circuit proves, bps": proven,
+        "gap: float - proven, bps": inputs.float_auc * 10_000 - proven,
+        "scores' span (comparison range 268,435,456)": int(z.max() - z.min()),
+    }
+
+
 def measure(inputs: BenchInputs, cache: Path) -> dict[str, Any]:
     """Every figure for one circuit size."""
     data, weights = inputs.data, inputs.weights
@@ -204,9 +242,10 @@ def measure(inputs: BenchInputs, cache: Path) -> dict[str, Any]:
         raise SystemExit("the proof did not verify: this is a bug")
     figures["verify s (off-chain)"] = time.perf_counter() - started
     figures["proof bytes"] = len(proof.data)
-    figures["float AUC of the same weights, bps"] = inputs.float_auc * 10_000
-    figures["proven AUC (fixed point), bps"] = proof.score(keys)
-    figures["gap: float - proven, bps"] = inputs.float_auc * 10_000 - proof.score(keys)
+    quantized = quantization(inputs)
+    if quantized["fixed-point AUC the circuit proves, bps"] != proof.score(keys):
+        raise SystemExit("the proof's score is not the exact fixed-point AUC: this is a bug")
+    figures.update({name: value for name, value in quantized.items() if name != "inputs"})
     points = commitment_points(data, weights, keys)
     if not points or not proof.data.startswith(points):
         raise SystemExit("the data commitment is not where RoundVerifier reads it: a bug")
@@ -228,17 +267,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--features", type=int, default=4)
     parser.add_argument("--demo", action="store_true", help="the demo lender's set and model")
     parser.add_argument("--fresh", action="store_true", help="set up in a new cache (time setup)")
+    parser.add_argument("--no-proof", action="store_true", help="only the quantization figures")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     inputs = demo_inputs() if args.demo else real_inputs(args.rows, args.features)
     shared = ROOT / "build" / "zk-cache"
     with tempfile.TemporaryDirectory() as tmp:
+        if args.no_proof:
+            return _show(quantization(inputs), as_json=args.json)
         cache = Path(tmp) if args.fresh else shared
         if args.fresh:  # new keys, but the SRS of each k is made once and kept
             (shared / "srs").mkdir(parents=True, exist_ok=True)
             (cache / "srs").symlink_to(shared / "srs")
         figures = measure(inputs, cache)
-    if args.json:
+    return _show(figures, as_json=args.json)
+
+
+def _show(figures: dict[str, Any], *, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(figures, indent=2))
         return 0
     for name, value in figures.items():
