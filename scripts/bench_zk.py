@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from fedlend.chain.terms import ModelTerms, ProofClaim  # noqa: E402
 from fedlend.settings import SHIPPED_LOANS  # noqa: E402
-from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights  # noqa: E402
+from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights, scores  # noqa: E402
 from zk.keys import CircuitKeys, circuit_keys, circuit_logrows  # noqa: E402
+from zk.outputs import PublicOutputs, rank_sums, score_bps  # noqa: E402
 from zk.prover import Proof, commitment_digest, commitment_points, prove, verify  # noqa: E402
 from zk.srs import SrsConfig, resolve_srs  # noqa: E402
 
@@ -61,6 +62,13 @@ def peak_gb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, child) / 1024**2
+
+
+def cpu_s() -> float:
+    """CPU seconds this process used so far, all threads (wall time on an idle machine is about
+    this over the cores EZKL keeps busy; on a loaded one, wall time is longer)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def load() -> str:
@@ -153,6 +161,7 @@ def chain_gas(keys: CircuitKeys, proof: Proof, data_points: int) -> dict[str, in
         made = repo.create_model(ModelTerms(**terms))
         gas = {
             "deploy verifiers": deployed.deploy_gas,
+            "verifyProof alone (Halo2Verifier, a tx's gas)": _verify_gas(w3, deployed.halo2, proof),
             "createVerifiedModel (initial proven)": created.gas_used,
             "createModel (unverified)": made.gas_used,
         }
@@ -179,6 +188,42 @@ def chain_gas(keys: CircuitKeys, proof: Proof, data_points: int) -> dict[str, in
         node.stop()
 
 
+def _verify_gas(w3: Any, halo2: str, proof: Proof) -> int:
+    """Gas of a transaction that only verifies `proof` with EZKL's verifier (what the notes call
+    verification gas): base cost, calldata and the pairing check."""
+    abi = [
+        {
+            "name": "verifyProof",
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [
+                {"name": "proof", "type": "bytes"},
+                {"name": "instances", "type": "uint256[]"},
+            ],
+            "outputs": [{"name": "", "type": "bool"}],
+        }
+    ]
+    verifier = w3.eth.contract(address=halo2, abi=abi)
+    return int(verifier.functions.verifyProof(proof.data, list(proof.instances)).estimate_gas())
+
+
+def quantization(inputs: BenchInputs) -> dict[str, Any]:
+    """The AUC the circuit would prove, computed exactly without a proof (the zk tests check the
+    circuit outputs these very rank sums), beside the float AUC of the unrounded weights."""
+    data = inputs.data
+    z = scores(data, inputs.weights)
+    r_up, r_lo, positives = rank_sums(z, data.y)
+    outputs = PublicOutputs(tuple(int(w) for w in inputs.weights), r_up + r_lo, positives)
+    proven = score_bps(outputs, data.shape.rows)
+    return {
+        "inputs": inputs.source,
+        "float AUC of the same weights, bps": inputs.float_auc * 10_000,
+        "fixed-point AUC the circuit proves, bps": proven,
+        "gap: float - proven, bps": inputs.float_auc * 10_000 - proven,
+        "scores' span (comparison range 268,435,456)": int(z.max() - z.min()),
+    }
+
+
 def measure(inputs: BenchInputs, cache: Path) -> dict[str, Any]:
     """Every figure for one circuit size."""
     data, weights = inputs.data, inputs.weights
@@ -186,23 +231,26 @@ def measure(inputs: BenchInputs, cache: Path) -> dict[str, Any]:
     started = time.perf_counter()
     resolve_srs(SrsConfig(chain_id=31337), circuit_logrows(data.shape), cache / "srs")
     figures["SRS s (made once per k, shared)"] = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     keys = circuit_keys(data.shape, SrsConfig(chain_id=31337), cache, _progress)
     figures.update({"rows": data.shape.rows, "features": data.shape.features, "k": keys.logrows})
     figures["setup s"] = time.perf_counter() - started
+    figures["setup CPU s"] = cpu_s() - cpu
     figures["peak GB after setup"] = peak_gb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     proof = prove(data, weights, keys, _progress)
     figures["prove s"] = time.perf_counter() - started
+    figures["prove CPU s"] = cpu_s() - cpu
     figures["peak GB after prove"] = peak_gb()
     started = time.perf_counter()
     if not verify(proof, keys):
         raise SystemExit("the proof did not verify: this is a bug")
     figures["verify s (off-chain)"] = time.perf_counter() - started
     figures["proof bytes"] = len(proof.data)
-    figures["float AUC of the same weights, bps"] = inputs.float_auc * 10_000
-    figures["proven AUC (fixed point), bps"] = proof.score(keys)
-    figures["gap: float - proven, bps"] = inputs.float_auc * 10_000 - proof.score(keys)
+    quantized = quantization(inputs)
+    if quantized["fixed-point AUC the circuit proves, bps"] != proof.score(keys):
+        raise SystemExit("the proof's score is not the exact fixed-point AUC: this is a bug")
+    figures.update({name: value for name, value in quantized.items() if name != "inputs"})
     points = commitment_points(data, weights, keys)
     if not points or not proof.data.startswith(points):
         raise SystemExit("the data commitment is not where RoundVerifier reads it: a bug")
@@ -224,17 +272,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--features", type=int, default=4)
     parser.add_argument("--demo", action="store_true", help="the demo lender's set and model")
     parser.add_argument("--fresh", action="store_true", help="set up in a new cache (time setup)")
+    parser.add_argument("--no-proof", action="store_true", help="only the quantization figures")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     inputs = demo_inputs() if args.demo else real_inputs(args.rows, args.features)
     shared = ROOT / "build" / "zk-cache"
     with tempfile.TemporaryDirectory() as tmp:
+        if args.no_proof:
+            return _show(quantization(inputs), as_json=args.json)
         cache = Path(tmp) if args.fresh else shared
         if args.fresh:  # new keys, but the SRS of each k is made once and kept
             (shared / "srs").mkdir(parents=True, exist_ok=True)
             (cache / "srs").symlink_to(shared / "srs")
         figures = measure(inputs, cache)
-    if args.json:
+    return _show(figures, as_json=args.json)
+
+
+def _show(figures: dict[str, Any], *, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(figures, indent=2))
         return 0
     for name, value in figures.items():
