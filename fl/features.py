@@ -11,7 +11,8 @@ import pandas as pd
 
 from fedlend_core.errors import DataError, SpecError
 from fl.data import POLICY_COLUMN, REFERENCE_DATE, TARGET, is_leakage, target_vector
-from fl.spec import Feature, ModelConfig, ModelSpec, TrainingDefaults, validate_spec
+from fl.spec import Feature, ModelConfig, ModelSpec, TrainingDefaults
+from fl.spec_checks import validate_spec
 
 MONTHS = {
     m: i

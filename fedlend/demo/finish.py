@@ -6,8 +6,8 @@ import pandas as pd
 
 from fedlend.chain.anvil import advance_time
 from fedlend.demo.records import Cast, DemoConfig, DemoResult, Say
-from fedlend.services.evaluation import weight_versions
 from fedlend.services.lender import LenderService
+from fedlend.services.pending import weight_versions
 from fedlend.types import WEI_PER_ETH, ModelRecord, ModelStatus
 from fl.evaluate import score
 from fl.features import encode

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from fedlend.web.filters import eth
 from tests.apps.helpers import build_app
 from tests.axe import assert_accessible
-from tests.browser_helpers import LiveServer
+from tests.browser_helpers import LiveServer, keep_dataset
 from tests.market import *  # noqa: F403  (the market fixtures)
 from tests.market import Market
 
@@ -135,15 +135,10 @@ def test_epsilon_is_explained_by_file_name_and_a_reduced_epsilon_says_why(
     live_server: Callable[[Flask], LiveServer],
 ) -> None:
     model_id = posted().model_id  # type: ignore[attr-defined]
-    csv = tmp_path / "my-loans-2011.csv"
-    csv.write_bytes(loan_csvs["owner1"])
     server = live_server(
         build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=market.settings(1), TESTING=False)
     )
-    page.goto(server.url("/data/"))
-    page.set_input_files("#file", str(csv))
-    page.select_option("#model", str(model_id))
-    page.get_by_role("button", name="Check and keep").click()
+    keep_dataset(page, server, "my-loans-2011.csv", loan_csvs["owner1"], model_id)
     sha = page.url.rsplit("/", 1)[1].split("?")[0]
     page.goto(server.url(f"/contribute/?model={model_id}&dataset={sha}&epsilon=8"))
     left = page.locator("[data-budget-left]")
