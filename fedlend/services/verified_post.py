@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fedlend.chain.terms import ModelTerms, ProofClaim
+from fedlend.chain.terms import ProofClaim
 from fedlend.errors import StorageError
 from fedlend.services.bounty_terms import BountyTerms
 from fedlend.services.lender import LenderService, PostedModel, check_target
@@ -75,14 +75,8 @@ def post_verified(
         raise StorageError("the store named the weights blob by another digest: check the store")
     validation = lender.validation(spec)
     metrics = score(spec, proven.weights, validation.X, validation.labels)
-    model_terms = ModelTerms(
-        weights=weights_digest,
-        spec=spec_digest,
-        initial_score=proven.score,
-        target_score=terms.target_score,
-        deadline=terms.deadline,
-        bounty_wei=terms.bounty_wei,
-        review_period=terms.review_period,
+    model_terms = terms.model_terms(
+        weights=weights_digest, spec=spec_digest, initial_score=proven.score
     )
     claim = ProofClaim(proven.proof.data, tuple(proven.proof.instances))
     sent = node.client.create_verified_model(model_terms, verifier.address, claim)
