@@ -65,10 +65,12 @@ def peak_gb() -> float:
 
 
 def cpu_s() -> float:
-    """CPU seconds this process used so far, all threads (wall time on an idle machine is about
-    this over the cores EZKL keeps busy; on a loaded one, wall time is longer)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds this process and its finished children (the proof runs in one: zk/prover.py)
+    used so far, all threads (wall time on an idle machine is about this over the cores EZKL
+    keeps busy; on a loaded one, wall time is longer)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + child.ru_utime + child.ru_stime
 
 
 def load() -> str:
