@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import cast
 
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import Web3Exception
 
-from fedlend.chain.compile import load_artifact
 from fedlend.chain.prepared import ExternalDeployer
 from fedlend.chain.zk_verifier import deploy_round_verifier
 from fedlend.errors import ConfigError, ProofError
 from fedlend.private_files import private_file
 from fedlend.services.node import Node
+from fedlend.services.verifier_check import Claimed, check_verifier
 from fedlend_core.bounded_json import loads_bounded
 from fedlend_core.progress import Progress, quiet
 from zk.keys import CircuitKeys
@@ -95,17 +94,12 @@ class _Halo2Entry:
 
 
 def _still_there(node: Node, address: str, keys: CircuitKeys) -> bool:
-    w3 = node.client.w3
-    if not w3.is_address(address) or not w3.eth.get_code(w3.to_checksum_address(address)):
+    """The registered address still holds this circuit's verifier, by the owners' own check
+    (a reset chain may hold another contract, or nothing, at the same address)."""
+    if not node.client.w3.is_address(address):
         return False
-    artifact = load_artifact("RoundVerifier")
-    contract = w3.eth.contract(address=w3.to_checksum_address(address), abi=artifact.abi)
-    try:  # a reset chain may hold another contract at the same address
-        digest = bytes(contract.functions.vkDigest().call())
-        rows = int(contract.functions.rows().call())
-    except (Web3Exception, ValueError):
-        return False
-    return digest == keys.vk_digest and rows == keys.shape.rows
+    claimed = Claimed(address, keys.shape.rows, keys.vk_digest)
+    return check_verifier(node.client.w3, claimed).ok
 
 
 def _read(path: Path) -> dict[str, object]:
