@@ -79,6 +79,8 @@ def post_rejected_then_retried(page: Page, lender: LiveServer, csv: Path, home: 
     page.evaluate("window.__testWallet.reject('eth_sendTransaction', true)")
     page.click("#review-confirm")
     expect(page.locator("[data-job-state]")).to_have_text("cancelled", timeout=JOB_TIMEOUT_MS)
+    # jobs.js reloads the page once the job ends: touch it only once the reloaded page polls nothing
+    expect(page.locator("[data-job-url]")).to_have_count(0, timeout=JOB_TIMEOUT_MS)
     page.evaluate("window.__testWallet.reject('eth_sendTransaction', false)")
     [proof] = home.rglob("proofs/*.json")  # the base score's proof, kept for the retry
     made = proof.stat().st_mtime_ns
