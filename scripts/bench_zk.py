@@ -78,10 +78,17 @@ def load() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _encoded(x: np.ndarray, y: np.ndarray, coef: np.ndarray, bias: float) -> tuple[Any, ...]:
+def _encoded(
+    x: np.ndarray, y: np.ndarray, coef: np.ndarray, bias: float, spec: Any
+) -> tuple[Any, ...]:
+    """The integer set (the spec's one-hot blocks inside the first columns kept) and weights."""
+    from fedlend.services.verified import one_hot_groups
+
     fixed = FixedPoint()
     float_auc = float(roc_auc_score(y, x @ coef + bias))
-    return encode_set(x, y.astype(int), fixed), encode_weights(coef, bias, fixed), float_auc
+    groups = tuple(g for g in one_hot_groups(spec) if g[0] + g[1] <= x.shape[1])
+    data = encode_set(x, y.astype(int), fixed, groups=groups)
+    return data, encode_weights(coef, bias, fixed), float_auc
 
 
 def real_inputs(rows: int, features: int) -> BenchInputs:
@@ -97,7 +104,8 @@ def real_inputs(rows: int, features: int) -> BenchInputs:
     if y is None or train.y is None:
         raise SystemExit("the split has no labels: check the shipped loans")
     fit = LogisticRegression(max_iter=500).fit(train.X[:, :features], train.y)
-    data, weights, auc = _encoded(x, y[:rows], fit.coef_.ravel(), float(fit.intercept_[0]))
+    coef, bias = fit.coef_.ravel(), float(fit.intercept_[0])
+    data, weights, auc = _encoded(x, y[:rows], coef, bias, split.spec)
     return BenchInputs(data, weights, auc, f"validation split, {rows} x {features}")
 
 
@@ -125,7 +133,7 @@ def demo_inputs() -> BenchInputs:
         raise SystemExit("the demo's validation set has no labels: check the shipped loans")
     coef = weights["linear.weight"].detach().numpy().astype(np.float64).ravel()
     bias = float(weights["linear.bias"].detach().numpy().ravel()[0])
-    data, ints, auc = _encoded(encoded.X.astype(np.float64), encoded.y, coef, bias)
+    data, ints, auc = _encoded(encoded.X.astype(np.float64), encoded.y, coef, bias, spec)
     return BenchInputs(data, ints, auc, f"the demo lender's set and base model, {encoded.X.shape}")
 
 

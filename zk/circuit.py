@@ -2,64 +2,38 @@
 
 Everything is an integer (EZKL scales 0): features and weights are fixed-point numbers chosen by
 `FixedPoint`, so the circuit's arithmetic is exact and the contract can recompute the score.
-The last column of X is a random salt the scores never read (so the commitment hides a guessable
-set). A label counts as a default exactly when it equals 1 (an Equal inside the circuit, so a
-committed label is 0/1 whatever field element it holds). Outputs, in order: the weights, the
-bias, R = R_up + R_lo (the defaults' rank sums with ties counted above and below) and P, the
-number of defaults. AUC = (R/2 - P(P+1)/2) / (P N). zk/README.md says why each step is sound.
+Numeric columns are multiplied by their weights; a one-hot block (a categorical feature) is
+committed as one index per row and its weight looked up (`zk/layout.py`), the same z at a
+fraction of the cells. The last numeric column is a random salt the scores never read (so the
+commitment hides a guessable set). A label counts as a default exactly when it equals 1 (an
+Equal inside the circuit, so a committed label is 0/1 whatever field element it holds).
+Outputs, in order: the weights, the bias, R = R_up + R_lo (the defaults' rank sums with ties
+counted above and below) and P, the number of defaults. AUC = (R/2 - P(P+1)/2) / (P N).
+zk/README.md says why each step is sound.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from fedlend_core.errors import ProofError
+from zk.shape import CircuitShape
 
 OPSET = 18
-MAX_ROWS = 1 << 16
-MAX_FEATURES = 1024
-
-
-@dataclass(frozen=True)
-class CircuitShape:
-    """Rows of the validation set and features of the logistic regression (salt not counted)."""
-
-    rows: int
-    features: int
-
-    def __post_init__(self) -> None:
-        if not 2 <= self.rows <= MAX_ROWS or not 1 <= self.features <= MAX_FEATURES:
-            raise ProofError(
-                f"a circuit needs 2..{MAX_ROWS} rows and 1..{MAX_FEATURES} features, "
-                f"not {self.rows} x {self.features}: use a smaller validation set"
-            )
-
-    @property
-    def weight_count(self) -> int:
-        """Public weights: the features' weights and the bias."""
-        return self.features + 1
-
-    @property
-    def instance_count(self) -> int:
-        """Public outputs: the weights, the bias, the rank sum R and P."""
-        return self.weight_count + 2
+__all__ = ["OPSET", "CircuitShape", "build_graph"]
 
 
 def build_graph(shape: CircuitShape) -> bytes:
     """The serialized ONNX model of the circuit for `shape`."""
-    n, d = shape.rows, shape.features
-    inputs = [
-        _value("x", [n, d + 1]),
-        _value("y", [1, n]),
-        _value("w", [d, 1]),
-        _value("b", [1, 1]),
-    ]
+    n, d, g = shape.rows, shape.features, len(shape.groups)
+    inputs = [_value("x", [n, len(shape.numeric_columns) + 1])]
+    if g:
+        inputs.append(_value("c", [n, g]))
+    inputs += [_value("y", [1, n]), _value("w", [d, 1]), _value("b", [1, 1])]
     outputs = [_value(name, dims) for name, dims in _output_dims(d)]
-    graph = helper.make_graph(_nodes(), "fedlend_auc", inputs, outputs, _constants(n, d))
+    nodes = [*_copies(), *_linear(shape), *_ranks()]
+    graph = helper.make_graph(nodes, "fedlend_auc", inputs, outputs, _constants(shape))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.producer_name = "fedlend.zk"
     onnx.checker.check_model(model)
@@ -79,32 +53,72 @@ def _const(name: str, array: np.ndarray) -> onnx.TensorProto:
     return helper.make_tensor(name, TensorProto.FLOAT, list(values.shape), values.ravel().tolist())
 
 
-def _ints(name: str, value: int) -> onnx.TensorProto:
-    return helper.make_tensor(name, TensorProto.INT64, [1], [value])
+def _ints(name: str, values: list[int]) -> onnx.TensorProto:
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
 
 
-def _constants(n: int, d: int) -> list[onnx.TensorProto]:
-    return [
+def _constants(shape: CircuitShape) -> list[onnx.TensorProto]:
+    n, m = shape.rows, len(shape.numeric_columns)
+    constants = [
         _const("one", np.ones((1, 1))),
         _const("ranks", np.arange(1, n + 1).reshape(n, 1)),
         _const("ones", np.ones((n, 1))),
-        _ints("k", n),
-        _ints("first", 0),
-        _ints("features", d),
-        _ints("columns", 1),
+        _ints("k", [n]),
+        _ints("first", [0]),
+        _ints("numeric", [m]),
+        _ints("columns", [1]),
+    ]
+    if shape.groups:
+        constants += [
+            _ints("numeric_at", list(shape.numeric_columns)),
+            _ints("one_hot_at", list(shape.one_hot_columns)),
+            _ints("table_dims", [len(shape.one_hot_columns)]),
+            _ints("sum_axis", [1]),
+            _const("unit", np.array([shape.unit])),
+            _const("none", np.zeros(1)),  # the weight of an all-zero block (unknown category)
+        ]
+    return constants
+
+
+def _copies() -> list[onnx.NodeProto]:
+    node = helper.make_node
+    return [node("Identity", ["w"], ["w_out"]), node("Identity", ["b"], ["b_out"])]
+
+
+def _linear(shape: CircuitShape) -> list[onnx.NodeProto]:
+    """z = X w + b: numeric columns by a product, one-hot blocks by a lookup of their weight."""
+    node = helper.make_node
+    if not shape.groups:
+        return [
+            node("Slice", ["x", "first", "numeric", "columns"], ["numeric_x"]),  # not the salt
+            node("MatMul", ["numeric_x", "w"], ["xw"]),
+            node("Add", ["xw", "b"], ["z"]),
+        ]
+    nodes = [
+        node("Gather", ["w", "one_hot_at"], ["w_one_hot"], axis=0),
+        node("Reshape", ["w_one_hot", "table_dims"], ["w_flat"]),
+        node("Mul", ["w_flat", "unit"], ["w_units"]),  # a one-hot 1 is encoded as `unit`
+        node("Concat", ["w_units", "none"], ["table"], axis=0),
+        node("Gather", ["table", "c"], ["looked_up"], axis=0),  # a lookup: c is committed data
+        node("ReduceSum", ["looked_up", "sum_axis"], ["blocks"], keepdims=1),
+    ]
+    if not shape.numeric_columns:
+        return [*nodes, node("Add", ["blocks", "b"], ["z"])]
+    return [
+        *nodes,
+        node("Gather", ["w", "numeric_at"], ["w_numeric"], axis=0),
+        node("Slice", ["x", "first", "numeric", "columns"], ["numeric_x"]),  # not the salt
+        node("MatMul", ["numeric_x", "w_numeric"], ["xw"]),
+        node("Add", ["xw", "blocks"], ["linear"]),
+        node("Add", ["linear", "b"], ["z"]),
     ]
 
 
-def _nodes() -> list[onnx.NodeProto]:
+def _ranks() -> list[onnx.NodeProto]:
     node = helper.make_node
     return [
-        node("Identity", ["w"], ["w_out"]),
-        node("Identity", ["b"], ["b_out"]),
         node("Equal", ["y", "one"], ["is_default"]),  # a label is 1 or it is 0
         node("Cast", ["is_default"], ["labels"], to=TensorProto.FLOAT),
-        node("Slice", ["x", "first", "features", "columns"], ["features_x"]),  # not the salt
-        node("MatMul", ["features_x", "w"], ["xw"]),
-        node("Add", ["xw", "b"], ["z"]),
         node("Transpose", ["z"], ["z_row"], perm=[1, 0]),
         node("Add", ["z_row", "labels"], ["z_up"]),  # a default ranks above a tied non-default
         node("Sub", ["z_row", "labels"], ["z_lo"]),  # ... and below it

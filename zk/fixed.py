@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fedlend_core.errors import ProofError
-from zk.circuit import CircuitShape
+from zk.shape import CircuitShape
 
 SALT_BITS = 16
 
@@ -24,21 +24,30 @@ class FixedPoint:
 
 @dataclass(frozen=True)
 class ValidationSet:
-    """The integer, salted validation set the lender commits to: x is rows x (features + 1)."""
+    """The integer, salted validation set the lender commits to: x is rows x (features + 1);
+    `groups` are its one-hot blocks (first column, width), each 1 encoded as `unit`."""
 
     x: np.ndarray
     y: np.ndarray
+    groups: tuple[tuple[int, int], ...] = ()
+    unit: int = 16
 
     @property
     def shape(self) -> CircuitShape:
         """The circuit this set fits."""
-        return CircuitShape(rows=int(self.x.shape[0]), features=int(self.x.shape[1]) - 1)
+        rows, columns = int(self.x.shape[0]), int(self.x.shape[1]) - 1
+        return CircuitShape(rows=rows, features=columns, groups=self.groups, unit=self.unit)
 
 
 def encode_set(
-    features: np.ndarray, labels: np.ndarray, fixed: FixedPoint, salt: np.ndarray | None = None
+    features: np.ndarray,
+    labels: np.ndarray,
+    fixed: FixedPoint,
+    salt: np.ndarray | None = None,
+    groups: tuple[tuple[int, int], ...] = (),
 ) -> ValidationSet:
-    """Round features to integers and append a salt column (random 16-bit values unless given)."""
+    """Round features to integers and append a salt column (random 16-bit values unless given);
+    `groups`: the one-hot blocks (first column, width) of the categorical features."""
     if features.ndim != 2 or labels.shape != (features.shape[0],):
         raise ProofError("features must be rows x columns and labels one per row: check the split")
     if not np.isin(labels, (0, 1)).all():
@@ -50,7 +59,8 @@ def encode_set(
     x = np.hstack([scaled.astype(np.int64), salt.reshape(rows, 1).astype(np.int64)])
     if not np.isfinite(scaled).all() or np.abs(scaled).max(initial=0) >= fixed.limit:
         raise ProofError("a feature is too large for the circuit: standardize the features first")
-    return ValidationSet(x=x, y=np.asarray(labels, dtype=np.int64))
+    y = np.asarray(labels, dtype=np.int64)
+    return ValidationSet(x=x, y=y, groups=groups, unit=1 << fixed.feature_bits)
 
 
 def encode_weights(weights: np.ndarray, bias: float, fixed: FixedPoint) -> np.ndarray:

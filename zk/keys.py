@@ -13,7 +13,8 @@ import ezkl
 
 from fedlend_core.errors import ProofError
 from fedlend_core.progress import Progress, quiet
-from zk.circuit import CircuitShape, build_graph
+from zk.circuit import build_graph
+from zk.shape import CircuitShape
 from zk.srs import Srs, SrsConfig, locked, resolve_srs
 
 # EZKL run arguments: integers only (scales 0), data/labels/weights KZG-committed, outputs public.
@@ -21,8 +22,9 @@ from zk.srs import Srs, SrsConfig, locked, resolve_srs
 # are compared with 1 in the circuit, each sort bounds its own neighbours' differences, and the
 # contract hashes the public weights); the sorts' comparisons decompose differences into 4 legs
 # of base 128, so the scores' span must stay below DECOMPOSITION_RANGE (checked before proving).
-# num_inner_cols 3: the full 2,375 x 144 circuit fills 78% of 2^19 rows (2 columns: 58% of 2^20);
-# 4 columns would make EZKL's Halo2Verifier larger than the EVM's 24,576-byte contract limit.
+# num_inner_cols 2: with the one-hot blocks looked up (zk/layout.py) the demo's 2,375 x 148 circuit
+# fits 2^18 rows; a third column would cost ~150k gas more per proof (4 columns would make EZKL's
+# Halo2Verifier larger than the EVM's 24,576-byte contract limit).
 RUN_ARGS = {
     "input_visibility": "polycommit",
     "output_visibility": "public",
@@ -32,7 +34,7 @@ RUN_ARGS = {
     "decomp_base": 128,
     "decomp_legs": 4,
     "ignore_range_check_inputs_outputs": True,
-    "num_inner_cols": 3,
+    "num_inner_cols": 2,
 }
 DECOMPOSITION_RANGE = 128**4
 FILES = ("model.onnx", "settings.json", "circuit.ezkl", "vk.key", "pk.key")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fedlend_core.errors import ProofError
-from zk.circuit import CircuitShape
 from zk.field import felt_of_int, int_of_felt, word
+from zk.shape import CircuitShape
 
 BPS = 10_000
 

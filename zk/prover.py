@@ -22,6 +22,7 @@ from zk import prove_time
 from zk.field import felt_from_hex, g1_point
 from zk.fixed import ValidationSet, scores
 from zk.keys import DECOMPOSITION_RANGE, CircuitKeys
+from zk.layout import circuit_inputs
 from zk.outputs import PublicOutputs, score_bps
 
 MAX_PROOF_FILE = 1 << 20
@@ -47,13 +48,15 @@ class Proof:
 
 
 def commitment_points(data: ValidationSet, weights: np.ndarray, keys: CircuitKeys) -> bytes:
-    """The G1 points (64 bytes each) committing to X and y, as they open every proof."""
+    """The G1 points (64 bytes each) committing to X (its blocks' indices) and y, as they open
+    every proof."""
     with tempfile.TemporaryDirectory() as tmp:
         witness = _witness(data, weights, keys, Path(tmp))
     commits = witness.get("processed_inputs", {}).get("polycommit")
-    if not isinstance(commits, list) or len(commits) < 2:
+    inputs = keys.shape.data_inputs
+    if not isinstance(commits, list) or len(commits) < inputs:
         raise ProofError("EZKL returned no data commitment: check the SRS and verifying key")
-    return b"".join(g1_point(point) for column in commits[:2] for point in column)
+    return b"".join(g1_point(point) for column in commits[:inputs] for point in column)
 
 
 def commitment_digest(points: bytes) -> bytes:
@@ -182,14 +185,7 @@ def _proof_json(proof: Proof) -> dict[str, Any]:
 def _witness(
     data: ValidationSet, weights: np.ndarray, keys: CircuitKeys, tmp: Path
 ) -> dict[str, Any]:
-    inputs = {
-        "input_data": [
-            data.x.ravel().tolist(),
-            data.y.tolist(),
-            weights[:-1].tolist(),
-            [int(weights[-1])],
-        ]
-    }
+    inputs = {"input_data": [*circuit_inputs(data), weights[:-1].tolist(), [int(weights[-1])]]}
     (tmp / "input.json").write_text(json.dumps(inputs))
     out = tmp / "witness.json"
     try:

@@ -26,10 +26,10 @@ from fl.features import EncodedData
 from fl.models import Weights
 from fl.spec import ModelSpec
 from fl.weights import weights_from_bytes
-from zk.circuit import CircuitShape
 from zk.fixed import SALT_BITS, FixedPoint, ValidationSet, decode_weights, encode_set, scores
 from zk.fixed import encode_weights as encode_ints
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_digest
+from zk.shape import CircuitShape
 
 VERIFIED = "zk_verified"  # spec metadata: the proof scheme ("ezkl-auc-v1") of a verified model
 FEATURE_BITS = "zk_feature_bits"  # spec metadata: features are rounded to 1/2**bits
@@ -122,10 +122,23 @@ def salt_for(key: bytes, validation_sha256: str, spec: ModelSpec, rows: int) -> 
     return values & ((1 << SALT_BITS) - 1)
 
 
+def one_hot_groups(spec: ModelSpec) -> tuple[tuple[int, int], ...]:
+    """The spec's categorical features as one-hot blocks (first column, width) of its encoding:
+    the circuit looks their weights up instead of multiplying every column."""
+    groups, first = [], 0
+    for feature in spec.features:
+        width = len(feature.columns())
+        if feature.kind == "categorical":
+            groups.append((first, width))
+        first += width
+    return tuple(groups)
+
+
 def validation_set(spec: ModelSpec, data: EncodedData, key: bytes, sha256: str) -> ValidationSet:
     """The salted integer set a verified model commits to (the same for every round)."""
     salt = salt_for(key, sha256, spec, data.n)
-    return encode_set(data.X, data.labels.astype(np.int64), fixed_point(spec), salt=salt)
+    labels, fixed = data.labels.astype(np.int64), fixed_point(spec)
+    return encode_set(data.X, labels, fixed, salt=salt, groups=one_hot_groups(spec))
 
 
 def proven_score(

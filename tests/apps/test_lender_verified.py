@@ -102,7 +102,8 @@ def _evaluate_with_proof(app: Flask, market: Market, model_id: int, owner_csv: b
         spec = ModelSpec.from_json(bundle.read(SPEC_FILE))
         weights = weights_from_bytes(bundle.read(WEIGHTS_FILE), spec)
     assert is_verified(spec)
-    assert weights["linear.weight"].shape == (1, len(COLUMNS))
+    assert weights["linear.weight"].shape == (1, spec.n_inputs)
+    assert len(spec.features) == len(COLUMNS)
 
 
 def test_a_verified_mlp_is_refused_on_the_form(

@@ -9,8 +9,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from fedlend.chain.zk_verifier import deploy_round_verifier
-from tests.zk.conftest import CACHE, COLUMNS, ROWS
-from zk.circuit import CircuitShape
+from tests.zk.conftest import CACHE, circuit_shape
 from zk.keys import CircuitKeys, circuit_keys
 from zk.srs import SrsConfig
 
@@ -36,7 +35,7 @@ class Memory:
 @pytest.fixture(scope="module")
 def keys() -> CircuitKeys:
     """The zk tests' circuit (64 x 4), from build/zk-cache."""
-    return circuit_keys(CircuitShape(ROWS, len(COLUMNS)), SrsConfig(31337), CACHE)
+    return circuit_keys(circuit_shape(), SrsConfig(31337), CACHE)
 
 
 def test_a_halo2_verifier_deployed_before_is_reused_only_if_its_code_is_the_circuits(

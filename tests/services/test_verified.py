@@ -60,11 +60,11 @@ def test_a_verified_model_is_posted_with_its_proven_initial_score(
     assert (spec.metadata[FEATURE_BITS], spec.metadata[WEIGHT_BITS]) == ("4", "8")
     assert spec.metadata[VERIFIED] == "ezkl-auc-v1"
     blob = node.get(record.weights)
-    assert blob == weights_blob([0] * 5)
+    assert blob == weights_blob([0] * (spec.n_inputs + 1))
     assert hashlib.sha256(blob).digest() == bytes(record.weights)
     loaded = node.weights_at(spec, record.weights)
     assert {k: tuple(v.shape) for k, v in loaded.items()} == {
-        "linear.weight": (1, 4),
+        "linear.weight": (1, spec.n_inputs),
         "linear.bias": (1,),
     }
     assert all(not v.any() for v in loaded.values())

@@ -12,8 +12,7 @@ from fedlend.errors import ProofError
 from fedlend.services.lender import LenderService
 from fedlend.services.verifiers import REGISTRY, round_verifier
 from tests.market import Market
-from tests.zk.conftest import CACHE, COLUMNS, ROWS
-from zk.circuit import CircuitShape
+from tests.zk.conftest import CACHE, circuit_shape
 from zk.keys import CircuitKeys, circuit_keys
 from zk.srs import SrsConfig
 
@@ -23,7 +22,7 @@ POINTS = 2  # any count will do: these verifiers are deployed, never asked to ch
 @pytest.fixture(scope="module")
 def keys() -> CircuitKeys:
     """The zk tests' circuit (64 x 4), from build/zk-cache."""
-    return circuit_keys(CircuitShape(ROWS, len(COLUMNS)), SrsConfig(31337), CACHE)
+    return circuit_keys(circuit_shape(), SrsConfig(31337), CACHE)
 
 
 def _registry(lender: LenderService) -> Path:

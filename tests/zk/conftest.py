@@ -1,4 +1,5 @@
-"""Fixtures for the zk tests: a small real circuit (64 loans x 4 features), keys cached on disk.
+"""Fixtures for the zk tests: a small real circuit (64 loans x 4 numeric features and a
+categorical one), keys cached on disk.
 
 Setup and the two session proofs take seconds; the keys live under build/zk-cache (a circuit
 digest names each), so a second run skips setup. The SRS is the insecure local kind (chain 31337).
@@ -6,12 +7,14 @@ digest names each), so a second run skips setup. The SRS is the insecure local k
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from eth_account.signers.local import LocalAccount
 from sklearn.linear_model import LogisticRegression
@@ -21,18 +24,22 @@ from fedlend.chain.client import ModelRepositoryClient, RoundReceipt
 from fedlend.chain.rpc import Sent
 from fedlend.chain.terms import ModelTerms, ProofClaim
 from fedlend.chain.zk_verifier import DeployedVerifier, deploy_round_verifier
+from fedlend.services.verified import one_hot_groups
 from fedlend.settings import SHIPPED_LOANS
 from fedlend.types import Digest
-from fl.data import load_loans, target_vector
+from fl.data import load_loans
+from fl.features import SpecOptions, build_spec, encode
+from fl.spec import ModelSpec
 from tests.conftest import DAY
 from zk.fixed import FixedPoint, ValidationSet, encode_set, encode_weights
 from zk.keys import CircuitKeys, circuit_keys
 from zk.outputs import weights_digest
 from zk.prover import Proof, commitment_digest, commitment_points, prove
+from zk.shape import CircuitShape
 from zk.srs import SrsConfig
 
 ROWS = 64
-COLUMNS = ("int_rate", "dti", "annual_inc", "fico_range_low")
+COLUMNS = ("int_rate", "dti", "annual_inc", "fico_range_low", "verification_status")
 CACHE = Path(__file__).resolve().parents[2] / "build" / "zk-cache"
 
 
@@ -51,12 +58,28 @@ class ZkRound:
         return commitment_digest(self.points)
 
 
-def _real_rows(start: int) -> tuple[np.ndarray, np.ndarray]:
-    frame = load_loans(SHIPPED_LOANS).sample(frac=1.0, random_state=11).iloc[start : start + ROWS]
-    raw = frame[list(COLUMNS)].apply(lambda c: c.str.strip().str.rstrip("%")).astype(float)
-    raw["annual_inc"] = np.log(raw["annual_inc"])
-    values = raw.to_numpy()
-    return (values - values.mean(axis=0)) / values.std(axis=0), target_vector(frame).astype(int)
+@functools.cache
+def circuit_spec() -> ModelSpec:
+    """The spec of the test circuit's columns (four numeric, one categorical of three values)."""
+    return build_spec(_shuffled(), SpecOptions(features=COLUMNS))
+
+
+def circuit_shape() -> CircuitShape:
+    """The tests' circuit: ROWS loans of the spec's columns, its one-hot block looked up."""
+    spec = circuit_spec()
+    return CircuitShape(ROWS, spec.n_inputs, one_hot_groups(spec), 1 << FixedPoint().feature_bits)
+
+
+@functools.cache
+def _shuffled() -> pd.DataFrame:
+    return load_loans(SHIPPED_LOANS).sample(frac=1.0, random_state=11)
+
+
+def _real_rows(start: int, fixed: FixedPoint) -> ValidationSet:
+    encoded = encode(circuit_spec(), _shuffled().iloc[start : start + ROWS])
+    assert encoded.y is not None
+    groups = one_hot_groups(circuit_spec())
+    return encode_set(encoded.X.astype(np.float64), encoded.y, fixed, groups=groups)
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +91,7 @@ def fixed() -> FixedPoint:
 @pytest.fixture(scope="session")
 def zk_sets(fixed: FixedPoint) -> tuple[ValidationSet, ValidationSet]:
     """The lender's salted validation set and another one (other loans) of the same shape."""
-    first, second = _real_rows(0), _real_rows(ROWS)
-    return encode_set(*first, fixed), encode_set(*second, fixed)
+    return _real_rows(0, fixed), _real_rows(ROWS, fixed)
 
 
 @pytest.fixture(scope="session")

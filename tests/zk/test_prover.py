@@ -16,7 +16,6 @@ import pytest
 
 from fedlend.errors import JobCancelledError, ProofError
 from tests.zk.conftest import ZkRound
-from zk.circuit import CircuitShape
 from zk.fixed import (
     FixedPoint,
     ValidationSet,
@@ -28,6 +27,7 @@ from zk.fixed import (
 from zk.keys import CircuitKeys
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_blob
 from zk.prover import prove, read_proof, verify
+from zk.shape import CircuitShape
 from zk.srs import SrsConfig, resolve_srs
 
 
@@ -145,7 +145,7 @@ def test_the_circuit_counts_a_default_only_where_the_label_is_1(
     data = zk_sets[0]
     odd = data.y.copy()
     odd[np.flatnonzero(data.y == 0)[:3]] = [2, -1, 7]  # committed, yet not defaults
-    proof = prove(ValidationSet(x=data.x, y=odd), zk_weights, zk_keys)
+    proof = prove(replace(data, y=odd), zk_weights, zk_keys)
     z = scores(data, zk_weights)
     r_up, r_lo, positives = rank_sums(z, data.y)
     assert (proof.outputs(zk_keys).rank_sum, proof.outputs(zk_keys).positives) == (
