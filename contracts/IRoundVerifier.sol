@@ -41,6 +41,7 @@ interface IRoundVerifier {
     /// @notice The digest (sha256) of the verifying key the proof verifier embeds.
     function vkDigest() external view returns (bytes32);
 
-    /// @notice The number of weights (features plus the bias) in the public outputs.
+    /// @notice The number of public words holding the weights (features plus the bias, five
+    /// 25-bit legs a word) in the public outputs.
     function weightCount() external view returns (uint256);
 }

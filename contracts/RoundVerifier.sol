@@ -26,7 +26,7 @@ contract RoundVerifier is IRoundVerifier {
     /// @param halo2 The EZKL verifier of this circuit.
     /// @param vkDigest_ sha256 of the verifying key file the verifier was generated from.
     /// @param rows_ The validation set's row count n.
-    /// @param weightCount_ The features plus the bias.
+    /// @param weightCount_ The public words holding the weights and the bias (five 25-bit legs each).
     /// @param dataPoints The G1 points at the start of a proof committing to data and labels.
     constructor(address halo2, bytes32 vkDigest_, uint256 rows_, uint256 weightCount_, uint256 dataPoints) {
         _halo2 = IHalo2Verifier(halo2);

@@ -23,16 +23,6 @@ def felt_from_hex(text: object) -> int:
     return value
 
 
-def felt_of_int(value: int) -> int:
-    """The felt of a signed integer (negative numbers wrap around the modulus)."""
-    return value % SCALAR_FIELD
-
-
-def int_of_felt(felt: int) -> int:
-    """The signed integer a felt stands for (the upper half of the field is negative)."""
-    return felt - SCALAR_FIELD if felt > SCALAR_FIELD // 2 else felt
-
-
 def word(value: int) -> bytes:
     """A felt as the 32-byte big-endian word the EVM reads."""
     return value.to_bytes(WORD, "big")

@@ -1,4 +1,4 @@
-"""A proof's public outputs: the weights, the rank sum, P; the score the contract recomputes."""
+"""A proof's public outputs (packed weights, rank sum, P) and the score the contract recomputes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fedlend_core.errors import ProofError
-from zk.field import felt_of_int, int_of_felt, word
+from zk.field import word
+from zk.packing import pack, unpack
 from zk.shape import CircuitShape
 
 BPS = 10_000
@@ -30,17 +31,16 @@ class PublicOutputs:
                 f"a proof for this circuit has {shape.instance_count} public outputs, "
                 f"not {len(instances)}: it was made for another circuit"
             )
-        count = shape.weight_count
+        words = shape.word_count
         return cls(
-            weights=tuple(int_of_felt(f) for f in instances[:count]),
-            rank_sum=instances[count],
-            positives=instances[count + 1],
+            weights=unpack(list(instances[:words]), shape.weight_count),
+            rank_sum=instances[words],
+            positives=instances[words + 1],
         )
 
     def instances(self) -> list[int]:
         """The felts again, in the proof's order."""
-        head = [felt_of_int(w) for w in self.weights]
-        return [*head, self.rank_sum, self.positives]
+        return [*pack(self.weights), self.rank_sum, self.positives]
 
 
 def score_bps(outputs: PublicOutputs, rows: int) -> int:
@@ -54,8 +54,9 @@ def score_bps(outputs: PublicOutputs, rows: int) -> int:
 
 
 def weights_blob(weights: tuple[int, ...] | list[int]) -> bytes:
-    """The proven weights as the contract hashes them: 32-byte big-endian felts, bias last."""
-    return b"".join(word(felt_of_int(int(w))) for w in weights)
+    """The proven weights as the contract hashes them: the packed words (bias last) as 32-byte
+    big-endian felts."""
+    return b"".join(word(w) for w in pack(weights))
 
 
 def weights_digest(weights: tuple[int, ...] | list[int]) -> bytes:
@@ -64,13 +65,11 @@ def weights_digest(weights: tuple[int, ...] | list[int]) -> bytes:
 
 
 def parse_weights_blob(blob: bytes, shape: CircuitShape) -> tuple[int, ...]:
-    """Signed integer weights from a weights blob (hostile: length and range checked)."""
-    if len(blob) != 32 * shape.weight_count:
-        raise ProofError(f"a weights blob for this circuit is {32 * shape.weight_count} bytes")
-    felts = [int.from_bytes(blob[i : i + 32], "big") for i in range(0, len(blob), 32)]
-    if any(f >= felt_of_int(-1) + 1 for f in felts):
-        raise ProofError("a weights blob holds a number outside the field: fetch it again")
-    return tuple(int_of_felt(f) for f in felts)
+    """Signed integer weights from a weights blob (hostile: length and every word checked)."""
+    if len(blob) != 32 * shape.word_count:
+        raise ProofError(f"a weights blob for this circuit is {32 * shape.word_count} bytes")
+    words = [int.from_bytes(blob[i : i + 32], "big") for i in range(0, len(blob), 32)]
+    return unpack(words, shape.weight_count)
 
 
 def rank_sums(z: np.ndarray, labels: np.ndarray) -> tuple[int, int, int]:

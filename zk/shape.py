@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fedlend_core.errors import ProofError
+from zk.packing import word_count
 
 MAX_ROWS = 1 << 16
 MAX_FEATURES = 1024
@@ -47,9 +48,14 @@ class CircuitShape:
         return self.features + 1
 
     @property
+    def word_count(self) -> int:
+        """The public words holding the weights and the bias, five to a word."""
+        return word_count(self.weight_count)
+
+    @property
     def instance_count(self) -> int:
-        """Public outputs: the weights, the bias, the rank sum R and P."""
-        return self.weight_count + 2
+        """Public outputs: the weight words, the rank sum R and P."""
+        return self.word_count + 2
 
     @property
     def one_hot_columns(self) -> tuple[int, ...]:

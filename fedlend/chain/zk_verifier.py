@@ -77,7 +77,7 @@ def deploy_round_verifier(
         first["contractAddress"],
         keys.vk_digest,
         keys.shape.rows,
-        keys.shape.weight_count,
+        keys.shape.word_count,
         data_points,
     )
     words = ROUND_WORDS.format(

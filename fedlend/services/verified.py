@@ -1,10 +1,11 @@
 """A verified model's spec metadata, its felt weights blob and its salted validation set.
 
 The spec metadata keys of a verified model live here (owners, loaders and the app read them):
-`VERIFIED` ("ezkl-auc-v1"), and the fixed-point scales `FEATURE_BITS` / `WEIGHT_BITS` that say
+`VERIFIED` ("ezkl-auc-v2"), and the fixed-point scales `FEATURE_BITS` / `WEIGHT_BITS` that say
 how the proven integer weights map to floats. A verified model's weights blob is not
-safetensors: it is zk.outputs.weights_blob of the proven integers (32-byte big-endian felts,
-bias last), whose sha256 the contract checks; `weights_from_blob` reads either kind.
+safetensors: it is zk.outputs.weights_blob of the proven integers (five to a 32-byte big-endian
+word, bias last, zk/packing.py), whose sha256 the contract checks; `weights_from_blob` reads
+either kind.
 
 The salt column of the committed validation set is derived, not stored: HKDF-SHA256 of the
 lender's X25519 private key (derived from the account key, or the wallet's signature), with the
@@ -31,10 +32,10 @@ from zk.fixed import encode_weights as encode_ints
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_digest
 from zk.shape import CircuitShape
 
-VERIFIED = "zk_verified"  # spec metadata: the proof scheme ("ezkl-auc-v1") of a verified model
+VERIFIED = "zk_verified"  # spec metadata: the proof scheme ("ezkl-auc-v2") of a verified model
 FEATURE_BITS = "zk_feature_bits"  # spec metadata: features are rounded to 1/2**bits
 WEIGHT_BITS = "zk_weight_bits"  # spec metadata: proven weights are integers / 2**bits
-SCHEME = "ezkl-auc-v1"
+SCHEME = "ezkl-auc-v2"
 VERIFIED_KINDS = ("logreg",)
 SALT_INFO = b"fedlend zk validation salt"
 SALT_HKDF = b"fedlend/zk/salt/v1"

@@ -58,7 +58,7 @@ def test_a_verified_model_is_posted_with_its_proven_initial_score(
     spec = node.spec_of(record)
     assert is_verified(spec)
     assert (spec.metadata[FEATURE_BITS], spec.metadata[WEIGHT_BITS]) == ("4", "8")
-    assert spec.metadata[VERIFIED] == "ezkl-auc-v1"
+    assert spec.metadata[VERIFIED] == "ezkl-auc-v2"
     blob = node.get(record.weights)
     assert blob == weights_blob([0] * (spec.n_inputs + 1))
     assert hashlib.sha256(blob).digest() == bytes(record.weights)

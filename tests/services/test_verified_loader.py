@@ -1,4 +1,4 @@
-"""A verified model's weights blob is hostile: exact length, felts in the field, sane metadata."""
+"""A verified model's weights blob is hostile: exact length, canonical words, sane metadata."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ SPEC = ModelSpec(features=FEATURES, metadata=verified_metadata(FixedPoint()))
 INTS = [256, -512, 3, 4096 * 2]  # weights 1, -2, 3/256; bias 2 (at the score's scale 4096)
 
 
-def test_the_felt_blob_decodes_to_the_floats_it_stands_for() -> None:
+def test_the_packed_blob_decodes_to_the_floats_it_stands_for() -> None:
     weights = weights_from_blob(weights_blob(INTS), SPEC)
     assert weights["linear.weight"].tolist() == [[1.0, -2.0, 3 / 256]]
     assert weights["linear.bias"].tolist() == [2.0]
@@ -38,16 +38,15 @@ def _with(**metadata: str) -> ModelSpec:
 @pytest.mark.parametrize(
     ("spec", "blob", "problem"),
     [
-        pytest.param(SPEC, weights_blob(INTS)[:-1], "is 128 bytes", id="one byte short"),
-        pytest.param(SPEC, weights_blob([*INTS, 0]), "is 128 bytes", id="one felt too many"),
+        pytest.param(SPEC, weights_blob(INTS)[:-1], "is 32 bytes", id="one byte short"),
+        pytest.param(SPEC, weights_blob(INTS) * 2, "is 32 bytes", id="one word too many"),
         pytest.param(
-            SPEC,
-            weights_blob(INTS[:3]) + SCALAR_FIELD.to_bytes(32, "big"),
-            "outside the field",
-            id="felt at the modulus",
+            SPEC, SCALAR_FIELD.to_bytes(32, "big"), "out of range", id="word at the modulus"
         ),
-        pytest.param(SPEC, weights_blob([1 << 24, 0, 0, 0]), "too large", id="huge weight"),
-        pytest.param(SPEC, weights_blob([0, 0, 0, -(1 << 200)]), "too large", id="huge bias"),
+        pytest.param(SPEC, (1 << 125).to_bytes(32, "big"), "out of range", id="a sixth leg"),
+        pytest.param(SPEC, weights_blob([*INTS, 7]), "non-zero", id="a weight in the padding"),
+        pytest.param(SPEC, weights_blob([-(1 << 24), 0, 0, 0]), "too large", id="huge weight"),
+        pytest.param(SPEC, weights_blob([0, 0, 0, -(1 << 24)]), "too large", id="huge bias"),
         pytest.param(_with(**{VERIFIED: "other"}), weights_blob(INTS), "scheme", id="scheme"),
         pytest.param(_with(**{FEATURE_BITS: "99"}), weights_blob(INTS), "0-16", id="bits"),
         pytest.param(_with(**{FEATURE_BITS: "-1"}), weights_blob(INTS), "0-16", id="negative"),

@@ -74,7 +74,7 @@ def test_a_tampered_proof_does_not_verify(honest: ZkRound, zk_keys: CircuitKeys,
     if what == "proof byte":
         proof[len(proof) // 3] ^= 1
     elif what == "rank sum":
-        instances[zk_keys.shape.weight_count] += 1
+        instances[zk_keys.shape.word_count] += 1
     else:
         instances[0] += 1
     forged = replace(honest.proof, data=bytes(proof), instances=tuple(instances))
@@ -170,7 +170,7 @@ def test_labels_other_than_0_and_1_are_refused() -> None:
 def test_settings_record_the_integer_circuit(zk_keys: CircuitKeys) -> None:
     settings = json.loads(Path(zk_keys.file("settings.json")).read_text())
     assert settings["run_args"]["input_visibility"] == "KZGCommit"
-    assert settings["model_output_scales"] == [0] * 4
+    assert settings["model_output_scales"] == [0] * 3  # the weight words, R, P
 
 
 def test_a_real_proof_reports_its_elapsed_seconds_while_ezkl_runs(
@@ -220,3 +220,14 @@ def _proving_children() -> list[str]:
             if "ezkl.prove" in line:
                 found.append(line)
     return found
+
+
+def test_a_weight_outside_the_packing_range_gets_no_score(
+    zk_sets: tuple[ValidationSet, ValidationSet], zk_weights: np.ndarray, zk_keys: CircuitKeys
+) -> None:
+    weights = zk_weights.copy()
+    weights[-1] = (1 << 24) + 5  # a bias whose leg would carry into the next weight's
+    proof = prove(zk_sets[0], weights, zk_keys)
+    assert proof.instances[-1] >= 1 << 40  # P moved past any row count: RoundVerifier refuses
+    with pytest.raises(ProofError, match=r"not a rank sum|non-zero"):  # its carry lands somewhere
+        proof.score(zk_keys)

@@ -6,19 +6,24 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
 from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import RoundEvaluated
 from fedlend.chain.zk_verifier import DeployedVerifier
+from fedlend.errors import ContractError
 from fedlend.services.zk_audit import audit_proofs
 from fedlend.types import Digest, UpdateStatus
 from tests.conftest import DAY
 from tests.contracts.helpers import contract_balance, refused
 from tests.zk.conftest import BOUNTY, TARGET, Claim, ZkRound, create_verified, prove_round
 from tests.zk.conftest import claim_of as _claim
+from zk.fixed import ValidationSet
 from zk.keys import CircuitKeys
+from zk.prover import prove
 
 
 def _submit(repo: ModelRepositoryClient, owner: LocalAccount, model_id: int) -> int:
@@ -212,3 +217,27 @@ def test_the_audit_rechecks_every_proof_from_chain_data_alone(
     assert (proof.proven, proof.score, proof.reason) == (True, claim.score, "proven")
     plain = new_model()
     assert audit_proofs(repo, plain, _rounds(repo, plain)) is None
+
+
+def test_a_proof_of_weights_outside_the_packing_range_is_refused(
+    repo: ModelRepositoryClient,
+    dev_accounts: list[LocalAccount],
+    verified_model: Callable[[], int],
+    zk_sets: tuple[ValidationSet, ValidationSet],
+    zk_weights: np.ndarray,
+    zk_keys: CircuitKeys,
+) -> None:
+    weights = zk_weights.copy()
+    weights[-1] = (1 << 24) + 5  # its packed word reads as other weights: no score may follow
+    proof = prove(zk_sets[0], weights, zk_keys)
+    words = proof.instances[: zk_keys.shape.word_count]
+    digest = hashlib.sha256(b"".join(w.to_bytes(32, "big") for w in words)).digest()
+    claim = Claim(score=5_000, new_weights=digest, proof=proof.data, instances=proof.instances)
+    model_id = verified_model()
+    update_id = _submit(repo, dev_accounts[5], model_id)
+    with pytest.raises(ContractError) as info:
+        _send(repo, model_id, update_id, claim)
+    bad_outputs = Web3.keccak(text="RoundVerifierBadOutputs(uint256,uint256,uint256)")[:4]
+    assert "0x" + bad_outputs.hex().removeprefix("0x") in str(info.value)  # the verifier's error
+    assert repo.update_status(update_id) is UpdateStatus.PENDING
+    assert repo.get_model(model_id).remaining_wei == BOUNTY
