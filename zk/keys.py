@@ -12,7 +12,8 @@ from pathlib import Path
 import ezkl
 
 from fedlend_core.errors import ProofError
-from fedlend_core.progress import Progress, quiet
+from fedlend_core.progress import Progress, quiet, within
+from zk.child import run_ezkl
 from zk.circuit import build_graph
 from zk.shape import CircuitShape
 from zk.srs import Srs, SrsConfig, locked, resolve_srs
@@ -38,6 +39,17 @@ RUN_ARGS = {
 }
 DECOMPOSITION_RANGE = 128**4
 FILES = ("model.onnx", "settings.json", "circuit.ezkl", "vk.key", "pk.key")
+SETUP_CHILD = """
+import json, sys, ezkl
+model, settings, circuit, vk, pk, srs, run_args = sys.argv[1:8]
+args = ezkl.PyRunArgs()
+for name, value in json.loads(run_args).items():
+    setattr(args, name, value)
+ok = ezkl.gen_settings(model, settings, py_run_args=args)
+ok = ok and ezkl.compile_circuit(model, circuit, settings)
+ok = ok and ezkl.setup(circuit, vk, pk, srs, None, False)
+sys.exit(0 if ok else 3)
+"""
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,9 @@ def circuit_keys(
     directory = cache_dir / "circuits" / digest
     with locked(directory):  # a second process waits for the first one's setup, then reuses it
         if not all((directory / name).is_file() for name in FILES):
-            progress(0.05, f"setting up the circuit ({shape.rows} rows x {shape.features})")
-            _setup(graph, logrows, srs, directory)
+            stage = f"setting up the circuit ({shape.rows} rows x {shape.features}, once)"
+            progress(0.05, stage)
+            _setup(graph, logrows, srs, directory, within(progress, 0.05, 0.95, stage))
     progress(1.0, "circuit keys ready")
     return CircuitKeys(shape=shape, directory=directory, srs=srs, logrows=logrows)
 
@@ -101,24 +114,24 @@ def _logrows(graph: bytes) -> int:
     return max(10, (rows + 128).bit_length())
 
 
-def _setup(graph: bytes, logrows: int, srs: Srs, directory: Path) -> None:
-    """Compile and set up in a scratch directory, then move it in (a crash leaves no half)."""
+def _setup(graph: bytes, logrows: int, srs: Srs, directory: Path, progress: Progress) -> None:
+    """Compile and set up in a child process (zk/child.py: a ticker reports meanwhile) in a
+    scratch directory, then move it in (a crash or a cancel leaves no half)."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".setup-"))
     try:
         (scratch / "model.onnx").write_bytes(graph)
-        paths = {name: str(scratch / name) for name in FILES}
-        ok = ezkl.gen_settings(
-            paths["model.onnx"], paths["settings.json"], py_run_args=_run_args(logrows)
+        paths = [str(scratch / name) for name in FILES]
+        run_args = json.dumps({**RUN_ARGS, "logrows": logrows})
+        run_ezkl(
+            SETUP_CHILD,
+            [*paths, str(srs.path), run_args],
+            progress,
+            what="set up the circuit (check the SRS covers its size)",
+            estimate_s=None,
         )
-        ok = ok and ezkl.compile_circuit(
-            paths["model.onnx"], paths["circuit.ezkl"], paths["settings.json"]
-        )
-        ok = ok and ezkl.setup(
-            paths["circuit.ezkl"], paths["vk.key"], paths["pk.key"], str(srs.path), None, False
-        )
-        if not ok:
-            raise ProofError("EZKL setup failed: check the SRS covers the circuit's size")
+        if not all((scratch / name).is_file() for name in FILES):
+            raise ProofError("EZKL setup wrote no keys: check the SRS covers the circuit's size")
         if directory.exists():
             shutil.rmtree(directory)
         scratch.replace(directory)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -17,8 +15,9 @@ import numpy as np
 
 from fedlend_core.bounded_json import loads_bounded
 from fedlend_core.errors import ProofError
-from fedlend_core.progress import Progress, quiet, ticking, within
+from fedlend_core.progress import Progress, quiet, within
 from zk import prove_time
+from zk.child import run_ezkl
 from zk.field import felt_from_hex, g1_point
 from zk.fixed import ValidationSet, scores
 from zk.keys import DECOMPOSITION_RANGE, CircuitKeys
@@ -27,7 +26,6 @@ from zk.outputs import PublicOutputs, score_bps
 
 MAX_PROOF_FILE = 1 << 20
 PROVE_CHILD = "import sys, ezkl; ezkl.prove(*sys.argv[1:6])"  # argv: witness circuit pk proof srs
-PROVE_TIMEOUT_S = 6 * 3600.0
 MAX_WITNESS_FILE = 1 << 28
 
 
@@ -86,42 +84,13 @@ def prove(
 
 
 def _ezkl_prove(tmp: Path, proof_path: Path, keys: CircuitKeys, progress: Progress) -> None:
-    """ezkl.prove in a child process: it blocks for the whole proof (minutes at full size) and
-    holds the GIL, so in-process no ticker thread could report meanwhile. A progress callback
-    that raises (a cancelled job) kills the child at once."""
+    """ezkl.prove in a child process (zk/child.py): minutes at full size, reported meanwhile."""
     args = [str(tmp / "witness.json"), keys.file("circuit.ezkl"), keys.file("pk.key")]
     args += [str(proof_path), str(keys.srs.path)]
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-c", PROVE_CHILD, *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    except OSError as exc:
-        raise ProofError(f"EZKL could not start the proof: {exc}") from exc
-    try:
-        ticking(
-            lambda: _finished(child, proof_path),
-            progress,
-            estimate_s=prove_time.estimate(keys),
-            interrupt=child.kill,
-        )
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-
-
-def _finished(child: subprocess.Popen[str], proof_path: Path) -> None:
-    try:
-        _, stderr = child.communicate(timeout=PROVE_TIMEOUT_S)
-    except subprocess.TimeoutExpired as exc:
-        hours = PROVE_TIMEOUT_S / 3600
-        raise ProofError(f"the proof ran over {hours:.0f} hours and was stopped") from exc
-    if child.returncode != 0 or not proof_path.is_file():
-        lines = stderr.strip().splitlines() or [f"exit status {child.returncode}"]
-        raise ProofError(f"EZKL could not prove the round: {lines[-1][:300]}")
+    estimate = prove_time.estimate(keys)
+    run_ezkl(PROVE_CHILD, args, progress, what="prove the round", estimate_s=estimate)
+    if not proof_path.is_file():
+        raise ProofError("EZKL could not prove the round: it wrote no proof; prove it again")
 
 
 def check_span(data: ValidationSet, weights: np.ndarray) -> None:
