@@ -231,7 +231,7 @@ def _claim(
     spec: ModelSpec, result: RoundResult, validation: tuple, best: int
 ) -> tuple[int, bool, bytes]:
     """(score, improves, weights digest) the lender should have sent for this round: for a
-    verified model the quantized aggregate's proven score and its felt-blob digest."""
+    verified model the quantized aggregate's proven score and its packed-blob digest."""
     if is_verified(spec):
         score = proven_score(spec, result.weights, *validation)
         improves = any(result.included) and score > best

@@ -178,7 +178,7 @@ def model_archive(lender: LenderService, detail: ModelDetail) -> bytes:
     spec = detail.bounty.require_spec()
     blob = lender.node.get(detail.bounty.record.weights)
     weights = weights_from_blob(blob, spec)  # refuse to package weights that do not fit the spec
-    if is_verified(spec):  # its blob holds the proven felts: package them as safetensors
+    if is_verified(spec):  # its blob holds the packed proven weights: package them as safetensors
         blob = weights_to_bytes(weights, spec=spec)
     card = model_card(detail, chain_id=lender.node.chain_id, contract=lender.node.client.address)
     buffer = io.BytesIO()

@@ -3,7 +3,7 @@
 After the spec and base weights are built as for any model (LenderService.post_bounty), the
 committed set's circuit keys are set up (or read from the cache), the base weights are quantized
 and proven (the proof kept in the lender's state: fedlend/services/proof_cache.py), then the
-circuit's verifier is deployed once per (chain, repository, circuit), the felt weights blob is
+circuit's verifier is deployed once per (chain, repository, circuit), the packed weights blob is
 stored as the model's weights and createVerifiedModel is sent with the PROVEN initial score.
 In wallet mode the wallet is asked only after the proof: the two verifier deployments (the
 first time a circuit is used on a chain) and createVerifiedModel. Nothing is sent before the

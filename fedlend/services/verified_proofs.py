@@ -4,7 +4,7 @@
 and gets the circuit's keys (cached per circuit digest under Settings.zk_cache_dir; the SRS
 from Settings.zk_srs, or on chain 31337 the INSECURE local one). `prove_weights` quantizes float
 weights, proves their AUC and returns what the contract takes: the proof, the proven score
-and the felt weights blob (its sha256 is the `weights`/`newWeights` digest).
+and the packed weights blob (its sha256 is the `weights`/`newWeights` digest).
 """
 
 from __future__ import annotations

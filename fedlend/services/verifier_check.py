@@ -31,6 +31,23 @@ class VerifierCheck:
     ok: bool
     message: str
     halo2: str = ""  # the Halo2 verifier it wraps (when its code is the project's)
+    words: int = 0  # its constructor's public weight words (when its code is the project's)
+    data_points: int = 0  # ... and the G1 points it reads as the data commitment
+
+    def for_circuit(self, words: int, data_points: int) -> VerifierCheck:
+        """This check, failed unless the verifier reads proofs of a circuit with `words` weight
+        words and `data_points` committed data points (what the model's spec implies): a
+        verifier set to read fewer data points would let every round use another data set."""
+        if not self.ok or (self.words, self.data_points) == (words, data_points):
+            return self
+        return VerifierCheck(
+            False,
+            f"its verifier reads {self.words} weight words and {self.data_points} committed "
+            f"data points, the model's spec needs {words} and {data_points}: {UNTRUSTED}",
+            self.halo2,
+            self.words,
+            self.data_points,
+        )
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,13 @@ def check_verifier(w3: Web3, claimed: Claimed) -> VerifierCheck:
         f"its verifier is the project's RoundVerifier (n = {claimed.rows:,} rows, verifying key "
         f"{claimed.vk_digest.hex()[:16]}…), wrapping the Halo2 verifier at {halo2}",
         halo2 or "",
+        _number(match.word("_weightCount")),
+        _number(match.word("_dataPoints")),
     )
+
+
+def _number(word: bytes | None) -> int:
+    return int.from_bytes(word, "big") if word is not None else 0
 
 
 def _code(w3: Web3, address: ChecksumAddress) -> bytes:

@@ -28,7 +28,7 @@ class WeightsCache:
         key = (spec.digest, bytes(digest))
         found = self._items.find(key)
         if found is None:
-            found = weights_from_blob(fetch(), spec)  # felts for a verified model
+            found = weights_from_blob(fetch(), spec)  # packed words for a verified model
             self._items.keep(key, found)
         return {name: tensor.clone() for name, tensor in found.items()}
 
