@@ -36,7 +36,8 @@ def show(model_id: int) -> str:
     try:
         lender = get_lender()
         detail = model_detail(lender, model_id, events=get_events())
-        verification = verification_of(lender.node.client, model_id, gas=True)
+        spec = detail.bounty.spec
+        verification = verification_of(lender.node.client, model_id, gas=True, spec=spec)
     except ChainUnavailableError as exc:
         return _local_page(model_id, exc)
     return render_template(

@@ -25,7 +25,8 @@ def index() -> ResponseReturnValue:
     listing = catalog.browse(owner.node, accepting_only=not show_all)
     records = lender_records(owner, listing.records)
     lenders = sorted({b.record.lender for b in listing.bounties})
-    proofs = verifications(owner.node.client, [b.model_id for b in listing.bounties])
+    specs = {b.model_id: b.spec for b in listing.bounties}
+    proofs = verifications(owner.node.client, list(specs), specs)
     key = (
         listing.chain_time,
         tuple((b.record, b.spec is None, b.spec_error) for b in listing.bounties),

@@ -11,6 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError, JobCancelledError, NotFoundError
+from fedlend.services.catalog import Bounty
 from fedlend.services.contribution import ContributeJob
 from fedlend.services.owner import OwnerService
 from fedlend.services.owner_review import LocalChange
@@ -28,6 +29,7 @@ from fedlend.settings import LOCAL_CHAIN_ID
 from fedlend.web import get_jobs
 from fedlend.web.job_recheck import recheck_job
 from fedlend.web.jobs import current_job
+from fl.spec import ModelSpec
 from fl.train import TrainConfig
 from owner_app.connection import nav_page, owner_service
 from owner_app.forms import model_arg, sha_arg
@@ -187,7 +189,7 @@ def _render(
     listed = owner.open_bounties()
     return render_template(
         "contribute/form.html",
-        proofs=verifications(owner.node.client, [b.model_id for b in listed]),
+        proofs=verifications(owner.node.client, [b.model_id for b in listed], _specs(listed)),
         local_chain=owner.node.chain_id == LOCAL_CHAIN_ID,
         bounties=[b for b in listed if b.spec is not None],
         unavailable=[b for b in listed if b.spec is None],
@@ -200,3 +202,8 @@ def _render(
         max_budget=MAX_BUDGET_EPSILON,
         jobs=get_jobs().recent(kind=JOB_KIND, limit=5),
     )
+
+
+def _specs(bounties: list[Bounty]) -> dict[int, ModelSpec | None]:
+    """Each bounty's spec (the verifier check holds a verified model's verifier to it)."""
+    return {b.model_id: b.spec for b in bounties}

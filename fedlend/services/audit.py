@@ -129,7 +129,8 @@ def audit_model(
         if improved:
             versions.append(r.new_weights)
         report.rounds += 1
-    _audit_proofs(client, model_id, [e for e in events if isinstance(e, RoundEvaluated)], report)
+    rounds = [e for e in events if isinstance(e, RoundEvaluated)]
+    _audit_proofs(client, model_id, rounds, report, spec)
     claims = [
         e for e in events if isinstance(e, UpdateEvaluated) and e.status == UpdateStatus.EXPIRED
     ]
@@ -145,12 +146,17 @@ def audit_model(
 
 
 def _audit_proofs(
-    client: ModelRepositoryClient, model_id: int, rounds: list[RoundEvaluated], report: AuditReport
+    client: ModelRepositoryClient,
+    model_id: int,
+    rounds: list[RoundEvaluated],
+    report: AuditReport,
+    spec: ModelSpec,
 ) -> None:
-    """For a verified model: re-check every round's proof from chain data alone."""
+    """For a verified model: re-check every round's proof from chain data alone (and the
+    verifier against the spec's circuit)."""
     proofs = audit_proofs(client, model_id, rounds)
     report.verified = proofs is not None
-    verification = verification_of(client, model_id)
+    verification = verification_of(client, model_id, spec=spec)
     if verification is not None:
         report.verifier_check = verification.check.message
         report.verifier_ok = verification.check.ok

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -27,8 +27,10 @@ from fedlend.chain.events import UpdateEvaluated, block_pages
 from fedlend.chain.head import HeadMemo
 from fedlend.chain.rpc import rpc_errors
 from fedlend.errors import ContractError
+from fedlend.services.verified import circuit_fit
 from fedlend.services.verifier_check import Claimed, VerifierCheck, check_verifier
 from fedlend.types import MAX_SCORE, UpdateStatus
+from fl.spec import ModelSpec
 
 FIXED, PROVEN = "ModelVerificationFixed", "RoundProven"
 MAX_LOGS = 100_000  # per scan: more than this is not an honest repository's history
@@ -74,6 +76,13 @@ class Verification:
         """The verifier check passed: a proven round's score is the AUC on the committed set."""
         return self.check.ok
 
+    def for_spec(self, spec: ModelSpec | None) -> Verification:
+        """This verification with the check also holding the verifier to the model's circuit
+        (its weight words and data points, `circuit_fit`); unchanged without a spec."""
+        if spec is None:
+            return self
+        return replace(self, check=self.check.for_circuit(*circuit_fit(spec)))
+
     @property
     def proven_txs(self) -> frozenset[str]:
         """The transactions whose round was proven."""
@@ -97,20 +106,30 @@ class _Scan:
 
 
 def verification_of(
-    client: ModelRepositoryClient, model_id: int, *, gas: bool = False
+    client: ModelRepositoryClient,
+    model_id: int,
+    *,
+    gas: bool = False,
+    spec: ModelSpec | None = None,
 ) -> Verification | None:
     """The model's verification (None if it was created unverified); `gas` adds each proven
-    round's transaction gas (one receipt each, remembered)."""
+    round's transaction gas (one receipt each, remembered); with the model's `spec`, the check
+    also holds the verifier to the spec's circuit (`Verification.for_spec`)."""
     head = bytes(client.latest_block()["hash"])
     key = (client.address, "model", model_id, gas)
-    return _MEMO.get(head, key, lambda: _verification(client, head, model_id, gas=gas))
+    found = _MEMO.get(head, key, lambda: _verification(client, head, model_id, gas=gas))
+    return found.for_spec(spec) if found is not None else None
 
 
 def verifications(
-    client: ModelRepositoryClient, model_ids: Iterable[int]
+    client: ModelRepositoryClient,
+    model_ids: Iterable[int],
+    specs: Mapping[int, ModelSpec | None] | None = None,
 ) -> dict[int, Verification | None]:
-    """verification_of for several models (one scan of the chain for all of them)."""
-    return {m: verification_of(client, m) for m in model_ids}
+    """verification_of for several models (one scan of the chain for all of them), each held
+    to its spec's circuit when `specs` has it."""
+    specs = specs or {}
+    return {m: verification_of(client, m, spec=specs.get(m)) for m in model_ids}
 
 
 def _verification(

@@ -30,6 +30,7 @@ from fl.weights import weights_from_bytes
 from zk.fixed import SALT_BITS, FixedPoint, ValidationSet, decode_weights, encode_set, scores
 from zk.fixed import encode_weights as encode_ints
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_digest
+from zk.packing import word_count
 from zk.shape import CircuitShape
 
 VERIFIED = "zk_verified"  # spec metadata: the proof scheme ("ezkl-auc-v2") of a verified model
@@ -133,6 +134,13 @@ def one_hot_groups(spec: ModelSpec) -> tuple[tuple[int, int], ...]:
             groups.append((first, width))
         first += width
     return tuple(groups)
+
+
+def circuit_fit(spec: ModelSpec) -> tuple[int, int]:
+    """The public weight words and committed data points of a verified spec's circuit (X, y and,
+    with categorical features, the blocks' indices: one G1 point each): what its verifier must
+    be set to read."""
+    return word_count(spec.n_inputs + 1), 3 if one_hot_groups(spec) else 2
 
 
 def validation_set(spec: ModelSpec, data: EncodedData, key: bytes, sha256: str) -> ValidationSet:

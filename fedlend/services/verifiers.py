@@ -99,7 +99,8 @@ def _still_there(node: Node, address: str, keys: CircuitKeys) -> bool:
     if not node.client.w3.is_address(address):
         return False
     claimed = Claimed(address, keys.shape.rows, keys.vk_digest)
-    return check_verifier(node.client.w3, claimed).ok
+    check = check_verifier(node.client.w3, claimed)
+    return check.for_circuit(keys.shape.word_count, keys.shape.data_inputs).ok
 
 
 def _read(path: Path) -> dict[str, object]:

@@ -16,7 +16,7 @@ from tests.zk.conftest import CACHE, circuit_shape
 from zk.keys import CircuitKeys, circuit_keys
 from zk.srs import SrsConfig
 
-POINTS = 2  # any count will do: these verifiers are deployed, never asked to check a proof
+POINTS = circuit_shape().data_inputs  # X, the blocks' indices, y: what a proof commits to
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,15 @@ def test_a_damaged_registry_is_refused_with_what_to_do(
             round_verifier(zk_lender.node, keys, zk_lender.state, data_points=lambda: POINTS)
     finally:
         _registry(zk_lender).unlink()
+
+
+def test_a_registered_verifier_reading_other_data_points_is_not_reused(
+    zk_lender: LenderService, keys: CircuitKeys, tmp_path: Path
+) -> None:
+    node, state = zk_lender.node, tmp_path
+    blind = round_verifier(node, keys, state, data_points=lambda: 0)  # its commitment is empty
+    fixed = round_verifier(node, keys, state, data_points=lambda: POINTS)
+    assert fixed.address != blind.address
+    assert fixed.deploy_gas > 0
+    again = round_verifier(node, keys, state, data_points=lambda: POINTS)
+    assert (again.address, again.deploy_gas) == (fixed.address, 0)

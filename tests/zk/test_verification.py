@@ -24,6 +24,7 @@ from tests.contracts.helpers import deploy_helper
 from tests.zk.conftest import (
     ROWS,
     ZkRound,
+    circuit_spec,
     claim_of,
     create_verified,
     forged_claim,
@@ -176,3 +177,40 @@ def test_the_code_match_masks_only_the_immutables() -> None:
     code[outside] ^= 1
     assert not match_runtime(bytes(code), artifact).matches
     assert not match_runtime(bytes(code) + b"\x00", artifact).matches
+
+
+def test_a_verifier_reading_no_data_commitment_lets_any_set_pass_and_fails_the_spec_check(
+    repo: ModelRepositoryClient,
+    dev_accounts: list[LocalAccount],
+    round_verifier: DeployedVerifier,
+    initial: ZkRound,
+    other_data: ZkRound,
+    zk_keys: CircuitKeys,
+    chain_now: Callable[[], int],
+) -> None:
+    words, points = zk_keys.shape.word_count, zk_keys.shape.data_inputs
+    wrapper = load_artifact("RoundVerifier")
+    factory = repo.w3.eth.contract(abi=wrapper.abi, bytecode=wrapper.bytecode)
+    call = factory.constructor(round_verifier.halo2, zk_keys.vk_digest, ROWS, words, 0)
+    blind = str(send_call(repo.w3, dev_accounts[0], call)["contractAddress"])
+    claim = claim_of(initial, zk_keys)
+    model_id = create_verified(repo, blind, claim, chain_now() + DAY)
+    digest = Digest(keccak(text=f"blind-{model_id}"))
+    update_id = repo.with_account(dev_accounts[4]).submit_update(model_id, digest).value
+    elsewhere = claim_of(other_data, zk_keys)  # a proof over another validation set
+    share = 10_000 if elsewhere.score > claim.score else 0
+    prove_round(repo, model_id, update_id, elsewhere, share=share)  # accepted: nothing compared
+    record = verification_of(repo, model_id)
+    assert record is not None
+    assert record.check.ok  # its code is ours: only the spec tells
+    checked = verification_of(repo, model_id, spec=circuit_spec())
+    assert checked is not None
+    assert not checked.check.ok
+    assert checked.check.message == (
+        f"its verifier reads {words} weight words and 0 committed data points, the model's "
+        f"spec needs {words} and {points}: {UNTRUSTED}"
+    )
+    fair_id = create_verified(repo, round_verifier.round_verifier, claim, chain_now() + DAY)
+    fair = verification_of(repo, fair_id, spec=circuit_spec())
+    assert fair is not None
+    assert fair.check.ok, fair.check.message

@@ -7,7 +7,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -19,13 +19,22 @@ from playwright.sync_api import Page
 
 from fedlend.chain.zk_verifier import DeployedVerifier
 from fedlend.types import Digest
+from fl.spec import ModelSpec
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
 from tests.axe import assert_accessible
 from tests.browser_helpers import LiveServer
 from tests.conftest import DAY
 from tests.contracts.helpers import deploy_helper
 from tests.market import Market, PostBounty
-from tests.zk.conftest import ROWS, ZkRound, claim_of, create_verified, forged_claim, prove_round
+from tests.zk.conftest import (
+    ROWS,
+    ZkRound,
+    circuit_spec,
+    claim_of,
+    create_verified,
+    forged_claim,
+    prove_round,
+)
 from zk.keys import CircuitKeys
 
 FAILED = "its verifier is not the project's RoundVerifier: its scores cannot be trusted"
@@ -59,9 +68,11 @@ def shown(
     lender, owner = market.node(0).client, market.node(1).client
     start, better = claim_of(initial, zk_keys), claim_of(honest, zk_keys)
 
+    titled = ModelSpec.from_json(market.node(0).get(plain.spec_digest)).metadata
+    fitting = market.node(0).put(replace(circuit_spec(), metadata=titled).to_json())
     verified = create_verified(
-        lender, round_verifier.round_verifier, start, chain_now() + DAY, spec=plain.spec_digest
-    )  # a real spec in the store, so the pages list the model
+        lender, round_verifier.round_verifier, start, chain_now() + DAY, spec=fitting
+    )  # a real spec in the store whose circuit is the verifier's, so the pages list the model
     fake = deploy_helper(lender.w3, dev_accounts[0], "LookAlikeVerifier", ROWS, zk_keys.vk_digest)
     forged = create_verified(
         lender, fake.address, forged_claim(9_000), chain_now() + DAY, spec=plain.spec_digest
