@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+_SHOWN = {"stage": ""}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-id", type=int, required=True, help="the model to audit")
     parser.add_argument("--bundle", type=Path, help="the lender's exported audit bundle (JSON)")
     parser.add_argument("--data", type=Path, help="the lender's validation CSV (with --bundle)")
+    parser.add_argument(
+        "--circuit",
+        action="store_true",
+        help="for a verified model: rebuild its circuit from the spec and compare the Halo2 "
+        "verifier's key and code (sets the circuit up once: minutes at full size)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -38,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     bundle = parse_bundle(args.bundle.read_bytes())[1] if args.bundle else None
     data = args.data.read_bytes() if args.data else None
     report = audit_model(node, args.model_id, bundle=bundle, validation_csv=data)
+    if args.circuit and report.verified:
+        from fedlend.services.circuit_check import audit_circuit
+
+        audit_circuit(node, args.model_id, report, _progress)
     if args.json:
         print(json.dumps({**vars(report), "ok": report.ok}, indent=2))
     else:
@@ -52,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
             )
             verdict = "passed" if report.verifier_ok else "FAILED"
             print(f"  verifier check {verdict}: {report.verifier_check}")
+            if report.circuit_ok is not None:
+                verdict = "passed" if report.circuit_ok else "FAILED"
+                print(f"  circuit check {verdict}: {report.circuit_check}")
             for tx in report.proven_rounds:
                 print(f"  proven round {tx}")
         else:
@@ -60,3 +76,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"  MISMATCH {problem}")
         print("all checks passed" if report.ok else f"{len(report.mismatches)} mismatch(es)")
     return 0 if report.ok else 1
+
+
+def _progress(fraction: float, message: str) -> None:
+    """The circuit check's stages on stderr (a terminal line updated in place)."""
+    line = f"[circuit {fraction * 100:5.1f}%] {message}"
+    if sys.stderr.isatty():
+        print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
+    elif message.split(":")[0] != _SHOWN["stage"]:
+        print(line, file=sys.stderr, flush=True)
+    _SHOWN["stage"] = message.split(":")[0]

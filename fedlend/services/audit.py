@@ -54,6 +54,8 @@ class AuditReport:
     proven_rounds: list[str] = field(default_factory=list)  # tx hashes whose proof re-checked
     verifier_check: str = ""  # a verified model's verifier check, in words
     verifier_ok: bool | None = None  # whether it passed (None: an unverified model)
+    circuit_check: str = ""  # with --circuit: is its Halo2 verifier the spec's circuit, in words
+    circuit_ok: bool | None = None  # whether it passed (None: not asked, or unverified)
 
     @property
     def ok(self) -> bool:

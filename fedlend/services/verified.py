@@ -136,6 +136,13 @@ def one_hot_groups(spec: ModelSpec) -> tuple[tuple[int, int], ...]:
     return tuple(groups)
 
 
+def circuit_shape_of(spec: ModelSpec, rows: int) -> CircuitShape:
+    """The circuit of a verified spec's model over a validation set of `rows` loans: what the
+    lender's committed set fits (`validation_set(...).shape`), rebuilt by anyone from the spec."""
+    unit = 1 << fixed_point(spec).feature_bits
+    return CircuitShape(rows, spec.n_inputs, one_hot_groups(spec), unit)
+
+
 def circuit_fit(spec: ModelSpec) -> tuple[int, int]:
     """The public weight words and committed data points of a verified spec's circuit (X, y and,
     with categorical features, the blocks' indices: one G1 point each): what its verifier must

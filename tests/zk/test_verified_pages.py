@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Page
 
 from fedlend.chain.zk_verifier import DeployedVerifier
+from fedlend.services.verified import verified_metadata
 from fedlend.types import Digest
 from fl.spec import ModelSpec
 from tests.apps.helpers import assert_no_traceback, build_app, csrf_token, found
@@ -27,6 +28,7 @@ from tests.conftest import DAY
 from tests.contracts.helpers import deploy_helper
 from tests.market import Market, PostBounty
 from tests.zk.conftest import (
+    CACHE,
     ROWS,
     ZkRound,
     circuit_spec,
@@ -35,6 +37,7 @@ from tests.zk.conftest import (
     forged_claim,
     prove_round,
 )
+from zk.fixed import FixedPoint
 from zk.keys import CircuitKeys
 
 FAILED = "its verifier is not the project's RoundVerifier: its scores cannot be trusted"
@@ -69,7 +72,8 @@ def shown(
     start, better = claim_of(initial, zk_keys), claim_of(honest, zk_keys)
 
     titled = ModelSpec.from_json(market.node(0).get(plain.spec_digest)).metadata
-    fitting = market.node(0).put(replace(circuit_spec(), metadata=titled).to_json())
+    metadata = {**titled, **verified_metadata(FixedPoint())}
+    fitting = market.node(0).put(replace(circuit_spec(), metadata=metadata).to_json())
     verified = create_verified(
         lender, round_verifier.round_verifier, start, chain_now() + DAY, spec=fitting
     )  # a real spec in the store whose circuit is the verifier's, so the pages list the model
@@ -213,6 +217,12 @@ def test_the_audit_command_prints_the_verifier_check(
     out = capsys.readouterr().out
     assert "verifier check passed: its verifier is the project's RoundVerifier" in out
     assert f"proven round {shown.round_tx}" in out
+    monkeypatch.setenv("FEDLEND_ZK_CACHE", str(CACHE))  # where the test circuit's SRS lives
+    main(["audit", "--model-id", str(shown.verified), "--circuit"])  # its update blobs: elsewhere
+    out = capsys.readouterr().out
+    assert "MISMATCH circuit" not in out
+    assert "circuit check passed: the Halo2 verifier at " in out
+    assert "is the spec's own circuit: rebuilt here (64 rows x 7, 2^12 rows)" in out
     assert main(["audit", "--model-id", str(shown.forged)]) == 1
     out = capsys.readouterr().out
     assert f"verifier check FAILED: {FAILED}" in out
