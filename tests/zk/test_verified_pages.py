@@ -162,6 +162,7 @@ def test_before_spending_epsilon_the_owner_reads_what_is_proven_and_the_check(
         "The lender chooses the validation set",
         "INSECURE",
         "Verifier check passed: its verifier is the project's RoundVerifier",
+        f"run fedlend audit --model-id {shown.verified} --circuit with the lender's SRS",
     ):
         assert words in _words(explained), words
     assert review.index("data-verification-explained") < review.index('id="start-training"')
