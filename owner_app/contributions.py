@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
+from fedlend.services import catalog
 from fedlend.services.owner import OwnerService
 from fedlend.services.owner_views import (
     DatasetView,
@@ -32,7 +33,9 @@ def index() -> ResponseReturnValue:
     owner = owner_service()
     submissions = submission_views(owner)
     models = {s.submission.record.model_id for s in submissions}
-    proofs = verifications(owner.node.client, sorted(models))
+    judged = catalog.browse(owner.node, keep=lambda record, _now: record.model_id in models)
+    specs = {b.model_id: b.spec for b in judged.bounties}  # the verifier held to each spec
+    proofs = verifications(owner.node.client, sorted(models), specs)
     proven = proven_updates(owner.node.client, models)
     # a claimable row holds a form (a per-session CSRF token): render those every time
     shown = (tuple(submissions), tuple(proofs.items()), tuple(sorted(proven.items())))
