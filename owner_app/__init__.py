@@ -23,7 +23,7 @@ NAV = [
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The owner app; data in FEDLEND_HOME/owner/; `test_config` overrides any config key."""
-    from owner_app import bounties, connection, contribute, contributions, data, desk, home
+    from owner_app import bounties, circuit, connection, contribute, contributions, data, desk, home
 
     app = make_app(
         __name__,
@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         badge=shared_connection.badge,
     )
     connection.install(app)
-    for module in (home, data, bounties, contribute, contributions, desk):
+    for module in (home, data, bounties, contribute, contributions, desk, circuit):
         app.register_blueprint(module.bp)
     signals_views.init_app(app)
     return app

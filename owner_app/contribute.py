@@ -26,11 +26,12 @@ from fedlend.services.owner_views import (
 )
 from fedlend.services.verification import verifications
 from fedlend.settings import LOCAL_CHAIN_ID
-from fedlend.web import get_jobs
+from fedlend.web import get_jobs, job_of_kind
 from fedlend.web.job_recheck import recheck_job
 from fedlend.web.jobs import current_job
 from fl.spec import ModelSpec
 from fl.train import TrainConfig
+from owner_app.circuit import kept_checks
 from owner_app.connection import nav_page, owner_service
 from owner_app.forms import model_arg, sha_arg
 from owner_app.review import questions
@@ -88,9 +89,7 @@ def start() -> ResponseReturnValue:
 @bp.get("/jobs/<job_id>")
 def job(job_id: str) -> str:
     """A contribution job: live progress and Cancel while it runs, the outcome once it ends."""
-    found = get_jobs().get(job_id)
-    if found.kind != JOB_KIND:
-        raise NotFoundError(f"job {job_id} is not a contribution")
+    found = job_of_kind(job_id, JOB_KIND, "a contribution")
     found = recheck_job(get_jobs(), lambda: owner_service().node.client, found)
     return render_template(
         "contribute/job.html",
@@ -103,9 +102,7 @@ def job(job_id: str) -> str:
 @bp.post("/jobs/<job_id>/answer")
 def answer(job_id: str) -> ResponseReturnValue:
     """The owner's answer to "your estimate got worse: submit anyway?" (submit or keep)."""
-    found = get_jobs().get(job_id)
-    if found.kind != JOB_KIND:
-        raise NotFoundError(f"job {job_id} is not a contribution")
+    job_of_kind(job_id, JOB_KIND, "a contribution")  # 404 unless it is one
     questions().answer(job_id, submit=request.form.get("choice") == "submit")
     return redirect(url_for("contribute.job", job_id=job_id))
 
@@ -187,9 +184,11 @@ def _render(
     error: str | None = None,
 ) -> str:
     listed = owner.open_bounties()
+    specs = _specs(listed)
     return render_template(
         "contribute/form.html",
-        proofs=verifications(owner.node.client, [b.model_id for b in listed], _specs(listed)),
+        proofs=(proofs := verifications(owner.node.client, [b.model_id for b in listed], specs)),
+        circuits=kept_checks(owner, proofs, specs),
         local_chain=owner.node.chain_id == LOCAL_CHAIN_ID,
         bounties=[b for b in listed if b.spec is not None],
         unavailable=[b for b in listed if b.spec is None],

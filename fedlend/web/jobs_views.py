@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
+from fedlend.errors import NotFoundError
 from fedlend.web.errorpages import wants_json
-from fedlend.web.jobs import JobRunner
+from fedlend.web.jobs import Job, JobRunner
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -16,6 +17,14 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 def get_jobs() -> JobRunner:
     """The current app's JobRunner."""
     return current_app.extensions["fedlend_jobs"]
+
+
+def job_of_kind(job_id: str, kind: str, what: str) -> Job:
+    """One of the app's jobs, NotFoundError (404) unless it is of `kind` ("a contribution")."""
+    found = get_jobs().get(job_id)
+    if found.kind != kind:
+        raise NotFoundError(f"job {job_id} is not {what}")
+    return found
 
 
 @bp.get("/<job_id>")

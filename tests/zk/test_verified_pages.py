@@ -162,7 +162,7 @@ def test_before_spending_epsilon_the_owner_reads_what_is_proven_and_the_check(
         "The lender chooses the validation set",
         "INSECURE",
         "Verifier check passed: its verifier is the project's RoundVerifier",
-        f"run fedlend audit --model-id {shown.verified} --circuit with the lender's SRS",
+        f"Check the circuit here, or run fedlend audit --model-id {shown.verified} --circuit.",
     ):
         assert words in _words(explained), words
     assert review.index("data-verification-explained") < review.index('id="start-training"')
@@ -250,3 +250,49 @@ def test_the_verified_views_pass_axe(
             page.goto(server.url(path))
             assert page.locator("[data-verification]").count() > 0, path
             assert_accessible(page, f"{which} {path}")
+
+
+@pytest.mark.parametrize(
+    ("which", "verdict", "words"),
+    [
+        ("verified", "passed", "is the spec's own circuit: rebuilt here (64 rows x 7, 2^12 rows)"),
+        ("forged", None, "is not the project's RoundVerifier"),
+    ],
+    ids=["the honest verifier", "a look-alike"],
+)
+def test_the_owner_checks_the_circuit_from_the_contribute_page(
+    shown: Shown,
+    market: Market,
+    tmp_path: Path,
+    loan_csvs: dict[str, bytes],
+    which: str,
+    verdict: str | None,
+    words: str,
+) -> None:
+    settings = replace(market.settings(1), zk_cache=CACHE)  # the lender's SRS lives there
+    app: Flask = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=settings)
+    client = app.test_client()
+    model_id = getattr(shown, which)
+    try:
+        _upload(client, loan_csvs["owner1"])
+        before = _page(client, f"/contribute/?model={model_id}")
+        if verdict is None:  # the page check failed already: nothing deeper is offered
+            assert words in _words(before)
+            assert "data-circuit-check-start" not in before
+            return
+        assert 'data-circuit-check="not-run"' in before
+        assert f'formaction="/circuit/{model_id}"' in before
+        token = csrf_token(client, f"/contribute/?model={model_id}")
+        response = client.post(f"/circuit/{model_id}", data={"csrf_token": token})
+        assert response.status_code == 302
+        job_id = response.headers["Location"].rsplit("/", 1)[-1]
+        done = app.extensions["fedlend_jobs"].wait(job_id, timeout_s=300)
+        assert done.result["ok"], done.result
+        page = _page(client, f"/circuit/jobs/{job_id}")
+        assert f'data-circuit-verdict="{verdict}"' in page
+        assert words in _words(page)
+        after = _page(client, f"/contribute/?model={model_id}")  # kept on this computer
+        assert f'data-circuit-check="{verdict}"' in after
+        assert words in _words(after)
+    finally:
+        app.extensions["fedlend_jobs"].shutdown()
