@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from fedlend.chain.zk_verifier import DeployedVerifier
 from fedlend.services.verified import verified_metadata
@@ -281,7 +281,9 @@ def test_the_owner_checks_the_circuit_from_the_contribute_page(
             assert "data-circuit-check-start" not in before
             return
         assert 'data-circuit-check="not-run"' in before
-        assert f'formaction="/circuit/{model_id}"' in before
+        form = found(rf'<form id="circuit-form-{model_id}" method="post" action="(.*?)"', before)
+        assert form.group(1) == f"/circuit/{model_id}"
+        assert f'form="circuit-form-{model_id}"' in before  # the button outside it names it
         token = csrf_token(client, f"/contribute/?model={model_id}")
         response = client.post(f"/circuit/{model_id}", data={"csrf_token": token})
         assert response.status_code == 302
@@ -296,3 +298,26 @@ def test_the_owner_checks_the_circuit_from_the_contribute_page(
         assert words in _words(after)
     finally:
         app.extensions["fedlend_jobs"].shutdown()
+
+
+@pytest.mark.browser
+def test_the_circuit_check_button_works_in_a_browser(
+    shown: Shown,
+    market: Market,
+    tmp_path: Path,
+    loan_csvs: dict[str, bytes],
+    live_server: Callable[[Flask], LiveServer],
+    page: Page,
+) -> None:
+    settings = replace(market.settings(1), zk_cache=CACHE)
+    app = build_app("owner", tmp_path / "owner", FEDLEND_SETTINGS=settings, TESTING=False)
+    _upload(app.test_client(), loan_csvs["owner1"])
+    server = live_server(app)
+    page.goto(server.url(f"/contribute/?model={shown.verified}"))
+    page.click("[data-circuit-check-start]")  # outside the choose form: it names its own
+    page.wait_for_url(re.compile(r"/circuit/jobs/[0-9a-f]+$"))
+    verdict = page.locator('[data-circuit-verdict="passed"]')
+    verdict.wait_for(timeout=120_000)  # jobs.js reloads the page when the job ends
+    assert "is the spec's own circuit" in verdict.inner_text()
+    expect(page.locator("[data-job-url]")).to_have_count(0)  # the reloaded page polls nothing
+    assert_accessible(page, "owner circuit check")
