@@ -34,6 +34,15 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def replace_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` (0600, in a 0700 directory) aside, then move it in: a crash leaves
+    the old file or the new one, never half of either."""
+    tmp = private_file(path.with_suffix(".tmp"))
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
 def keep_bytes(path: Path, data: bytes) -> Path:
     """Write `data` to `path` once, atomically, in a 0700 directory; an existing file is kept."""
     if not path.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,24 @@ def within(progress: Progress, low: float, high: float, stage: str) -> Progress:
         progress(low + (high - low) * min(max(fraction, 0.0), 1.0), f"{stage}: {message}")
 
     return report
+
+
+def to_stderr(label: str) -> Progress:
+    """A Progress for the command line: one line updated in place on a terminal; otherwise a
+    line each time the message's head (before its first comma) changes."""
+    tty = sys.stderr.isatty()
+    last = {"head": ""}
+
+    def show(fraction: float, message: str) -> None:
+        line = f"[{label} {fraction * 100:5.1f}%] {message}"
+        head = message.split(",")[0]
+        if tty:
+            print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
+        elif head != last["head"]:
+            print(line, file=sys.stderr, flush=True)
+        last["head"] = head
+
+    return show
 
 
 def ticking(

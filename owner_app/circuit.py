@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from fedlend.errors import FedlendError
 from fedlend.services.circuit_check import CircuitCheck
-from fedlend.services.circuit_checks import check_key, recall, run_check
+from fedlend.services.circuit_checks import check_key, kept, run_check
 from fedlend.services.owner import OwnerService
 from fedlend.services.verification import Verification, verification_of
 from fedlend.web import get_jobs, job_of_kind
@@ -56,11 +56,12 @@ def kept_checks(
     specs: Mapping[int, ModelSpec | None],
 ) -> dict[int, CircuitCheck]:
     """The verdicts this computer keeps for the listed verified models (checked before)."""
-    kept = {}
+    verdicts = kept(owner.state)
+    found = {}
     for model_id, verification in proofs.items():
         spec = specs.get(model_id)
         if verification is not None and spec is not None:
-            found = recall(owner.state, check_key(owner.node, verification, spec))
-            if found is not None:
-                kept[model_id] = found
-    return kept
+            key = check_key(owner.node, verification, spec)
+            if key in verdicts:
+                found[model_id] = verdicts[key]
+    return found

@@ -107,11 +107,12 @@ def _packing_constants(shape: CircuitShape) -> list[onnx.TensorProto]:
 def _packed(shape: CircuitShape) -> list[onnx.NodeProto]:
     """The public words: legs w + 2^24, five to a word by Horner's rule (leg 0 lowest)."""
     node = helper.make_node
-    padded = ["w", "b", "padding"] if LEGS * shape.word_count > shape.weight_count else ["w", "b"]
-    nodes = [
-        node("Concat", ["w", "b"], ["weights"], axis=0),
-        node("Concat", padded, ["weights_padded"], axis=0),
-        node("Add", ["weights_padded", "offset"], ["legs_flat"]),
+    nodes, padded = [node("Concat", ["w", "b"], ["weights"], axis=0)], "weights"
+    if LEGS * shape.word_count > shape.weight_count:  # zero weights fill the last word
+        nodes.append(node("Concat", ["weights", "padding"], ["weights_padded"], axis=0))
+        padded = "weights_padded"
+    nodes += [
+        node("Add", [padded, "offset"], ["legs_flat"]),
         node("Reshape", ["legs_flat", "word_dims"], ["legs"]),
     ]
     for i in range(LEGS):

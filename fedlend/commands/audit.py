@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-
-_SHOWN = {"stage": ""}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
     report = audit_model(node, args.model_id, bundle=bundle, validation_csv=data)
     if args.circuit and report.verified:
         from fedlend.services.circuit_check import audit_circuit
+        from fedlend_core.progress import to_stderr
 
-        audit_circuit(node, args.model_id, report, _progress)
+        audit_circuit(node, args.model_id, report, to_stderr("circuit"))
     if args.json:
         print(json.dumps({**vars(report), "ok": report.ok}, indent=2))
     else:
@@ -76,13 +74,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"  MISMATCH {problem}")
         print("all checks passed" if report.ok else f"{len(report.mismatches)} mismatch(es)")
     return 0 if report.ok else 1
-
-
-def _progress(fraction: float, message: str) -> None:
-    """The circuit check's stages on stderr (a terminal line updated in place)."""
-    line = f"[circuit {fraction * 100:5.1f}%] {message}"
-    if sys.stderr.isatty():
-        print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
-    elif message.split(":")[0] != _SHOWN["stage"]:
-        print(line, file=sys.stderr, flush=True)
-    _SHOWN["stage"] = message.split(":")[0]

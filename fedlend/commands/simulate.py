@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fedlend.errors import FedlendError
 from fedlend.settings import SHIPPED_LOANS
+from fedlend_core.progress import to_stderr
 
 if TYPE_CHECKING:
     from fl.engine import EngineRun
@@ -97,21 +97,6 @@ def parse_epsilons(text: str) -> tuple[float | None, ...]:
     return tuple(out)
 
 
-def _progress(label: str) -> Callable[[float, str], None]:
-    tty = sys.stderr.isatty()
-    last = {"line": ""}
-
-    def show(fraction: float, message: str) -> None:
-        line = f"[{label} {fraction * 100:5.1f}%] {message}"
-        if tty:
-            print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
-        elif message.split(",")[0] != last["line"]:
-            print(line, file=sys.stderr, flush=True)
-        last["line"] = message.split(",")[0]
-
-    return show
-
-
 def _config(args: argparse.Namespace, split: str) -> SimulationConfig:
     from fl.simulate import SimulationConfig
     from fl.strategy import StrategyConfig
@@ -184,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     splits = ("random", "state") if args.split == "both" else (args.split,)
     results = {}
     for split in splits:
-        report = simulate(args.data, _config(args, split), progress=_progress(split))
+        report = simulate(args.data, _config(args, split), progress=to_stderr(split))
         if sys.stderr.isatty():
             print(file=sys.stderr)
         results[split] = report
@@ -219,7 +204,7 @@ def run_flower_engine(args: argparse.Namespace) -> int:
         for eps in config.epsilons:
             task = config.task(split, eps, "shapley")
             label = f"{split_name} eps {'off' if eps is None else f'{eps:g}'}"
-            done = run_flower(task, progress=_progress(f"flower {label}"))
+            done = run_flower(task, progress=to_stderr(f"flower {label}"))
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             rows.append({"split": split_name, "epsilon": eps, **_flower_row(done)})

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from fedlend.errors import ProofError
-from fedlend.private_files import private_file
+from fedlend.private_files import replace_bytes
 from fedlend.services.circuit_check import CircuitCheck, check_circuit
 from fedlend.services.node import Node
 from fedlend.services.verification import Verification
@@ -28,13 +28,18 @@ def check_key(node: Node, verification: Verification, spec: ModelSpec) -> str:
 
 def recall(state: Path, key: str) -> CircuitCheck | None:
     """The verdict kept for `key` (None if never checked; a damaged file says so, not raises)."""
-    found = _read(state / FILE).get(key)
-    if not isinstance(found, dict):
-        return None
-    ok, message = found.get("ok"), found.get("message")
-    if not isinstance(ok, bool) or not isinstance(message, str) or len(message) > MAX_MESSAGE:
-        return None
-    return CircuitCheck(ok, message)
+    return kept(state).get(key)
+
+
+def kept(state: Path) -> dict[str, CircuitCheck]:
+    """Every well-formed verdict kept (the file read once); a damaged entry is left out."""
+    verdicts = {}
+    for key, found in _read(state / FILE).items():
+        ok = found.get("ok") if isinstance(found, dict) else None
+        message = found.get("message") if isinstance(found, dict) else None
+        if isinstance(ok, bool) and isinstance(message, str) and len(message) <= MAX_MESSAGE:
+            verdicts[key] = CircuitCheck(ok, message)
+    return verdicts
 
 
 def run_check(
@@ -49,9 +54,7 @@ def run_check(
     path = state / FILE
     known = _read(path)
     known[check_key(node, verification, spec)] = {"ok": found.ok, "message": found.message}
-    tmp = private_file(path.with_suffix(".tmp"))
-    tmp.write_text(json.dumps(known, indent=2, sort_keys=True))
-    tmp.replace(path)
+    replace_bytes(path, json.dumps(known, indent=2, sort_keys=True).encode())
     return found
 
 

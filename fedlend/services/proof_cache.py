@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fedlend.errors import ProofError
-from fedlend.private_files import private_file
+from fedlend.private_files import replace_bytes
 from fedlend_core.bounded_json import loads_bounded
 from zk.fixed import ValidationSet
 from zk.keys import CircuitKeys
@@ -53,9 +53,7 @@ def load(path: Path, keys: CircuitKeys) -> Proof | None:
 def save(path: Path, proof: Proof) -> None:
     """Keep `proof` (written aside, then moved in: a crash leaves no half file)."""
     doc = {"proof": proof.data.hex(), "instances": [str(i) for i in proof.instances]}
-    tmp = private_file(path.with_suffix(".tmp"))
-    tmp.write_text(json.dumps(doc))
-    tmp.replace(path)
+    replace_bytes(path, json.dumps(doc).encode())
 
 
 def _parse(path: Path) -> Proof | None:

@@ -26,9 +26,9 @@ from fedlend.chain.client import ModelRepositoryClient
 from fedlend.chain.events import UpdateEvaluated, block_pages
 from fedlend.chain.head import HeadMemo
 from fedlend.chain.rpc import rpc_errors
-from fedlend.errors import ContractError
+from fedlend.errors import ContractError, FedlendError
 from fedlend.services.verified import circuit_fit
-from fedlend.services.verifier_check import Claimed, VerifierCheck, check_verifier
+from fedlend.services.verifier_check import UNTRUSTED, Claimed, VerifierCheck, check_verifier
 from fedlend.types import MAX_SCORE, UpdateStatus
 from fl.spec import ModelSpec
 
@@ -81,7 +81,11 @@ class Verification:
         (its weight words and data points, `circuit_fit`); unchanged without a spec."""
         if spec is None:
             return self
-        return replace(self, check=self.check.for_circuit(*circuit_fit(spec)))
+        try:
+            words, points = circuit_fit(spec)
+        except FedlendError as exc:  # a spec no circuit can have: its verifier fits nothing
+            return replace(self, check=VerifierCheck(False, f"{exc}: {UNTRUSTED}"))
+        return replace(self, check=self.check.for_circuit(words, points))
 
     @property
     def proven_txs(self) -> frozenset[str]:

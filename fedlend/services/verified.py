@@ -30,7 +30,6 @@ from fl.weights import weights_from_bytes
 from zk.fixed import SALT_BITS, FixedPoint, ValidationSet, decode_weights, encode_set, scores
 from zk.fixed import encode_weights as encode_ints
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_digest
-from zk.packing import word_count
 from zk.shape import CircuitShape
 
 VERIFIED = "zk_verified"  # spec metadata: the proof scheme ("ezkl-auc-v2") of a verified model
@@ -81,8 +80,9 @@ def _bits(metadata: Mapping[str, str], key: str) -> int:
 
 
 def weight_shape(spec: ModelSpec) -> CircuitShape:
-    """A circuit shape with the spec's weight count (rows do not change the weights)."""
-    return CircuitShape(rows=2, features=spec.n_inputs)
+    """A circuit shape with the spec's weights and one-hot blocks (rows change neither the public
+    weights nor the committed inputs)."""
+    return CircuitShape(rows=2, features=spec.n_inputs, groups=one_hot_groups(spec))
 
 
 def weights_from_blob(blob: bytes, spec: ModelSpec) -> Weights:
@@ -144,10 +144,10 @@ def circuit_shape_of(spec: ModelSpec, rows: int) -> CircuitShape:
 
 
 def circuit_fit(spec: ModelSpec) -> tuple[int, int]:
-    """The public weight words and committed data points of a verified spec's circuit (X, y and,
-    with categorical features, the blocks' indices: one G1 point each): what its verifier must
-    be set to read."""
-    return word_count(spec.n_inputs + 1), 3 if one_hot_groups(spec) else 2
+    """The public weight words and committed data points of a verified spec's circuit: what its
+    verifier must be set to read (ProofError if no circuit has the spec's width)."""
+    shape = weight_shape(spec)
+    return shape.word_count, shape.data_inputs
 
 
 def validation_set(spec: ModelSpec, data: EncodedData, key: bytes, sha256: str) -> ValidationSet:

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from fedlend.chain.prepared import ExternalDeployer
 from fedlend.chain.zk_verifier import deploy_round_verifier
 from fedlend.errors import ConfigError, ProofError
-from fedlend.private_files import private_file
+from fedlend.private_files import replace_bytes
 from fedlend.services.node import Node
 from fedlend.services.verifier_check import Claimed, check_verifier
 from fedlend_core.bounded_json import loads_bounded
@@ -115,6 +115,4 @@ def _read(path: Path) -> dict[str, object]:
 
 
 def _write(path: Path, known: dict[str, object]) -> None:
-    tmp = private_file(path.with_suffix(".tmp"))
-    tmp.write_text(json.dumps(known, indent=2, sort_keys=True))
-    tmp.replace(path)
+    replace_bytes(path, json.dumps(known, indent=2, sort_keys=True).encode())

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fedlend.errors import JobCancelledError, ProofError
-from tests.zk.conftest import ZkRound
+from tests.zk.conftest import CACHE, ZkRound
 from zk.fixed import (
     FixedPoint,
     ValidationSet,
@@ -24,7 +24,7 @@ from zk.fixed import (
     encode_weights,
     scores,
 )
-from zk.keys import CircuitKeys
+from zk.keys import CircuitKeys, circuit_keys
 from zk.outputs import PublicOutputs, parse_weights_blob, rank_sums, score_bps, weights_blob
 from zk.prover import prove, read_proof, verify
 from zk.shape import CircuitShape
@@ -231,3 +231,17 @@ def test_a_weight_outside_the_packing_range_gets_no_score(
     assert proof.instances[-1] >= 1 << 40  # P moved past any row count: RoundVerifier refuses
     with pytest.raises(ProofError, match=r"not a rank sum|non-zero"):  # its carry lands somewhere
         proof.score(zk_keys)
+
+
+def test_weights_that_fill_their_last_word_exactly_prove_unpadded(
+    zk_sets: tuple[ValidationSet, ValidationSet], zk_weights: np.ndarray
+) -> None:
+    data = zk_sets[0]
+    numeric = ValidationSet(x=np.hstack([data.x[:, :4], data.x[:, -1:]]), y=data.y)  # 5 weights
+    keys = circuit_keys(numeric.shape, SrsConfig(chain_id=31337), CACHE)
+    weights = np.append(zk_weights[:4], zk_weights[-1])
+    outputs = prove(numeric, weights, keys).outputs(keys)
+    assert keys.shape.word_count == 1
+    assert outputs.weights == tuple(weights.tolist())
+    r_up, r_lo, positives = rank_sums(scores(numeric, weights), numeric.y)
+    assert (outputs.rank_sum, outputs.positives) == (r_up + r_lo, positives)
